@@ -1,0 +1,129 @@
+"""eqsolve: equilibria with certified residuals.
+
+>>> import eqsolve as eq
+>>> res = eq.solve(eq.MatrixGame([[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]]),
+...                method="mirror_prox", tol=1e-8)
+>>> res.converged, res.certificate.kind
+(True, 'duality_gap')
+"""
+
+from __future__ import annotations
+
+from .certificates import Certificate
+from .domains import Ball, Box, Product, Reals, Simplex
+from .methods import METHODS, get_method, register, run
+from .problems import VI, BimatrixGame, MatrixGame, Problem, Saddle, zoo
+from .result import Result
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "solve",
+    "certify",
+    "Result",
+    "Certificate",
+    "METHODS",
+    "register",
+    "Problem",
+    "MatrixGame",
+    "BimatrixGame",
+    "VI",
+    "Saddle",
+    "Reals",
+    "Box",
+    "Simplex",
+    "Ball",
+    "Product",
+    "zoo",
+]
+
+
+def _check_problem(problem) -> Problem:
+    if not isinstance(problem, Problem):
+        raise TypeError(
+            f"problem must be an eqsolve problem (MatrixGame, BimatrixGame, VI, Saddle, ...), "
+            f"got {type(problem).__name__}; wrap a payoff matrix A as eqsolve.MatrixGame(A)"
+        )
+    return problem
+
+
+def solve(problem, method: str = "mirror_prox", *, x0=None, tol: float = 1e-6, max_iter: int = 10_000,
+          time_limit: float | None = None, callback=None, progress: bool = False, check_every=None,
+          output: str | None = None, **options) -> Result:
+    """Solve ``problem`` with ``method`` until its certified residual is at most ``tol``.
+
+    Parameters
+    ----------
+    problem : Problem
+        ``MatrixGame``, ``BimatrixGame``, ``VI``, ``Saddle``, ...
+    method : str
+        A name in :data:`METHODS` (``"mirror_prox"``, ``"extragradient"``, ...).
+    x0 : array or tuple of arrays, optional
+        Start point inside the domain (one vector per player block, or the
+        joint vector).  Default: the domain's centre (uniform strategies).
+        Never modified.
+    tol : float
+        Target for the certified residual (duality gap, Nash gap, natural
+        residual, ... -- see ``problem.residual_kind``).
+    max_iter : int
+    time_limit : float, optional
+        Seconds.
+    callback : callable, optional
+        Called with a :class:`~eqsolve.methods.Progress` at each certification;
+        returning ``True`` stops the solve (status ``"stopped"``).
+    progress : bool
+        Show a progress bar.
+    check_every : int, optional
+        Certify every ``check_every`` iterations; by default about every 5 %
+        of the iterations done so far (at most every 100).
+    output : {"best", "last", "average"}, optional
+        Which point to return: the last iterate, the ergodic average, or
+        (default) whichever of the two has the smaller certified residual at
+        the final checkpoint.  The certificate names the point it certifies.
+    **options
+        Method options, e.g. ``step``, ``adaptive``, ``geometry``.
+
+    Returns
+    -------
+    Result
+        Its ``certificate`` is computed exactly at the returned point.
+
+    Examples
+    --------
+    >>> import numpy as np, eqsolve as eq
+    >>> game = eq.MatrixGame(np.array([[3.0, -1.0], [-2.0, 1.0]]))
+    >>> res = eq.solve(game, tol=1e-9)
+    >>> round(res.value, 6), res.residual <= 1e-9
+    (0.142857, True)
+
+    References
+    ----------
+    A. Nemirovski, SIAM J. Optim. 15 (2004) 229-251.
+    """
+    _check_problem(problem)
+    m = get_method(method)
+    return run(problem, m, x0=x0, tol=tol, max_iter=max_iter, time_limit=time_limit,
+               callback=callback, progress=progress, check_every=check_every, output=output,
+               **options)
+
+
+def certify(problem, point) -> Certificate:
+    """Certify a point the user brings: the exact residual of ``problem`` at ``point``.
+
+    Parameters
+    ----------
+    problem : Problem
+    point : array or tuple of arrays
+        The joint point, or one vector per player (``(x, y)`` for games).
+        It must lie in the domain (``ValueError`` otherwise).
+
+    Examples
+    --------
+    >>> import numpy as np, eqsolve as eq
+    >>> game = eq.MatrixGame([[1.0, -1.0], [-1.0, 1.0]])
+    >>> eq.certify(game, (np.array([1.0, 0.0]), np.array([0.5, 0.5]))).value < 1e-12
+    False
+    """
+    _check_problem(problem)
+    z = problem.check_point("point", point)
+    return problem.certify(z, point="given")

@@ -1,0 +1,105 @@
+"""Array backends: which namespace an input lives in, its dtype and device.
+
+The reference path of every method is written against the Python array API
+standard, so it runs unchanged on NumPy, CuPy and any array-API library
+(tested with ``array_api_strict``).  This module is the only place that knows
+about concrete libraries; everything above it asks for ``xp`` and uses it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__ = [
+    "HAS_NUMBA",
+    "HAS_CUPY",
+    "namespace",
+    "backend_name",
+    "as_float_array",
+    "to_float",
+    "finfo_eps",
+    "all_finite",
+    "logsumexp",
+]
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+HAS_CUPY = importlib.util.find_spec("cupy") is not None
+
+
+def namespace(*arrays: Any):
+    """Return the array-API namespace shared by ``arrays``.
+
+    Python scalars and ``None`` are ignored; plain NumPy arrays map to the
+    array-API-compatible NumPy namespace of ``array_api_compat``.
+    """
+    arrays = [a for a in arrays if a is not None and not isinstance(a, (int, float))]
+    if not arrays:
+        return array_api_compat.array_namespace(np.empty(0))
+    return array_api_compat.array_namespace(*arrays)
+
+
+def backend_name(xp) -> str:
+    """Short name of a namespace: ``"numpy"``, ``"cupy"``, ``"array_api_strict"``..."""
+    name = getattr(xp, "__name__", str(xp))
+    for known in ("numpy", "cupy", "torch", "jax", "dask", "array_api_strict"):
+        if known in name:
+            return known
+    return name
+
+
+def is_array(obj: Any) -> bool:
+    """Whether ``obj`` is an array of a supported library (not a list or scalar)."""
+    return array_api_compat.is_array_api_obj(obj)
+
+
+def as_float_array(obj: Any, xp=None):
+    """Convert ``obj`` to a floating array, keeping its namespace.
+
+    Lists, tuples and scalars become NumPy arrays.  Integer arrays become the
+    default float (float64); float16/float32/float64 arrays keep their dtype.
+    Validation of the contents (finiteness, shape) happens in
+    :mod:`eqsolve._validation`; this function only normalises the container.
+    """
+    if not is_array(obj):
+        obj = np.asarray(obj)
+    if xp is None:
+        xp = namespace(obj)
+    if xp.isdtype(obj.dtype, "real floating"):
+        return obj
+    if xp.isdtype(obj.dtype, "integral") or obj.dtype == xp.bool:
+        return xp.astype(obj, xp.float64)
+    return obj
+
+
+def to_float(x) -> float:
+    """Convert a 0-d array (any namespace, any device) to a Python float."""
+    if hasattr(x, "get"):  # CuPy: bring the scalar to the host
+        x = x.get()
+    return float(x)
+
+
+def finfo_eps(xp, dtype) -> float:
+    """Machine epsilon of ``dtype`` as a Python float."""
+    return float(xp.finfo(dtype).eps)
+
+
+def all_finite(xp, z) -> bool:
+    """True when every entry of ``z`` is finite."""
+    return bool(xp.all(xp.isfinite(z)))
+
+
+def logsumexp(xp, v):
+    """Numerically stable ``log(sum(exp(v)))`` of a 1-d array.
+
+    Entries equal to ``-inf`` (zero probabilities) are allowed; an all
+    ``-inf`` vector returns ``-inf``.
+    """
+    vmax = xp.max(v)
+    if not math.isfinite(to_float(vmax)):
+        return vmax
+    return vmax + xp.log(xp.sum(xp.exp(v - vmax)))

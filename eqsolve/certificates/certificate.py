@@ -1,0 +1,106 @@
+"""The certificate object every solve returns."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Certificate", "KINDS"]
+
+#: what each kind of certified residual is and what it bounds
+KINDS = {
+    "duality_gap": (
+        "max_i (A y)_i - min_j (x^T A)_j: zero exactly at a saddle point; "
+        "the game value lies in [min_j (x^T A)_j, max_i (A y)_i] and |x^T A y - value| <= gap"
+    ),
+    "nash_gap": (
+        "sum over players of the best-response improvement: zero exactly at a Nash "
+        "equilibrium; no player gains more than it by deviating"
+    ),
+    "gap_function": (
+        "max over the domain of <F(z), z - w>: >= 0, zero exactly at a solution of a "
+        "monotone VI; for convex-concave saddle problems it bounds the duality gap"
+    ),
+    "natural_residual": (
+        "||z - P_Z(z - F(z))||: zero exactly at a solution of the VI; for a mu-strongly "
+        "monotone, L-Lipschitz F the distance to the solution is at most (1+L)/mu times it"
+    ),
+    "operator_norm": (
+        "||F(z)|| on an unconstrained problem: zero exactly at a solution; for a mu-strongly "
+        "monotone F the distance to the solution is at most ||F(z)||/mu"
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A residual computed exactly at one point, and what it proves.
+
+    Attributes
+    ----------
+    kind : str
+        One of :data:`KINDS` (``"duality_gap"``, ``"nash_gap"``, ...).
+    value : float
+        The certified residual.  It includes ``rounding``, an upper bound on
+        the floating-point error of its own evaluation, so that it is an honest
+        bound for the exact arithmetic quantity.
+    point : str
+        Which point was certified: ``"last"`` (last iterate), ``"average"``
+        (ergodic average) or ``"given"`` (a point the user brought).
+    rounding : float
+        The floating-point allowance included in ``value``.
+    details : dict
+        Further exact quantities (value bounds, best-response payoffs, other
+        residuals, distance bounds and the assumptions they rest on).
+    """
+
+    kind: str
+    value: float
+    point: str = "given"
+    rounding: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def bounds(self) -> str:
+        """Plain-language statement of what this residual bounds."""
+        return KINDS.get(self.kind, self.kind)
+
+    @property
+    def finite(self) -> bool:
+        return math.isfinite(self.value)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "kind": self.kind,
+            "value": self.value,
+            "point": self.point,
+            "rounding": self.rounding,
+            "bounds": self.bounds,
+            "details": {k: _jsonable(v) for k, v in self.details.items()},
+        }
+
+    def __str__(self) -> str:
+        lines = [f"{self.kind} = {self.value:.6e}  (at the {self.point} point; "
+                 f"includes a rounding allowance of {self.rounding:.1e})",
+                 f"  bounds: {self.bounds}"]
+        for k, v in self.details.items():
+            lines.append(f"  {k}: {_fmt(v)}")
+        return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.6e}"
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_fmt(a) for a in v) + ")"
+    return str(v)
+
+
+def _jsonable(v):
+    if isinstance(v, tuple):
+        return [_jsonable(a) for a in v]
+    if isinstance(v, dict):
+        return {k: _jsonable(a) for k, a in v.items()}
+    return v

@@ -1,0 +1,35 @@
+"""Methods, registered by name.  ``solve`` dispatches through :data:`METHODS`."""
+
+from ._driver import Method, NonFiniteError, Oracle, Progress, StepCollapsedError, run
+from .mirror_prox import EXTRAGRADIENT, MIRROR_PROX
+
+#: name -> method; add a method by calling :func:`register`
+METHODS: dict[str, Method] = {}
+
+
+def register(method: Method) -> Method:
+    """Add ``method`` to the registry under ``method.name``."""
+    if not method.name:
+        raise ValueError("a method needs a name to be registered")
+    METHODS[method.name] = method
+    return method
+
+
+def get_method(name) -> Method:
+    """The registered method called ``name``; ``ValueError`` listing the valid names otherwise."""
+    if isinstance(name, Method):
+        return name
+    if not isinstance(name, str):
+        raise TypeError(f"method must be a string, got {type(name).__name__}")
+    try:
+        return METHODS[name]
+    except KeyError:
+        valid = ", ".join(sorted(METHODS))
+        raise ValueError(f"unknown method {name!r}; valid methods are: {valid}") from None
+
+
+for _m in (EXTRAGRADIENT, MIRROR_PROX):
+    register(_m)
+
+__all__ = ["METHODS", "Method", "Oracle", "Progress", "NonFiniteError", "StepCollapsedError",
+           "register", "get_method", "run"]

@@ -1,0 +1,8 @@
+"""What is solved: games, variational inequalities, saddle problems, and a zoo of instances."""
+
+from . import zoo
+from .base import Problem
+from .games import BimatrixGame, MatrixGame
+from .vi import VI, Saddle
+
+__all__ = ["Problem", "MatrixGame", "BimatrixGame", "VI", "Saddle", "zoo"]

@@ -1,0 +1,87 @@
+"""The common interface of everything eqsolve solves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .._validation import check_array, check_point
+from ..backend import backend_name, namespace
+from ..certificates import Certificate
+from ..domains import Domain
+
+__all__ = ["Problem"]
+
+
+class Problem:
+    """A variational inequality VI(F, Z): find z* in Z with <F(z*), z - z*> >= 0 for all z in Z.
+
+    Subclasses set ``domain`` and implement :meth:`operator` and
+    :meth:`certify`; they carry whatever structure they know:
+
+    ``lipschitz``
+        an upper bound on the Lipschitz constant of ``F`` in the Euclidean norm
+        (``None`` when unknown);
+    ``lipschitz_entropic``
+        the Lipschitz constant in the l1 / l-infinity pair used by the entropic
+        geometry on simplices (``None`` when unknown);
+    ``monotone``
+        ``True`` when ``F`` is known to be monotone, ``False`` when known not to
+        be, ``None`` when unknown;
+    ``strong_monotonicity``
+        a modulus mu > 0 when known.
+    """
+
+    domain: Domain
+    lipschitz: float | None = None
+    lipschitz_entropic: float | None = None
+    monotone: bool | None = None
+    strong_monotonicity: float | None = None
+    #: the kind of certified residual :meth:`certify` returns
+    residual_kind: str = "natural_residual"
+
+    # -- the operator ---------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return self.domain.dim
+
+    def operator(self, z):
+        """The operator F(z) (pseudo-gradient) at the joint point ``z``."""
+        raise NotImplementedError
+
+    def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
+        """Exact certified residual at ``z`` (``Fz = F(z)`` may be passed to save a call)."""
+        raise NotImplementedError
+
+    # -- points ---------------------------------------------------------
+    def initial_point(self):
+        """Default start: the centre of the domain (uniform on simplices)."""
+        raise NotImplementedError
+
+    def join(self, point):
+        """The joint vector for a user point: a vector, or one vector per player block."""
+        if len(self.blocks) > 1 and isinstance(point, (tuple, list)) and len(point) == len(self.blocks):
+            if all(getattr(p, "ndim", None) == 1 or isinstance(p, (list, tuple)) for p in point):
+                parts = [check_array(f"point[{i}]", p, ndim=1) for i, p in enumerate(point)]
+                return namespace(*parts).concat(parts)
+        return point
+
+    @property
+    def blocks(self) -> tuple[str, ...]:
+        """Names of the players' blocks of the joint point (e.g. ``("x", "y")``)."""
+        return ("z",)
+
+    def split(self, z) -> dict[str, Any]:
+        """The player blocks of ``z`` as a dict ``{"x": ..., "y": ...}``."""
+        return {"x": z}
+
+    def value(self, z) -> float | None:
+        """The objective value at ``z`` where one is defined (games: the row payoff)."""
+        return None
+
+    def check_point(self, name, point, dtype=None):
+        """Validate a user point and return it as a joint vector inside the domain."""
+        return check_point(name, self.join(point), self.domain, dtype=dtype)
+
+    @property
+    def backend(self) -> str:
+        return backend_name(namespace(self.initial_point()))

@@ -1,0 +1,144 @@
+"""The one result type every solve returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .certificates import Certificate
+
+__all__ = ["Result", "STATUS_MESSAGES"]
+
+#: every status a solve can end with, and what the user should do about it
+STATUS_MESSAGES = {
+    "converged": "the certified residual is at most tol",
+    "max_iter": "max_iter reached before the certified residual fell to tol; raise max_iter, "
+    "or try another method or geometry",
+    "time_limit": "time_limit reached before the certified residual fell to tol; raise time_limit",
+    "diverged": "the iterates became non-finite; the last finite point is returned with its "
+    "certificate. Lower the step (or use the adaptive default) and check that F is monotone",
+    "stalled": "the adaptive step collapsed, so no further progress is possible; F may not be "
+    "Lipschitz or monotone near the iterate. The best point found is returned with its certificate",
+    "stopped": "the callback asked to stop; the current point is returned with its certificate",
+}
+
+
+@dataclass
+class Result:
+    """Outcome of :func:`eqsolve.solve`.
+
+    Attributes
+    ----------
+    z : array
+        The returned joint point (in the problem's domain).
+    x, y : array or None
+        The players' blocks of ``z`` (``y`` is ``None`` for one-block problems).
+    value : float or None
+        Objective at ``z`` where defined (matrix games: the row player's payoff
+        ``x^T A y``, within ``residual`` of the game's value).
+    residual : float
+        The certified residual at ``z`` (``certificate.value``).
+    certificate : Certificate
+        What was certified, where, and what it bounds.
+    converged : bool
+        ``residual <= tol``.
+    status : str
+        One of :data:`STATUS_MESSAGES`; ``message`` says what to do about it.
+    iterations, oracle_calls : int
+        Iterations taken and operator evaluations made by the method's steps.
+    certify_calls : int
+        Operator evaluations spent on certification (not counted above).
+    history : dict of lists
+        ``iteration``, ``residual``, ``elapsed`` (s), ``oracle_calls`` at each
+        certification.
+    method, backend : str
+    elapsed : float
+        Wall time in seconds.
+    warnings : list of str
+        Preconditions that failed (step above 1/L, a non-monotone operator, ...);
+        the certificate stays valid, guarantees do not.
+    info : dict
+        Method diagnostics (final step size, backtracks, ...).
+    """
+
+    z: Any
+    certificate: Certificate
+    status: str
+    tol: float
+    method: str
+    backend: str
+    iterations: int = 0
+    oracle_calls: int = 0
+    certify_calls: int = 0
+    elapsed: float = 0.0
+    x: Any = None
+    y: Any = None
+    value: float | None = None
+    history: dict = field(default_factory=dict)
+    warnings: list = field(default_factory=list)
+    info: dict = field(default_factory=dict)
+
+    @property
+    def residual(self) -> float:
+        return self.certificate.value
+
+    @property
+    def converged(self) -> bool:
+        return self.status == "converged"
+
+    @property
+    def message(self) -> str:
+        return STATUS_MESSAGES[self.status]
+
+    def summary(self) -> str:
+        """A human-readable report of the solve and its certificate."""
+        lines = [
+            f"eqsolve.{self.method}: {self.status} -- {self.message}",
+            f"  iterations {self.iterations}, oracle calls {self.oracle_calls} "
+            f"(+{self.certify_calls} to certify), {self.elapsed:.3g} s, backend {self.backend}",
+        ]
+        if self.value is not None:
+            lines.append(f"  value {self.value:.10g}")
+        lines.append("  certificate: " + str(self.certificate).replace("\n", "\n  "))
+        for w in self.warnings:
+            lines.append(f"  warning: {w}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"Result(method={self.method!r}, status={self.status!r}, residual={self.residual:.3e}, "
+            f"kind={self.certificate.kind!r}, point={self.certificate.point!r}, "
+            f"iterations={self.iterations}, oracle_calls={self.oracle_calls})"
+        )
+
+    def to_dict(self) -> dict:
+        """JSON-ready summary (the point as a list of floats)."""
+        import numpy as np
+
+        def host(a):
+            if a is None:
+                return None
+            if hasattr(a, "get"):
+                a = a.get()
+            return np.asarray(a, dtype=np.float64).tolist()
+
+        return {
+            "method": self.method,
+            "status": self.status,
+            "message": self.message,
+            "converged": self.converged,
+            "residual": self.residual,
+            "tol": self.tol,
+            "certificate": self.certificate.to_dict(),
+            "value": self.value,
+            "x": host(self.x),
+            "y": host(self.y),
+            "iterations": self.iterations,
+            "oracle_calls": self.oracle_calls,
+            "certify_calls": self.certify_calls,
+            "elapsed": self.elapsed,
+            "backend": self.backend,
+            "warnings": list(self.warnings),
+            "info": dict(self.info),
+            "history": self.history,
+        }
