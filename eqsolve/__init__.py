@@ -120,9 +120,10 @@ def certify(problem, point) -> Certificate:
     Examples
     --------
     >>> import numpy as np, eqsolve as eq
-    >>> game = eq.MatrixGame([[1.0, -1.0], [-1.0, 1.0]])
-    >>> eq.certify(game, (np.array([1.0, 0.0]), np.array([0.5, 0.5]))).value < 1e-12
-    False
+    >>> game = eq.MatrixGame([[1.0, -1.0], [-1.0, 1.0]])      # matching pennies
+    >>> cert = eq.certify(game, (np.array([1.0, 0.0]), np.array([0.5, 0.5])))
+    >>> cert.kind, round(cert.value, 12)     # the column player gains 1 by deviating
+    ('duality_gap', 1.0)
     """
     _check_problem(problem)
     z = problem.check_point("point", point)

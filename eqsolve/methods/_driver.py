@@ -18,6 +18,8 @@ from typing import Any, Callable, NamedTuple
 
 from .._validation import check_callable, check_max_iter, check_positive, check_time_limit
 from ..backend import all_finite, backend_name, namespace
+import numpy as np
+
 from ..result import Result
 
 __all__ = ["Method", "Oracle", "NonFiniteError", "StepCollapsedError", "Progress", "run"]
@@ -144,6 +146,15 @@ def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_lim
     if best is None:
         raise ValueError("the operator is not finite at the starting point x0")
 
+    # overflow/NaN are detected and reported as status="diverged"; NumPy's
+    # warnings about them would only repeat that (errstate is NumPy-only)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _loop(problem, method, state, cfg, output, counter, best, oracle, history, start,
+                     tol, max_iter, time_limit, callback, progress, check_every, warns)
+
+
+def _loop(problem, method, state, cfg, output, counter, best, oracle, history, start, tol,
+          max_iter, time_limit, callback, progress, check_every, warns):
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -160,7 +171,7 @@ def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_lim
 
     record(0, best[0])
     status = "converged" if best[0].value <= tol else None
-    k, next_check = 0, 1
+    k, next_check = 0, (check_every or 1)
     try:
         while status is None:
             if k >= max_iter:

@@ -180,7 +180,7 @@ class _ProxMethod(Method):
 
     def diagnostics(self, s, cfg):
         return {"geometry": cfg.geometry.name, "step": s.last_eta, "adaptive": cfg.adaptive,
-                "backtracks": s.backtracks}
+                "backtracks": s.backtracks, "step_sum": s.avg_weight}
 
 
 def _has_simplex(domain) -> bool:
