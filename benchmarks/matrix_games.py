@@ -20,6 +20,12 @@ simplex -- never by the solver's status.  Baseline wall times include building
 the model from the dense matrix; eqsolve wall times include building the
 ``MatrixGame`` from the same matrix.
 
+Timing caveat: on a shared 2-core machine numpy's OpenBLAS (2 threads by
+default) slows down 5-15x per iteration when other processes compete for the
+cores, HiGHS much less; each run records its 1-min load and CPU time.  Setting
+``OPENBLAS_NUM_THREADS=1`` makes the eqsolve timings far more stable under load
+(the variable is recorded in the JSON).
+
 Usage::
 
     python benchmarks/matrix_games.py                    # n = 500, 1000, 2000; 60 s limit
@@ -263,6 +269,19 @@ def _warm_up(methods):
     run_highs_pdlp(A, 1e-3, 10.0)
 
 
+def _measured(fn, *args):
+    """``fn(*args)`` with the 1-min load before/after and the process CPU time it used.
+
+    CPU time well below ~wall time, or a load above the core count, flags a run
+    that competed with other processes (OpenBLAS threads then slow down a lot).
+    """
+    load0, cpu0 = os.getloadavg()[0], time.process_time()
+    r = fn(*args)
+    r["cpu_s"] = time.process_time() - cpu0
+    r["load_1min"] = [load0, os.getloadavg()[0]]
+    return r
+
+
 def run(sizes=DEFAULT_SIZES, time_limit: float = 60.0, *, seed: int = 0, methods=None,
         pdlp_ladder=PDLP_KKT_LADDER, baselines: bool = True, verbose: bool = False) -> dict:
     """Run the benchmark; return the results dict (nothing is written)."""
@@ -280,17 +299,17 @@ def run(sizes=DEFAULT_SIZES, time_limit: float = 60.0, *, seed: int = 0, methods
         entry = {"n": int(n), "load": {"before": list(os.getloadavg())}, "runs": []}
         for m in methods:
             say(f"n={n}: {m} ...", flush=True)
-            r = run_eqsolve(A, m, time_limit)
+            r = _measured(run_eqsolve, A, m, time_limit)
             say(f"   {r['status']}, gap {r['gap']:.3g}, {r['iterations']} it, {r['wall_s']:.2f} s", flush=True)
             entry["runs"].append(r)
         if baselines:
             say(f"n={n}: highs-ipm ...", flush=True)
-            r = run_highs_ipm(A, time_limit)
+            r = _measured(run_highs_ipm, A, time_limit)
             say(f"   {r['status']}, gap {r['gap']}, {r['wall_s']:.2f} s", flush=True)
             entry["runs"].append(r)
             for kkt in pdlp_ladder:
                 say(f"n={n}: highs-pdlp kkt={kkt:.0e} ...", flush=True)
-                r = run_highs_pdlp(A, kkt, time_limit)
+                r = _measured(run_highs_pdlp, A, kkt, time_limit)
                 say(f"   {r['status']}, gap {r['gap']}, {r['iterations']} it, {r['wall_s']:.2f} s", flush=True)
                 entry["runs"].append(r)
                 # tighten only while the 1e-4 target is not met and time is left
@@ -356,7 +375,7 @@ def plot(results: dict, path) -> None:
     entries = results["sizes"]
     fig, axes = plt.subplots(1, len(entries), figsize=(5.2 * len(entries), 4.4), squeeze=False)
     colors = {m: f"C{i}" for i, m in enumerate(results["config"]["methods"])}
-    floor = 1e-9
+    floor = 1e-6
     for ax, e in zip(axes[0], entries):
         for r in e["runs"]:
             if r["kind"] == "eqsolve":
@@ -411,7 +430,14 @@ def main(argv=None) -> dict:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=None,
                    help="output stem (default benchmarks/results/matrix_games[_quick])")
+    p.add_argument("--replot", type=Path, default=None, metavar="JSON",
+                   help="only redraw the figure (next to JSON) and print the table from a results file")
     a = p.parse_args(argv)
+    if a.replot is not None:
+        results = json.loads(a.replot.read_text())
+        print(format_table(results))
+        plot(results, a.replot.with_suffix(".png"))
+        return results
     sizes = a.sizes or (QUICK_SIZES if a.quick else DEFAULT_SIZES)
     tl = a.time_limit or (QUICK_TIME_LIMIT if a.quick else 60.0)
     results = run(sizes, tl, seed=a.seed, verbose=True)

@@ -103,11 +103,12 @@ def check_positive(name: str, value, *, allow_zero: bool = False, allow_inf: boo
     return value
 
 
-def check_max_iter(value) -> int:
+def check_max_iter(value, name: str = "max_iter", minimum: int = 1) -> int:
+    """An integer >= ``minimum`` (bools refused)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"max_iter must be an integer, got {_kind_of(value)}")
-    if value < 1:
-        raise ValueError(f"max_iter must be >= 1, got {value}")
+        raise TypeError(f"{name} must be an integer, got {_kind_of(value)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
     return int(value)
 
 

@@ -39,6 +39,19 @@ def _check_dim(dim, name="dim") -> int:
     return int(dim)
 
 
+def _floating(z):
+    """``z`` itself when floating, else converted to float64 (integer or bool input)."""
+    xp = namespace(z)
+    return z if xp.isdtype(z.dtype, "real floating") else xp.astype(z, xp.float64)
+
+
+def _norm(xp, v):
+    """Euclidean norm that neither overflows nor underflows: ``s * ||v / s||`` with ``s = max|v|``."""
+    s = xp.max(xp.abs(v))
+    safe = xp.where(s > 0, s, xp.ones_like(s))
+    return s * xp.linalg.vector_norm(v / safe)
+
+
 class Domain:
     """Base class of closed convex sets of :math:`\\mathbb{R}^d`."""
 
@@ -66,6 +79,9 @@ class Domain:
         """
         xp = namespace(z)
         if z.shape != (self.dim,):
+            return False
+        z = _floating(z)
+        if not bool(xp.all(xp.isfinite(z))):
             return False
         if atol is None:
             scale = max(1.0, to_float(xp.max(xp.abs(z))))
@@ -136,7 +152,11 @@ class Box(Domain):
         lo = np.asarray(lower, dtype=np.float64)
         hi = np.asarray(upper, dtype=np.float64)
         if dim is None:
-            shape = np.broadcast_shapes(lo.shape, hi.shape)
+            try:
+                shape = np.broadcast_shapes(lo.shape, hi.shape)
+            except ValueError:
+                raise ValueError(f"Box: lower {lo.shape} and upper {hi.shape} have shapes that do "
+                                 "not broadcast together") from None
             if len(shape) != 1:
                 raise ValueError("Box: give 1-d lower/upper bounds or pass dim=")
             dim = shape[0]
@@ -159,10 +179,12 @@ class Box(Domain):
         self.bounded = bool(np.isfinite(lo).all() and np.isfinite(hi).all())
 
     def project(self, z):
+        z = _floating(z)
         xp = namespace(z)
         return xp.minimum(xp.maximum(z, self._const(self.lower, z)), self._const(self.upper, z))
 
     def support(self, g):
+        g = _floating(g)
         xp = namespace(g)
         lo, hi = self._const(self.lower, g), self._const(self.upper, g)
         zero = xp.zeros_like(g)
@@ -200,6 +222,7 @@ class Simplex(Domain):
 
     def project(self, z):
         # sort-based projection; theta = max_k (cumsum_k - r) / k  [1]
+        z = _floating(z)
         xp = namespace(z)
         u = xp.sort(z, descending=True)
         ks = xp.arange(1, self.dim + 1, dtype=z.dtype)
@@ -249,16 +272,19 @@ class Ball(Domain):
         self.center = c
 
     def project(self, z):
+        z = _floating(z)
         xp = namespace(z)
         c = self._const(self.center, z)
         d = z - c
-        nrm = xp.linalg.vector_norm(d)
-        scale = xp.where(nrm > self.radius, self.radius / xp.maximum(nrm, xp.asarray(1e-300, dtype=z.dtype)), xp.ones_like(nrm))
+        nrm = _norm(xp, d)
+        tiny = xp.asarray(xp.finfo(z.dtype).smallest_normal, dtype=z.dtype)
+        scale = xp.where(nrm > self.radius, self.radius / xp.maximum(nrm, tiny), xp.ones_like(nrm))
         return c + d * scale
 
     def support(self, g):
+        g = _floating(g)
         xp = namespace(g)
-        return xp.sum(g * self._const(self.center, g)) + self.radius * xp.linalg.vector_norm(g)
+        return xp.sum(g * self._const(self.center, g)) + self.radius * _norm(xp, g)
 
     def __repr__(self):
         return f"Ball({self.dim}, radius={self.radius:g})"
@@ -302,7 +328,8 @@ class Product(Domain):
         return xp.concat([b.project(z[s]) for b, s in zip(self.blocks, self.slices)])
 
     def _violation(self, z) -> float:
-        return max(b._violation(z[s]) for b, s in zip(self.blocks, self.slices))
+        vals = [b._violation(z[s]) for b, s in zip(self.blocks, self.slices)]
+        return math.inf if any(math.isnan(v) for v in vals) else max(vals)
 
     def support(self, g):
         out = self.blocks[0].support(g[self.slices[0]])
@@ -337,8 +364,12 @@ class Geometry:
 
     name = "abstract"
 
-    def init(self, z):
-        """Mirror coordinates of the point ``z`` (``z`` must lie in the domain)."""
+    def init(self, z, strict: bool = True):
+        """Mirror coordinates of the point ``z`` (``z`` must lie in the domain).
+
+        ``strict=False`` lets the entropic geometry floor zero probabilities
+        at the smallest normal number instead of raising (used by restarts).
+        """
         raise NotImplementedError
 
     def point(self, u):
@@ -361,7 +392,7 @@ class Geometry:
 class EuclideanGeometry(Geometry):
     name = "euclidean"
 
-    def init(self, z):
+    def init(self, z, strict: bool = True):
         return z
 
     def point(self, u):
@@ -384,8 +415,11 @@ class EuclideanGeometry(Geometry):
 class EntropicGeometry(Geometry):
     name = "entropic"
 
-    def init(self, z):
+    def init(self, z, strict: bool = True):
         xp = namespace(z)
+        if not strict:
+            # restarts from an average whose tiny entries underflowed: floor them
+            z = xp.maximum(z, xp.asarray(xp.finfo(z.dtype).smallest_normal, dtype=z.dtype))
         if not bool(xp.all(z > 0)):
             raise ValueError(
                 "the entropic geometry needs a starting point with strictly positive "
@@ -429,8 +463,8 @@ class ProductGeometry(Geometry):
         xp = namespace(arrays[0])
         return xp.concat([fn(g, *(a[s] for a in arrays)) for g, s in zip(self.parts, self.domain.slices)])
 
-    def init(self, z):
-        return self._map(lambda g, a: g.init(a), z)
+    def init(self, z, strict: bool = True):
+        return self._map(lambda g, a: g.init(a, strict), z)
 
     def point(self, u):
         return self._map(lambda g, a: g.point(a), u)

@@ -2,6 +2,9 @@
 
 from ._driver import Method, NonFiniteError, Oracle, Progress, StepCollapsedError, run
 from .mirror_prox import EXTRAGRADIENT, MIRROR_PROX
+from .optimistic import OPTIMISTIC, OnlineOptimistic
+from .halpern import HALPERN
+from .pdhg import PDHG
 
 #: name -> method; add a method by calling :func:`register`
 METHODS: dict[str, Method] = {}
@@ -28,8 +31,8 @@ def get_method(name) -> Method:
         raise ValueError(f"unknown method {name!r}; valid methods are: {valid}") from None
 
 
-for _m in (EXTRAGRADIENT, MIRROR_PROX):
+for _m in (EXTRAGRADIENT, MIRROR_PROX, OPTIMISTIC, HALPERN, PDHG):
     register(_m)
 
 __all__ = ["METHODS", "Method", "Oracle", "Progress", "NonFiniteError", "StepCollapsedError",
-           "register", "get_method", "run"]
+           "register", "get_method", "run", "OnlineOptimistic"]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, ClassVar, NamedTuple
 
 from .._validation import check_callable, check_max_iter, check_positive, check_time_limit
 from ..backend import all_finite, backend_name, namespace
@@ -67,8 +67,12 @@ class Method:
     name: str = ""
     summary: str = ""
     #: candidates this method can return besides the last iterate
-    outputs: tuple = ("last", "average")
-    default_output: str = "best"
+    outputs: ClassVar[tuple] = ("last", "average")
+    default_output: ClassVar[str] = "best"
+    #: whether the driver restarts this method by default (``restart=`` overrides)
+    default_restart: ClassVar[bool] = False
+    #: restart anyway when the epoch exceeds this fraction of all iterations (PDLP's rule)
+    artificial_restart: ClassVar[float] = math.inf
 
     def configure(self, problem, **options) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
@@ -86,6 +90,14 @@ class Method:
     def diagnostics(self, state, cfg) -> dict:
         return {}
 
+    def restart_by_default(self, cfg) -> bool:
+        """Whether the driver restarts this method when the user did not say."""
+        return self.default_restart
+
+    def restart(self, problem, oracle, state, name, z, Fz, cfg) -> Any:
+        """A fresh state started at the certified candidate ``z`` (``Fz = F(z)``)."""
+        return self.init(problem, oracle, z, cfg)
+
     def warnings(self, problem, cfg) -> list:
         return []
 
@@ -97,7 +109,7 @@ def _auto_interval(k: int) -> int:
 
 
 def _certify_candidates(problem, method, state, cfg, output, counter):
-    """Certify the candidate points allowed by ``output``; return the best (cert, z)."""
+    """Certify the candidates allowed by ``output``; return the best ``(cert, z, F(z))``."""
     cands = method.candidates(state, cfg)
     names = [output] if output != "best" else [n for n in ("last", "average") if n in cands]
     best = None
@@ -107,139 +119,170 @@ def _certify_candidates(problem, method, state, cfg, output, counter):
             continue
         if Fz is None:
             counter[0] += 1
+            Fz = problem.operator(z)
         cert = problem.certify(z, Fz=Fz, point=name)
         if best is None or not (cert.value >= best[0].value):
-            best = (cert, z)
+            best = (cert, z, Fz)
     return best
 
 
 def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_limit=None,
         callback: Callable | None = None, progress: bool = False, check_every=None,
-        output: str | None = None, **options) -> Result:
+        output: str | None = None, restart=None, restart_factor=0.2, **options) -> Result:
     """Run ``method`` on ``problem`` until the certified residual is at most ``tol``."""
     tol = check_positive("tol", tol)
     max_iter = check_max_iter(max_iter)
     time_limit = check_time_limit(time_limit)
     check_callable("callback", callback)
     if check_every is not None:
-        check_every = check_max_iter(check_every) if not isinstance(check_every, bool) else None
-        if check_every is None:
-            raise TypeError("check_every must be a positive integer or None")
+        check_every = check_max_iter(check_every, name="check_every")
     output = method.default_output if output is None else output
     allowed = ("best",) + tuple(method.outputs)
     if output not in allowed:
         raise ValueError(f"output must be one of {allowed} for method {method.name!r}, got {output!r}")
+    if restart is not None and not isinstance(restart, bool):
+        raise TypeError(f"restart must be True, False or None, got {type(restart).__name__}")
+    restart_factor = check_positive("restart_factor", restart_factor)
+    if restart_factor >= 1.0:
+        raise ValueError(f"restart_factor must lie in (0, 1), got {restart_factor}")
 
     z0 = problem.initial_point() if x0 is None else problem.check_point("x0", x0)
     cfg = method.configure(problem, **options)
+    restart = method.restart_by_default(cfg) if restart is None else restart
     warns = list(method.warnings(problem, cfg))
     if problem.monotone is False:
         warns.append("the operator is not monotone: the method's convergence guarantee does not "
                       "apply; the certificate still measures the returned point exactly")
-
-    start = time.perf_counter()
-    oracle = Oracle(problem)
-    counter = [0]  # certification evaluations
-    history = {"iteration": [], "residual": [], "elapsed": [], "oracle_calls": []}
-    state = method.init(problem, oracle, z0, cfg)
-    best = _certify_candidates(problem, method, state, cfg, output, counter)
-    if best is None:
-        raise ValueError("the operator is not finite at the starting point x0")
-
+    loop = _Loop(problem, method, cfg, output, tol, max_iter, time_limit, callback, check_every,
+                 restart_factor if restart else None)
     # overflow/NaN are detected and reported as status="diverged"; NumPy's
     # warnings about them would only repeat that (errstate is NumPy-only)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _loop(problem, method, state, cfg, output, counter, best, oracle, history, start,
-                     tol, max_iter, time_limit, callback, progress, check_every, warns)
+        return loop.run(z0, progress, warns)
 
 
-def _loop(problem, method, state, cfg, output, counter, best, oracle, history, start, tol,
-          max_iter, time_limit, callback, progress, check_every, warns):
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
+class _Loop:
+    """One solve: the iteration, checkpoints, restarts and the Result."""
 
-        bar = tqdm(total=max_iter, desc=method.name, unit="it")
+    def __init__(self, problem, method, cfg, output, tol, max_iter, time_limit, callback,
+                 check_every, restart_factor):
+        self.problem, self.method, self.cfg, self.output = problem, method, cfg, output
+        self.tol, self.max_iter, self.time_limit = tol, max_iter, time_limit
+        self.callback, self.check_every, self.restart_factor = callback, check_every, restart_factor
+        self.oracle = Oracle(problem)
+        self.counter = [0]  # evaluations spent on certification only
+        self.history = {"iteration": [], "residual": [], "elapsed": [], "oracle_calls": []}
+        self.restarts = 0
 
-    def record(k, cert):
-        elapsed = time.perf_counter() - start
-        history["iteration"].append(k)
-        history["residual"].append(cert.value)
-        history["elapsed"].append(elapsed)
-        history["oracle_calls"].append(oracle.calls)
+    def certify(self, state):
+        return _certify_candidates(self.problem, self.method, state, self.cfg, self.output,
+                                   self.counter)
+
+    def record(self, k, cert):
+        elapsed = time.perf_counter() - self.start
+        h = self.history
+        h["iteration"].append(k)
+        h["residual"].append(cert.value)
+        h["elapsed"].append(elapsed)
+        h["oracle_calls"].append(self.oracle.calls)
         return elapsed
 
-    record(0, best[0])
-    status = "converged" if best[0].value <= tol else None
-    k, next_check = 0, (check_every or 1)
-    try:
-        while status is None:
-            if k >= max_iter:
-                status = "max_iter"
-                break
-            try:
-                state = method.step(problem, oracle, state, cfg)
-            except NonFiniteError:
-                status = "diverged"
-                break
-            except StepCollapsedError:
-                status = "stalled"
-                break
-            k += 1
-            at_check = k >= next_check or k == max_iter
-            if at_check:
-                cand = _certify_candidates(problem, method, state, cfg, output, counter)
+    def run(self, z0, progress, warns):
+        self.start = time.perf_counter()
+        method, cfg, problem = self.method, self.cfg, self.problem
+        state = method.init(problem, self.oracle, z0, cfg)
+        best = self.certify(state)
+        if best is None:
+            raise ValueError("the operator is not finite at the starting point x0")
+        self.record(0, best[0])
+        ref = best[0].value  # residual at the last (re)start
+        epoch_start = 0
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=self.max_iter, desc=method.name, unit="it")
+        status = "converged" if best[0].value <= self.tol else None
+        k, next_check, best_k = 0, (self.check_every or 1), 0
+        try:
+            while status is None:
+                if k >= self.max_iter:
+                    status = "max_iter"
+                    break
+                try:
+                    state = method.step(problem, self.oracle, state, cfg)
+                except NonFiniteError:
+                    status = "diverged"
+                    break
+                except StepCollapsedError:
+                    status = "stalled"
+                    cand = self.certify(state)
+                    if cand is not None and cand[0].value < best[0].value:
+                        best, best_k = cand, k
+                        self.record(k, cand[0])
+                    break
+                k += 1
+                timed_out = time.perf_counter() - self.start >= self.time_limit
+                if not (k >= next_check or k == self.max_iter or timed_out):
+                    continue
+                cand = self.certify(state)
                 if cand is None or not math.isfinite(cand[0].value):
                     status = "diverged"
                     break
-                best = cand
-                elapsed = record(k, cand[0])
-                next_check = k + (check_every or _auto_interval(k))
+                if cand[0].value <= best[0].value:
+                    # return the best certified point seen, not merely the latest
+                    best, best_k = cand, k
+                elapsed = self.record(k, cand[0])
+                next_check = k + (self.check_every or _auto_interval(k))
                 if bar is not None:
                     bar.update(k - bar.n)
                     bar.set_postfix(residual=f"{cand[0].value:.2e}")
-                if cand[0].value <= tol:
+                if cand[0].value <= self.tol:
                     status = "converged"
-                    break
-                if callback is not None and callback(
-                    Progress(k, cand[0].value, cand[1], cand[0], elapsed, oracle.calls)
-                ):
+                elif timed_out:
+                    status = "time_limit"
+                elif self.callback is not None and self.callback(
+                        Progress(k, cand[0].value, cand[1], cand[0], elapsed, self.oracle.calls)):
                     status = "stopped"
-                    break
-            if time.perf_counter() - start >= time_limit:
-                if not at_check:
-                    cand = _certify_candidates(problem, method, state, cfg, output, counter)
-                    if cand is not None and math.isfinite(cand[0].value):
-                        best = cand
-                        record(k, cand[0])
-                status = "converged" if best[0].value <= tol else "time_limit"
-                break
-        if status == "max_iter" and history["iteration"][-1] != k:
-            cand = _certify_candidates(problem, method, state, cfg, output, counter)
-            if cand is not None and math.isfinite(cand[0].value):
-                best = cand
-                record(k, cand[0])
-    finally:
-        if bar is not None:
-            bar.close()
+                elif self.restart_factor is not None and k < self.max_iter and (
+                        cand[0].value <= self.restart_factor * ref
+                        or (k - epoch_start >= method.artificial_restart * k and cand[0].value < ref
+                            and k >= 64)):
+                    # restart from the better-certified candidate (average or last) when
+                    # the certified residual fell enough, or (as PDLP does) when the
+                    # epoch has grown long while still improving on its start
+                    state = method.restart(problem, self.oracle, state, cand[0].point, cand[1],
+                                           cand[2], cfg)
+                    ref = cand[0].value
+                    epoch_start = k
+                    self.restarts += 1
+        finally:
+            if bar is not None:
+                bar.close()
+        return self.result(best, best_k, status, k, state, warns)
 
-    cert, z = best
-    parts = problem.split(z)
-    return Result(
-        z=z,
-        certificate=cert,
-        status=status,
-        tol=tol,
-        method=method.name,
-        backend=backend_name(namespace(z)),
-        iterations=k,
-        oracle_calls=oracle.calls,
-        certify_calls=counter[0],
-        elapsed=time.perf_counter() - start,
-        x=parts.get("x"),
-        y=parts.get("y"),
-        value=problem.value(z),
-        history=history,
-        warnings=warns,
-        info=method.diagnostics(state, cfg),
-    )
+    def result(self, best, best_k, status, k, state, warns):
+        cert, z, Fz = best
+        parts = self.problem.split(z)
+        info = self.method.diagnostics(state, self.cfg)
+        info["certified_iteration"] = best_k
+        if self.restart_factor is not None:
+            info["restarts"] = self.restarts
+        return Result(
+            z=z,
+            certificate=cert,
+            status=status,
+            tol=self.tol,
+            method=self.method.name,
+            backend=backend_name(namespace(z)),
+            iterations=k,
+            oracle_calls=self.oracle.calls,
+            certify_calls=self.counter[0],
+            elapsed=time.perf_counter() - self.start,
+            x=parts.get("x"),
+            y=parts.get("y"),
+            value=self.problem.value(z, Fz=Fz),
+            history=self.history,
+            warnings=warns,
+            info=info,
+        )

@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
-from .._validation import check_positive
+from .._validation import check_max_iter, check_positive
 from ..backend import finfo_eps, namespace, to_float
 from ._driver import Method, NonFiniteError, StepCollapsedError
 
@@ -72,6 +72,8 @@ class ProxConfig:
 class _ProxMethod(Method):
     """Shared machinery of extragradient and mirror prox."""
 
+    default_restart: ClassVar[bool] = True
+
     rule = "nemirovski"
     default_geometry = "auto"
 
@@ -100,7 +102,7 @@ class _ProxMethod(Method):
             raise ValueError(f"c must lie in (0, 1), got {c}")
         eta0 = step if step is not None else (1.0 / L if L else 1.0)
         return ProxConfig(geo, eta0, adaptive, growth if adaptive else 1.0, 0.5, c,
-                          eta0 * 1e-12, int(max_backtracks), L)
+                          eta0 * 1e-12, check_max_iter(max_backtracks, "max_backtracks", 0), L)
 
     def warnings(self, problem, cfg):
         if not cfg.adaptive and cfg.lipschitz and cfg.eta0 * cfg.lipschitz > 1.0 + 1e-12:
@@ -127,7 +129,7 @@ class _ProxMethod(Method):
                 verdict = self._eg_test(s, z_half, F_half, eta, cfg)
             else:
                 u_new = geo.step(s.u, F_half, eta)
-                verdict = self._mp_test(s, u_half, z_half, F_half, u_new, eta, cfg)
+                verdict, _ = self._mp_test(s.u, s.Fz, u_half, z_half, F_half, u_new, eta, cfg)
             if verdict is None:
                 raise NonFiniteError
             if verdict or not cfg.adaptive:
@@ -161,17 +163,32 @@ class _ProxMethod(Method):
         slack = 4.0 * finfo_eps(xp, z_half.dtype) * (lhs + rhs)
         return self._verdict(lhs, rhs, slack)
 
-    def _mp_test(self, s, u_half, z_half, F_half, u_new, eta, cfg):
+    def _mp_test(self, u, F_ref, u_half, z_half, F_half, u_new, eta, cfg, credit=0.0):
+        """Nemirovski's test for the step from anchor ``u`` (first step taken with ``F_ref``).
+
+        Returns the verdict and the surplus ``c * rhs - lhs``; ``credit`` is
+        surplus carried over from earlier steps (used by the optimistic method).
+        """
         xp = namespace(z_half)
         geo = cfg.geometry
-        prod = (F_half - s.Fz) * (z_half - geo.point(u_new))
+        prod = (F_half - F_ref) * (z_half - geo.point(u_new))
         lhs = eta * to_float(xp.sum(prod))
-        rhs = cfg.c * to_float(geo.divergence(u_new, u_half) + geo.divergence(u_half, s.u))
+        rhs = cfg.c * to_float(geo.divergence(u_new, u_half) + geo.divergence(u_half, u))
         # a bound on the summation error of both sides, relative to their terms
         slack = 2.0 * z_half.shape[0] * finfo_eps(xp, z_half.dtype) * to_float(
             eta * xp.sum(xp.abs(prod)) + geo.divergence_slack(u_new, u_half)
-            + geo.divergence_slack(u_half, s.u))
-        return self._verdict(lhs, rhs, slack)
+            + geo.divergence_slack(u_half, u))
+        return self._verdict(lhs, rhs + credit, slack), rhs - lhs
+
+    def restart_by_default(self, cfg):
+        # a restart point with tiny probabilities makes the KL diameter of the
+        # next epoch huge: restart the Euclidean geometry only
+        return cfg.geometry.name == "euclidean"
+
+    def restart(self, problem, oracle, s, name, z, Fz, cfg):
+        # keep the step; reset the anchor to the certified point and the average
+        u = s.u if name == "last" else cfg.geometry.init(z, strict=False)
+        return s._replace(u=u, z=z, Fz=Fz, avg_sum=namespace(z).zeros_like(z), avg_weight=0.0)
 
     def candidates(self, s, cfg):
         out = {"last": (s.z, s.Fz)}

@@ -57,11 +57,18 @@ class Problem:
         """Default start: the centre of the domain (uniform on simplices)."""
         raise NotImplementedError
 
-    def join(self, point):
+    def join(self, point, name: str = "point"):
         """The joint vector for a user point: a vector, or one vector per player block."""
         if len(self.blocks) > 1 and isinstance(point, (tuple, list)) and len(point) == len(self.blocks):
             if all(getattr(p, "ndim", None) == 1 or isinstance(p, (list, tuple)) for p in point):
-                parts = [check_array(f"point[{i}]", p, ndim=1) for i, p in enumerate(point)]
+                sizes = [b.dim for b in self.domain.blocks]
+                parts = []
+                for i, (p, label, size) in enumerate(zip(point, self.blocks, sizes)):
+                    p = check_array(f"{name}[{i}] ({label})", p, ndim=1)
+                    if p.shape[0] != size:
+                        raise ValueError(f"{name}[{i}] ({label}) must have length {size}, got "
+                                         f"{p.shape[0]}")
+                    parts.append(p)
                 return namespace(*parts).concat(parts)
         return point
 
@@ -74,13 +81,16 @@ class Problem:
         """The player blocks of ``z`` as a dict ``{"x": ..., "y": ...}``."""
         return {"x": z}
 
-    def value(self, z) -> float | None:
-        """The objective value at ``z`` where one is defined (games: the row payoff)."""
+    def value(self, z, Fz=None) -> float | None:
+        """The objective value at ``z`` where one is defined (games: the row payoff).
+
+        ``Fz = F(z)``, when the caller has it, saves recomputing products.
+        """
         return None
 
     def check_point(self, name, point, dtype=None):
         """Validate a user point and return it as a joint vector inside the domain."""
-        return check_point(name, self.join(point), self.domain, dtype=dtype)
+        return check_point(name, self.join(point, name), self.domain, dtype=dtype)
 
     @property
     def backend(self) -> str:

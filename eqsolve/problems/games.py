@@ -89,9 +89,9 @@ class MatrixGame(_TwoPlayer):
         xp = self.xp
         return xp.concat([-(self.A @ z[self.m :]), self.A.T @ z[: self.m]])
 
-    def value(self, z) -> float:
-        xp = self.xp
-        return to_float(xp.sum(z[: self.m] * (self.A @ z[self.m :])))
+    def value(self, z, Fz=None) -> float:
+        Ay = self.A @ z[self.m :] if Fz is None else -Fz[: self.m]
+        return to_float(self.xp.sum(z[: self.m] * Ay))
 
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
         xp = self.xp
@@ -156,8 +156,9 @@ class BimatrixGame(_TwoPlayer):
         xp = self.xp
         return xp.concat([-(self.A @ z[self.m :]), -(self.B.T @ z[: self.m])])
 
-    def value(self, z) -> float:
-        return to_float(self.xp.sum(z[: self.m] * (self.A @ z[self.m :])))
+    def value(self, z, Fz=None) -> float:
+        Ay = self.A @ z[self.m :] if Fz is None else -Fz[: self.m]
+        return to_float(self.xp.sum(z[: self.m] * Ay))
 
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
         if Fz is None:
