@@ -71,6 +71,9 @@ class Method:
     default_output: ClassVar[str] = "best"
     #: whether the driver restarts this method by default (``restart=`` overrides)
     default_restart: ClassVar[bool] = False
+    #: True when certifying the candidates costs no operator evaluation (then the
+    #: driver certifies, and may restart, after every iteration)
+    free_certificates: ClassVar[bool] = False
     #: restart anyway when the epoch exceeds this fraction of all iterations (PDLP's rule)
     artificial_restart: ClassVar[float] = math.inf
 
@@ -173,6 +176,7 @@ class _Loop:
         self.counter = [0]  # evaluations spent on certification only
         self.history = {"iteration": [], "residual": [], "elapsed": [], "oracle_calls": []}
         self.restarts = 0
+        self.auto_interval = (lambda k: 1) if method.free_certificates else _auto_interval
 
     def certify(self, state):
         return _certify_candidates(self.problem, self.method, state, self.cfg, self.output,
@@ -233,7 +237,7 @@ class _Loop:
                     # return the best certified point seen, not merely the latest
                     best, best_k = cand, k
                 elapsed = self.record(k, cand[0])
-                next_check = k + (self.check_every or _auto_interval(k))
+                next_check = k + (self.check_every or self.auto_interval(k))
                 if bar is not None:
                     bar.update(k - bar.n)
                     bar.set_postfix(residual=f"{cand[0].value:.2e}")

@@ -26,6 +26,20 @@ adaptivity :math:`a_k`).  The driver restarts it from the better-certified of
 its last iterate and average (PDLP's restart scheme, with the duality gap as
 the restart measure).
 
+``variant="halpern"`` (the default) is the reflected restarted Halpern PDHG
+of Lu and Yang: with :math:`T` one PDHG step at fixed
+:math:`\\tau = \\sigma = 0.99/\\|A\\|_2` (the norm from a power iteration),
+
+.. math:: z_{k+1} = \\tfrac{k+1}{k+2}\\big((1+\\rho)\\,T(z_k) - \\rho z_k\\big) + \\tfrac{1}{k+2} z_0,
+   \\qquad \\rho = 1,
+
+restarted (anchor := :math:`T(z_k)`) when the fixed-point residual
+:math:`\\|z_k - T(z_k)\\|_P` in the PDHG metric has fallen by ``beta`` = 0.2
+since the last restart, or the epoch exceeds 36 % of all iterations.  The
+certified point is :math:`T(z_k)` (feasible); :math:`z_k` itself may leave the
+simplices.  On dense random games it needs about 1.6x fewer iterations than
+the adaptive variant (measured, see ``benchmarks/``).
+
 Each iteration costs one product with :math:`A` and one with :math:`A^\\top`
 (``A (2y^+ - y)`` is formed from ``A y^+`` by linearity); both candidate
 points are certified from those products alone, so certification is free.
@@ -38,6 +52,8 @@ References
    problems with applications to imaging", J. Math. Imaging Vis. 40 (2011) 120-145.
 .. [2] T. Goldstein, M. Li, X. Yuan, E. Esser and R. Baraniuk, "Adaptive primal-dual
    hybrid gradient methods for saddle-point problems", arXiv:1305.0546 (2013).
+.. [4] H. Lu and J. Yang, "Restarted Halpern PDHG for linear programming",
+   arXiv:2407.16144 (2024).
 .. [3] D. Applegate, O. Hinder, H. Lu and M. Lubin, "Faster first-order primal-dual
    methods for linear programming using restarts and sharpness", Math. Program. (2023).
 """
@@ -48,9 +64,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
-from .._validation import check_positive
+from .._validation import check_max_iter, check_positive
 from ..backend import namespace, to_float
 from ._driver import Method, NonFiniteError, StepCollapsedError
+from .pdhg_halpern import HalpernPDHG
 
 __all__ = ["PDHG"]
 
@@ -84,16 +101,34 @@ class PDHGConfig:
     eta: float = 0.95
     max_backtracks: int = 60
     omega: float = 1.0
+    variant: str = "halpern"
+    rho: float = 1.0
+    beta: float = 0.2
+    power_iters: int = 40
 
 
-class _PDHG(Method):
+class _PDHG(HalpernPDHG, Method):
     default_restart: ClassVar[bool] = True
     artificial_restart: ClassVar[float] = 0.36
+    free_certificates: ClassVar[bool] = True
 
-    def configure(self, problem, *, step=None, adaptive=None, primal_weight=1.0):
+    def configure(self, problem, *, variant="halpern", step=None, adaptive=None, primal_weight=1.0,
+                  reflection=1.0, power_iters=40):
         A = getattr(problem, "A", None)
         if A is None or getattr(problem, "residual_kind", None) != "duality_gap":
             raise TypeError(f"pdhg solves bilinear problems (MatrixGame); got {type(problem).__name__}")
+        if variant not in ("halpern", "adaptive"):
+            raise ValueError(f"variant must be 'halpern' or 'adaptive', got {variant!r}")
+        if variant == "halpern":
+            if adaptive:
+                raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
+                                 "variant='adaptive'")
+            rho = check_positive("reflection", reflection, allow_zero=True)
+            if rho > 1.0:
+                raise ValueError(f"reflection must lie in [0, 1], got {rho}")
+            return PDHGConfig(None if step is None else check_positive("step", step), None,
+                              False, variant="halpern", rho=rho,
+                              power_iters=check_max_iter(power_iters, "power_iters"))
         omega = check_positive("primal_weight", primal_weight)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
         if step is None:
@@ -104,9 +139,16 @@ class _PDHG(Method):
         # tau = step / omega (primal y), sigma = step * omega (dual x); step None:
         # estimated in init (it costs products, which the oracle counts)
         return PDHGConfig(None if step is None else step / omega,
-                          None if step is None else step * omega, adaptive, omega=omega)
+                          None if step is None else step * omega, adaptive, omega=omega,
+                          variant="adaptive")
+
+    def restart_by_default(self, cfg):
+        # the Halpern variant restarts itself on its fixed-point residual
+        return cfg.variant == "adaptive"
 
     def warnings(self, problem, cfg):
+        if cfg.variant == "halpern":
+            return []
         L = problem.lipschitz
         if not cfg.adaptive and cfg.tau0 and cfg.tau0 * cfg.sigma0 * L * L >= 1.0 + 1e-12:
             return [f"tau*sigma*L^2 = {cfg.tau0 * cfg.sigma0 * L * L:.3g} >= 1 with L >= ||A||_2: "
@@ -114,6 +156,8 @@ class _PDHG(Method):
         return []
 
     def init(self, problem, oracle, z0, cfg):
+        if cfg.variant == "halpern":
+            return self.h_init(problem, oracle, z0, cfg)
         m = problem.m
         x, y = z0[:m], z0[m:]
         tau, sigma = cfg.tau0, cfg.sigma0
@@ -134,10 +178,14 @@ class _PDHG(Method):
                          xp.zeros_like(Ay), xp.zeros_like(ATx), 0.0, backtracks, (math.inf, math.inf))
 
     def restart(self, problem, oracle, s, name, z, Fz, cfg):
+        if cfg.variant == "halpern":
+            return self.h_restart(problem, oracle, s, name, z, Fz, cfg)
         m = problem.m
         return self._fresh(z[:m], z[m:], -Fz[:m], Fz[m:], s.tau, s.sigma, s.alpha, s.backtracks)
 
     def step(self, problem, oracle, s, cfg):
+        if cfg.variant == "halpern":
+            return self.h_step(problem, oracle, s, cfg)
         A = problem.A
         dom_x, dom_y = problem.domain.blocks
         xp = namespace(s.x)
@@ -173,6 +221,8 @@ class _PDHG(Method):
                          s.backtracks + backtracks, (p, d))
 
     def candidates(self, s, cfg):
+        if cfg.variant == "halpern":
+            return self.h_candidates(s, cfg)
         xp = namespace(s.x)
         out = {"last": (xp.concat([s.x, s.y]), xp.concat([-s.Ay, s.ATx]))}
         if s.weight > 0:
@@ -184,7 +234,9 @@ class _PDHG(Method):
         return out
 
     def diagnostics(self, s, cfg):
-        return {"tau": s.tau, "sigma": s.sigma, "adaptive": cfg.adaptive,
+        if cfg.variant == "halpern":
+            return self.h_diagnostics(s, cfg)
+        return {"variant": "adaptive", "tau": s.tau, "sigma": s.sigma, "adaptive": cfg.adaptive,
                 "backtracks": s.backtracks, "primal_residual": s.residuals[0],
                 "dual_residual": s.residuals[1]}
 
@@ -200,6 +252,6 @@ def _rayleigh_estimate(problem) -> float:
 
 PDHG = _PDHG(
     name="pdhg",
-    summary="primal-dual hybrid gradient for matrix games: adaptive steps with backtracking and "
-    "primal-dual balancing, restarts to the better-certified point",
+    summary="primal-dual hybrid gradient for matrix games: reflected restarted Halpern PDHG "
+    "(default) or adaptive PDHG with balancing and restarts",
 )
