@@ -260,6 +260,15 @@ def run_highs_pdlp(A, kkt_tolerance: float, time_limit: float) -> dict:
 
 # --------------------------------------------------------------------------- driver
 
+def _supports_games(name: str) -> bool:
+    """Whether the registered method accepts a MatrixGame (others raise TypeError)."""
+    try:
+        eq.METHODS[name].configure(eq.zoo.matching_pennies())
+    except TypeError:
+        return False
+    return True
+
+
 def _warm_up(methods):
     """Pay import and first-call costs outside the timed runs."""
     A = eq.zoo.random_matrix_game(20, seed=12345).A
@@ -285,7 +294,9 @@ def _measured(fn, *args):
 def run(sizes=DEFAULT_SIZES, time_limit: float = 60.0, *, seed: int = 0, methods=None,
         pdlp_ladder=PDLP_KKT_LADDER, baselines: bool = True, verbose: bool = False) -> dict:
     """Run the benchmark; return the results dict (nothing is written)."""
-    methods = list(eq.METHODS) if methods is None else list(methods)
+    if methods is None:
+        methods = [m for m in eq.METHODS if _supports_games(m)]
+    methods = list(methods)
     say = print if verbose else (lambda *a, **k: None)
     results = {"benchmark": "matrix_games", "machine": machine_info(),
                "config": {"sizes": [int(n) for n in sizes], "time_limit_s": float(time_limit),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .certificates import Certificate
 from .domains import Ball, Box, Product, Reals, Simplex
-from .methods import METHODS, get_method, register, run
+from .methods import METHODS, OnlineOptimistic, get_method, register, run, second_order_check
 from .problems import VI, BimatrixGame, MatrixGame, Problem, Saddle, zoo
 from .result import Result
 
@@ -24,6 +24,8 @@ __all__ = [
     "Certificate",
     "METHODS",
     "register",
+    "second_order_check",
+    "OnlineOptimistic",
     "Problem",
     "MatrixGame",
     "BimatrixGame",

@@ -8,6 +8,7 @@
 from .certificate import KINDS, Certificate
 from .residuals import (
     bimatrix_nash_gap,
+    forward_backward_residual,
     gap_function,
     matrix_game_gap,
     natural_residual,
@@ -19,6 +20,7 @@ __all__ = [
     "KINDS",
     "matrix_game_gap",
     "bimatrix_nash_gap",
+    "forward_backward_residual",
     "natural_residual",
     "gap_function",
     "operator_norm",

@@ -5,6 +5,7 @@ from .mirror_prox import EXTRAGRADIENT, MIRROR_PROX
 from .optimistic import OPTIMISTIC, OnlineOptimistic
 from .halpern import HALPERN
 from .pdhg import PDHG
+from .two_timescale import TWO_TIMESCALE_EG, SecondOrderCheck, second_order_check
 
 #: name -> method; add a method by calling :func:`register`
 METHODS: dict[str, Method] = {}
@@ -31,8 +32,9 @@ def get_method(name) -> Method:
         raise ValueError(f"unknown method {name!r}; valid methods are: {valid}") from None
 
 
-for _m in (EXTRAGRADIENT, MIRROR_PROX, OPTIMISTIC, HALPERN, PDHG):
+for _m in (EXTRAGRADIENT, MIRROR_PROX, OPTIMISTIC, HALPERN, PDHG, TWO_TIMESCALE_EG):
     register(_m)
 
 __all__ = ["METHODS", "Method", "Oracle", "Progress", "NonFiniteError", "StepCollapsedError",
-           "register", "get_method", "run", "OnlineOptimistic"]
+           "register", "get_method", "run", "OnlineOptimistic",
+           "second_order_check", "SecondOrderCheck"]

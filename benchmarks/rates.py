@@ -1,0 +1,194 @@
+"""Last-iterate and ergodic rates: certified residual against iterations and operator evaluations.
+
+One command writes ``benchmarks/results/rates.png`` and ``rates.json``::
+
+    python benchmarks/rates.py            # full panels (about a minute on 2 cores)
+    python benchmarks/rates.py --quick    # short runs, for tests
+
+Each panel is a canonical problem; each curve one registered method run
+*without restarts* (so the measured slope is the method's own rate), plotted
+log-log against iterations (top) and operator evaluations (bottom).  The
+theoretical slope of each method on that problem class is drawn as a dashed
+guide anchored at the curve's start, and the slope fitted on the last decade
+of the curve is recorded beside it in the JSON.  Methods that do not support a
+panel's problem are skipped (and listed).
+
+Add a panel by appending a :class:`Panel` to :data:`PANELS` (later method
+families add theirs here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import eqsolve as eq
+from eqsolve.problems import zoo
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclass
+class Panel:
+    """A problem, the methods to run on it, and the theory to draw."""
+
+    name: str
+    title: str
+    make: Callable[[], object]
+    #: method -> (options, theoretical slope or None, label of the guarantee)
+    runs: dict = field(default_factory=dict)
+
+
+def _bilinear():
+    rng = np.random.default_rng(0)
+    n = 20
+    B = rng.normal(size=(n, n)) / np.sqrt(n)
+    J = np.block([[np.zeros((n, n)), B], [-B.T, np.zeros((n, n))]])
+    b = rng.normal(size=2 * n)
+    return eq.VI(lambda z: J @ z + b, eq.Reals(2 * n), L=float(np.linalg.norm(J, 2)), monotone=True)
+
+
+def _cocoercive():
+    rng = np.random.default_rng(1)
+    n = 30
+    G = rng.normal(size=(n, n))
+    S = G @ G.T / n + 1e-4 * np.eye(n)
+    b = rng.normal(size=n)
+    return eq.VI(lambda z: S @ z + b, eq.Reals(n), L=float(np.linalg.eigvalsh(S)[-1]), monotone=True)
+
+
+def _strongly_monotone():
+    return zoo.affine_vi(30, seed=2, domain="box", mu=0.05).problem
+
+
+NO_RESTART = {"restart": False}
+PANELS = [
+    Panel("bilinear", "bilinear (skew) VI, unconstrained: ||F(z)||", _bilinear, {
+        "extragradient": ({**NO_RESTART, "output": "last"}, -0.5, "EG last iterate O(1/sqrt k)"),
+        "optimistic": ({**NO_RESTART, "output": "last"}, -0.5, "OG last iterate O(1/sqrt k)"),
+        "halpern": ({**NO_RESTART, "variant": "feg"}, -1.0, "FEG O(1/k)"),
+    }),
+    Panel("matrix_game", "random 60x60 matrix game: duality gap", lambda: zoo.random_matrix_game(60, seed=3), {
+        "extragradient": ({**NO_RESTART, "output": "average"}, -1.0, "ergodic O(1/k)"),
+        "mirror_prox": ({**NO_RESTART, "output": "average"}, -1.0, "ergodic O(1/k)"),
+        "optimistic": ({**NO_RESTART, "output": "average"}, -1.0, "ergodic O(1/k)"),
+        "pdhg": ({"variant": "adaptive", "restart": False, "output": "average"}, -1.0, "ergodic O(1/k)"),
+        "pdhg (Halpern, restarted)": ({"method": "pdhg"}, None, "linear (sharp problem)"),
+    }),
+    Panel("cocoercive", "cocoercive linear VI: ||F(z)||", _cocoercive, {
+        "halpern": ({**NO_RESTART, "variant": "halpern"}, -1.0, "Halpern O(1/k) (Lieder)"),
+        "extragradient": ({**NO_RESTART, "output": "last"}, -0.5, "EG last iterate O(1/sqrt k)"),
+    }),
+    Panel("strongly_monotone", "strongly monotone affine VI on a box: natural residual",
+          _strongly_monotone, {
+              "extragradient": ({**NO_RESTART, "output": "last"}, None, "linear"),
+              "optimistic": ({**NO_RESTART, "output": "last"}, None, "linear"),
+              "mirror_prox": ({**NO_RESTART, "output": "last"}, None, "linear"),
+          }),
+]
+
+
+def _fit_slope(x, y):
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = (x > 0) & (y > 0) & (x >= x.max() / 10)
+    if keep.sum() < 3:
+        return None
+    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def run(iters: int = 3000, panels=None) -> dict:
+    """Run every panel; return a JSON-ready dict (writes nothing)."""
+    out = {"iterations": iters, "panels": {}}
+    for panel in panels or PANELS:
+        problem = panel.make()
+        entry = {"title": panel.title, "curves": {}, "skipped": []}
+        for label, (options, slope, guarantee) in panel.runs.items():
+            options = dict(options)
+            method = options.pop("method", label)
+            try:
+                t = time.perf_counter()
+                res = eq.solve(problem, method=method, tol=1e-300, max_iter=iters, check_every=1,
+                               **options)
+                wall = time.perf_counter() - t
+            except (TypeError, ValueError) as exc:
+                entry["skipped"].append(f"{label}: {exc}")
+                continue
+            h = res.history
+            entry["curves"][label] = {
+                "iteration": h["iteration"], "oracle_calls": h["oracle_calls"],
+                "residual": h["residual"], "theory_slope": slope, "guarantee": guarantee,
+                "measured_slope": _fit_slope(h["iteration"], h["residual"]), "seconds": wall,
+            }
+        out["panels"][panel.name] = entry
+    return out
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    panels = results["panels"]
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.6 * len(panels), 8), squeeze=False)
+    for j, (name, entry) in enumerate(panels.items()):
+        for row, xkey in enumerate(("iteration", "oracle_calls")):
+            ax = axes[row, j]
+            for i, (label, c) in enumerate(entry["curves"].items()):
+                x = np.maximum(np.asarray(c[xkey], float), 1.0)
+                r = np.asarray(c["residual"], float)
+                color = f"C{i}"
+                slope = c["measured_slope"]
+                tag = f"{label} (fit {slope:+.2f})" if slope is not None else label
+                ax.loglog(x, r, color=color, label=tag)
+                if c["theory_slope"] is not None and r.size > 1:
+                    x0, r0 = x[1], r[1]
+                    xs = np.array([x0, x[-1]])
+                    ax.loglog(xs, r0 * (xs / x0) ** c["theory_slope"], "--", color=color, lw=1,
+                              alpha=0.7)
+            ax.set_xlabel("iterations" if row == 0 else "operator evaluations")
+            ax.set_ylabel("certified residual")
+            if row == 0:
+                ax.set_title(entry["title"], fontsize=9)
+            ax.grid(True, which="both", alpha=0.3)
+            ax.legend(fontsize=7)
+    fig.suptitle("eqsolve: certified residuals (solid) and theoretical slopes (dashed)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--iters", type=int, default=3000)
+    ap.add_argument("--quick", action="store_true", help="300 iterations, for smoke tests")
+    ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/rates)")
+    args = ap.parse_args(argv)
+    iters = 300 if args.quick else args.iters
+    results = run(iters)
+    stem = Path(args.out) if args.out else RESULTS / ("rates_quick" if args.quick else "rates")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
+    plot(results, stem.with_suffix(".png"))
+    for name, entry in results["panels"].items():
+        print(f"{name}:")
+        for label, c in entry["curves"].items():
+            fit = "n/a" if c["measured_slope"] is None else f"{c['measured_slope']:+.2f}"
+            th = "n/a" if c["theory_slope"] is None else f"{c['theory_slope']:+.2f}"
+            print(f"  {label:28s} final {c['residual'][-1]:.2e}  slope fit {fit}  theory {th}  "
+                  f"({c['guarantee']})")
+        for s in entry["skipped"]:
+            print(f"  skipped {s}")
+    print(f"wrote {stem.with_suffix('.png')} and {stem.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
