@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,9 @@ ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", ROOT / f"{name}.py")
     mod = importlib.util.module_from_spec(spec)
+    sys.modules[f"_bench_{name}"] = mod  # dataclasses look their module up here
     spec.loader.exec_module(mod)
     return mod
 
