@@ -5,7 +5,7 @@ patrol time over 5 sites, an attacker picks a site.  A site ``i`` has value
 ``v_i`` to the attacker; an attack on a patrolled site is caught with
 probability ``d_i`` and costs the attacker a penalty ``c``.  The attacker's
 payoff for (attack i, patrol j) is ``v_i`` if ``i != j`` and
-``(1 - d_i) v_i - d_i c`` if ``i == j``.  We also solve a 200 x 200 random game and
+``(1 - d_i) v_i - d_i c`` if ``i == j``.  We also solve a 200 x 200 random game with restarted PDHG and
 compare the certified value bracket with the exact LP value from HiGHS.
 
 Run:  python examples/quickstart.py
@@ -44,7 +44,7 @@ def lp_value(A):
 
 
 big = eq.zoo.random_matrix_game(200, seed=0)
-res = eq.solve(big, method="extragradient", tol=1e-5, max_iter=50_000)
+res = eq.solve(big, method="pdhg", tol=1e-8)
 lo, hi = res.certificate.details["value_bounds"]
 v = lp_value(np.asarray(big.A))
 print()

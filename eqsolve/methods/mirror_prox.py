@@ -104,10 +104,14 @@ class _ProxMethod(Method):
         return ProxConfig(geo, eta0, adaptive, growth if adaptive else 1.0, 0.5, c,
                           eta0 * 1e-12, check_max_iter(max_backtracks, "max_backtracks", 0), L)
 
+    #: the largest fixed step the guarantee allows, times L, and its name
+    step_limit = (1.0, "1/L")
+
     def warnings(self, problem, cfg):
-        if not cfg.adaptive and cfg.lipschitz and cfg.eta0 * cfg.lipschitz > 1.0 + 1e-12:
-            return [f"step {cfg.eta0:.3g} exceeds 1/L = {1.0 / cfg.lipschitz:.3g}: the O(1/T) "
-                    "guarantee does not apply (use adaptive=True or a smaller step)"]
+        limit, name = self.step_limit
+        if not cfg.adaptive and cfg.lipschitz and cfg.eta0 * cfg.lipschitz > limit + 1e-12:
+            return [f"step {cfg.eta0:.3g} exceeds {name} = {limit / cfg.lipschitz:.3g}: "
+                    f"{self.name}'s guarantee does not apply (use adaptive=True or a smaller step)"]
         return []
 
     def init(self, problem, oracle, z0, cfg):
@@ -119,33 +123,48 @@ class _ProxMethod(Method):
 
     def step(self, problem, oracle, s, cfg):
         geo = cfg.geometry
-        eta, backtracks = s.eta, 0
-        while True:
+
+        def trial(eta):
             u_half = geo.step(s.u, s.Fz, eta)
             z_half = geo.point(u_half)
             F_half = oracle(z_half)
-            u_new = None
             if self.rule == "extragradient":
-                verdict = self._eg_test(s, z_half, F_half, eta, cfg)
-            else:
-                u_new = geo.step(s.u, F_half, eta)
-                verdict, _ = self._mp_test(s.u, s.Fz, u_half, z_half, F_half, u_new, eta, cfg)
-            if verdict is None:
-                raise NonFiniteError
-            if verdict or not cfg.adaptive:
-                break
-            eta *= cfg.shrink
-            backtracks += 1
-            if eta < cfg.eta_min or backtracks > cfg.max_backtracks:
-                raise StepCollapsedError
+                return self._eg_test(s, z_half, F_half, eta, cfg), (z_half, F_half, None)
+            u_new = geo.step(s.u, F_half, eta)
+            verdict, _ = self._mp_test(s.u, s.Fz, u_half, z_half, F_half, u_new, eta, cfg)
+            return verdict, (z_half, F_half, u_new)
+
+        eta, backtracks, verdict, (z_half, F_half, u_new) = self._search(s.eta, cfg, trial)
         if u_new is None:
             u_new = geo.step(s.u, F_half, eta)
         z_new = geo.point(u_new)
         F_new = oracle(z_new)
+        return ProxState(u_new, z_new, F_new, eta * self._growth(verdict, cfg),
+                         s.avg_sum + eta * z_half, s.avg_weight + eta, s.backtracks + backtracks, eta)
+
+    @staticmethod
+    def _search(eta, cfg, trial):
+        """Halve ``eta`` until ``trial(eta)`` passes (at once for a fixed step).
+
+        ``trial`` returns ``(verdict, payload)``; the result is
+        ``(eta, backtracks, verdict, payload)`` of the accepted trial.
+        """
+        backtracks = 0
+        while True:
+            verdict, payload = trial(eta)
+            if verdict is None:
+                raise NonFiniteError
+            if verdict or not cfg.adaptive:
+                return eta, backtracks, verdict, payload
+            eta *= cfg.shrink
+            backtracks += 1
+            if eta < cfg.eta_min or backtracks > cfg.max_backtracks:
+                raise StepCollapsedError
+
+    @staticmethod
+    def _growth(verdict, cfg):
         # grow only after a clear pass: a pass within rounding says nothing
-        grow = cfg.growth if verdict == "clear" else 1.0
-        return ProxState(u_new, z_new, F_new, eta * grow, s.avg_sum + eta * z_half,
-                         s.avg_weight + eta, s.backtracks + backtracks, eta)
+        return cfg.growth if verdict == "clear" else 1.0
 
     @staticmethod
     def _verdict(lhs, rhs, slack):

@@ -42,7 +42,6 @@ from typing import Any, NamedTuple
 
 from .._validation import check_array, check_positive
 from ..backend import namespace, to_float
-from ._driver import NonFiniteError, StepCollapsedError
 from .mirror_prox import ProxConfig, _has_simplex, _ProxMethod
 
 __all__ = ["OPTIMISTIC", "OnlineOptimistic"]
@@ -69,11 +68,7 @@ class _Optimistic(_ProxMethod):
             cfg = ProxConfig(**{**cfg.__dict__, "eta0": cfg.eta0 / 2, "eta_min": cfg.eta_min / 2})
         return cfg
 
-    def warnings(self, problem, cfg):
-        if not cfg.adaptive and cfg.lipschitz and cfg.eta0 * cfg.lipschitz > 0.5 + 1e-12:
-            return [f"step {cfg.eta0:.3g} exceeds 1/(2L) = {0.5 / cfg.lipschitz:.3g}: the "
-                    "optimistic method's guarantee does not apply"]
-        return []
+    step_limit = (0.5, "1/(2L)")
 
     def init(self, problem, oracle, z0, cfg):
         u = cfg.geometry.init(z0)
@@ -83,26 +78,21 @@ class _Optimistic(_ProxMethod):
 
     def step(self, problem, oracle, s, cfg):
         geo = cfg.geometry
-        eta, backtracks = s.eta, 0
-        while True:
+
+        def trial(eta):
             u_play = geo.step(s.u, s.hint, eta)
             z_play = geo.point(u_play)
             g = oracle(z_play)
             u_new = geo.step(s.u, g, eta)
             verdict, surplus = self._mp_test(s.u, s.hint, u_play, z_play, g, u_new, eta, cfg,
                                              credit=s.budget)
-            if verdict is None:
-                raise NonFiniteError
-            if verdict or not cfg.adaptive:
-                break
-            eta *= cfg.shrink
-            backtracks += 1
-            if eta < cfg.eta_min or backtracks > cfg.max_backtracks:
-                raise StepCollapsedError
-        grow = cfg.growth if verdict == "clear" else 1.0
+            return verdict, (z_play, g, u_new, surplus)
+
+        eta, backtracks, verdict, (z_play, g, u_new, surplus) = self._search(s.eta, cfg, trial)
         budget = max(0.0, s.budget + surplus) if cfg.adaptive else 0.0
-        return OptState(u_new, g, z_play, g, eta * grow, s.avg_sum + eta * z_play,
-                        s.avg_weight + eta, s.backtracks + backtracks, eta, budget)
+        return OptState(u_new, g, z_play, g, eta * self._growth(verdict, cfg),
+                        s.avg_sum + eta * z_play, s.avg_weight + eta, s.backtracks + backtracks,
+                        eta, budget)
 
     def restart(self, problem, oracle, s, name, z, Fz, cfg):
         zeros = namespace(z).zeros_like(z)
