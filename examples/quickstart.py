@@ -44,7 +44,7 @@ def lp_value(A):
 
 
 big = eq.zoo.random_matrix_game(200, seed=0)
-res = eq.solve(big, method="pdhg", tol=1e-8)
+res = eq.solve(big, method="pdhg", tol=1e-6)
 lo, hi = res.certificate.details["value_bounds"]
 v = lp_value(np.asarray(big.A))
 print()
