@@ -12,7 +12,7 @@ from __future__ import annotations
 from .certificates import Certificate
 from .domains import Ball, Box, Product, Reals, Simplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run, second_order_check
-from .problems import VI, BimatrixGame, MatrixGame, Problem, Saddle, zoo
+from .problems import VI, BimatrixGame, MatrixGame, PreferenceGame, Problem, Saddle, zoo
 from .result import Result
 
 __version__ = "0.1.0"
@@ -29,6 +29,7 @@ __all__ = [
     "Problem",
     "MatrixGame",
     "BimatrixGame",
+    "PreferenceGame",
     "VI",
     "Saddle",
     "Reals",

@@ -26,6 +26,11 @@ KINDS = {
         "||z - P_Z(z - F(z))||: zero exactly at a solution of the VI; for a mu-strongly "
         "monotone, L-Lipschitz F the distance to the solution is at most (1+L)/mu times it"
     ),
+    "exploitability": (
+        "regularised exploitability E_beta(pi) of a preference game (closed-form best "
+        "response): >= 0, zero exactly at the regularised equilibrium; twice it is the "
+        "duality gap of the symmetric game at (pi, pi)"
+    ),
     "operator_norm": (
         "||F(z)|| on an unconstrained problem: zero exactly at a solution; for a mu-strongly "
         "monotone F the distance to the solution is at most ||F(z)||/mu"

@@ -2,6 +2,7 @@
 
 from ._driver import Method, NonFiniteError, Oracle, Progress, StepCollapsedError, run
 from .mirror_prox import EXTRAGRADIENT, MIRROR_PROX
+from .nash import NASH_MD, NASH_MP
 from .optimistic import OPTIMISTIC, OnlineOptimistic
 from .halpern import HALPERN
 from .pdhg import PDHG
@@ -32,7 +33,7 @@ def get_method(name) -> Method:
         raise ValueError(f"unknown method {name!r}; valid methods are: {valid}") from None
 
 
-for _m in (EXTRAGRADIENT, MIRROR_PROX, OPTIMISTIC, HALPERN, PDHG, TWO_TIMESCALE_EG):
+for _m in (EXTRAGRADIENT, MIRROR_PROX, OPTIMISTIC, HALPERN, PDHG, TWO_TIMESCALE_EG, NASH_MP, NASH_MD):
     register(_m)
 
 __all__ = ["METHODS", "Method", "Oracle", "Progress", "NonFiniteError", "StepCollapsedError",

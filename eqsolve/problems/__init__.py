@@ -3,6 +3,8 @@
 from . import zoo
 from .base import Problem
 from .games import BimatrixGame, MatrixGame
+from .preference import PreferenceGame, random_preferences
 from .vi import VI, Saddle
 
-__all__ = ["Problem", "MatrixGame", "BimatrixGame", "VI", "Saddle", "zoo"]
+__all__ = ["Problem", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
+           "Saddle", "zoo"]
