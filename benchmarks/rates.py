@@ -71,6 +71,12 @@ def _strongly_monotone():
     return zoo.affine_vi(30, seed=2, domain="box", mu=0.05).problem
 
 
+def _preference():
+    from eqsolve.problems import random_preferences
+
+    return eq.PreferenceGame(random_preferences(100, seed=4), beta=0.1)
+
+
 NO_RESTART = {"restart": False}
 PANELS = [
     Panel("bilinear", "bilinear (skew) VI, unconstrained: ||F(z)||", _bilinear, {
@@ -95,6 +101,11 @@ PANELS = [
               "optimistic": ({**NO_RESTART, "output": "last"}, None, "linear"),
               "mirror_prox": ({**NO_RESTART, "output": "last"}, None, "linear"),
           }),
+    Panel("preference", "preference game |Y|=100, beta=0.1: exploitability E_beta", _preference, {
+        "nash_mp": ({}, None, "linear, KL <= (1+2 beta)^(-N/2)"),
+        "nash_md": ({}, -1.0, "Nash-MD O(1/k)"),
+        "optimistic": ({**NO_RESTART, "geometry": "entropic"}, None, "OMWU (adaptive)"),
+    }),
 ]
 
 

@@ -26,7 +26,7 @@ def test_rates_command_writes_png_and_json(tmp_path):
     data = json.loads((tmp_path / "r.json").read_text())
     assert (tmp_path / "r.png").stat().st_size > 10_000
     panels = data["panels"]
-    assert {"bilinear", "matrix_game", "cocoercive", "strongly_monotone"} <= set(panels)
+    assert {"bilinear", "matrix_game", "cocoercive", "strongly_monotone", "preference"} <= set(panels)
     for entry in panels.values():
         for c in entry["curves"].values():
             r = np.asarray(c["residual"])
@@ -53,3 +53,11 @@ def test_matrix_game_benchmark_quick_run_reports_certified_gaps():
     for r in entry["runs"]:
         if r.get("gap") is not None:
             assert r["gap"] >= 0
+
+
+def test_nash_mp_benchmark_quick_run_meets_the_bound(tmp_path):
+    pytest.importorskip("matplotlib")
+    nm = load("nash_mp")
+    assert nm.main(["--quick", "--out", str(tmp_path / "n")]) == 0
+    data = json.loads((tmp_path / "n.json").read_text())
+    assert all(case["nash_mp_meets_bound"] for case in data["cases"])
