@@ -72,6 +72,9 @@ class _Nash(Method):
     def configure(self, problem, *, step=None, samples=None, seed=None):
         if not isinstance(problem, PreferenceGame):
             raise TypeError(f"{self.name} solves PreferenceGame problems; got {type(problem).__name__}")
+        if problem.alpha != 1.0:
+            raise ValueError(f"{self.name}'s closed-form steps need the reverse-KL regularizer; for "
+                             "KL mixtures use method='mirror_prox' or 'optimistic'")
         cap = 1.0 / problem.lipschitz_entropic
         eta = cap if step is None else check_positive("step", step)
         self._capped = step is not None and eta > cap

@@ -64,6 +64,16 @@ class PreferenceGame(Problem):
         Regularisation strength, >= 0.
     reference : (n,) or (B, n) array_like, optional
         Reference policy (default uniform); a strictly positive distribution.
+    regularizer : float or {"reverse_kl", "forward_kl"}
+        Weight ``alpha`` in ``R = alpha KL(pi||ref) + (1 - alpha) KL(ref||pi)``
+        (RSPO's mixtures); ``"reverse_kl"`` is 1 (Nash-MP's, the default),
+        ``"forward_kl"`` is 0.  For ``alpha < 1`` the best response has no
+        closed form: the exploitability is bounded above through the
+        Lagrangian dual of the best-response problem (any multiplier gives an
+        upper bound; each one-dimensional supremum is bounded from its
+        bisection bracket), so the certificate stays rigorous.
+    equilibrium : array_like, optional
+        A known equilibrium; the certificate then reports KL(pi* || pi).
 
     Examples
     --------
@@ -77,7 +87,7 @@ class PreferenceGame(Problem):
     residual_kind = "exploitability"
     monotone = True
 
-    def __init__(self, P, beta: float, reference=None):
+    def __init__(self, P, beta: float, reference=None, *, regularizer="reverse_kl", equilibrium=None):
         P = check_array("P", P)
         if P.ndim not in (2, 3):
             raise ValueError(f"P must be (n, n) or a batch (B, n, n), got shape {tuple(P.shape)}")
@@ -106,12 +116,21 @@ class PreferenceGame(Problem):
             if bool(xp.any(ref <= 0)) or to_float(xp.max(xp.abs(xp.sum(ref, axis=1) - 1.0))) > 1e-9:
                 raise ValueError("reference must be a strictly positive distribution (sums to 1, no zeros)")
             ref = xp.astype(ref, P3.dtype)
+        alpha = {"reverse_kl": 1.0, "forward_kl": 0.0}.get(regularizer, regularizer)
+        if isinstance(alpha, str) or not isinstance(alpha, (int, float)) or not 0.0 <= alpha <= 1.0:
+            raise ValueError("regularizer must be 'reverse_kl', 'forward_kl' or a weight in [0, 1], "
+                             f"got {regularizer!r}")
+        self.alpha = float(alpha)
+        self._force_dual = False  # tests: take the dual route even for alpha = 1
         self.xp, self.P, self.B, self.n = xp, P3, B, n
         self.reference, self.log_reference = ref, xp.log(ref)
         self.domain = Product(*[Simplex(n) for _ in range(B)]) if self.batched else Simplex(n)
         # Lipschitz constant of pi -> P pi on the simplex (l1 -> l_inf), tangent directions
         self.lipschitz_entropic = max(to_float(xp.max(xp.abs(P3 - 0.5))), 1e-300)
         self.lipschitz = None
+        self.equilibrium = None
+        if equilibrium is not None:
+            self.equilibrium = self.check_point("equilibrium", equilibrium)
 
     # -- shapes ----------------------------------------------------------
     def _policies(self, z):
@@ -133,7 +152,11 @@ class PreferenceGame(Problem):
         pi = self._policies(z)
         F = -self.preference_of(pi)
         if self.beta > 0:
-            F = F + self.beta * (xp.log(pi) - self.log_reference)
+            a = self.alpha
+            if a > 0:
+                F = F + (self.beta * a) * (xp.log(pi) - self.log_reference)
+            if a < 1:
+                F = F - (self.beta * (1.0 - a)) * self.reference / pi
         return xp.reshape(F, (-1,))
 
     def exploitability(self, pi, Ppi=None):
@@ -146,8 +169,63 @@ class PreferenceGame(Problem):
         kl = xp.sum(xp.where(pi > 0, pi * (xp.log(safe) - self.log_reference), xp.zeros_like(pi)), axis=1)
         if beta == 0:
             return unreg, unreg, kl
+        if self.alpha < 1.0 or self._force_dual:
+            return self._dual_exploitability(pi, Ppi), unreg, kl
         e_beta = beta * _lse(xp, self.log_reference + Ppi / beta) + beta * kl - 0.5
         return e_beta, unreg, kl
+
+    def _regulariser(self, p, ref):
+        """Per-entry R terms (NumPy, float64), summing to R(p) on the simplex."""
+        a = self.alpha
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rev = np.where(p > 0, p * np.log(p / ref), 0.0)
+            fwd = ref * np.log(ref / p)
+        return a * rev + (1.0 - a) * fwd
+
+    def _dual_exploitability(self, pi, Ppi):
+        """Upper bound on max_pi' [<pi', P pi> - beta R(pi')] - 1/2 + beta R(pi) by weak duality.
+
+        D(lam) = lam + sum_y sup_{p > 0} [(g_y - lam) p - beta r_y(p)] bounds the max
+        for every lam; each concave 1-d sup is bracketed by bisection on its
+        derivative, and bounded above by phi(p_hat) + max|phi'| * bracket width.
+        """
+        beta, a = self.beta, self.alpha
+        g_all = np.asarray(Ppi, dtype=np.float64)
+        ref_all = np.asarray(self.reference, dtype=np.float64)
+        pi_all = np.asarray(pi, dtype=np.float64)
+        out = []
+        for g, ref, q in zip(g_all, ref_all, pi_all):
+            log_ref = np.log(ref)
+
+            def dphi(t, lam):  # d/dp of (g - lam) p - beta r(p) at p = exp(t); decreasing in t
+                return (g - lam - beta * a * (t - log_ref + 1.0)
+                        + beta * (1.0 - a) * np.exp(log_ref - t))
+
+            def t_of(lam):  # bracket of the root in t = log p, by bisection
+                lo, hi = np.full_like(g, -700.0), np.full_like(g, 700.0)
+                for _ in range(64):
+                    mid = 0.5 * (lo + hi)
+                    pos = dphi(mid, lam) > 0
+                    lo, hi = np.where(pos, mid, lo), np.where(pos, hi, mid)
+                return lo, hi
+
+            lam_lo, lam_hi = float(g.min()) - 50.0 * beta - 50.0, float(g.max()) + 50.0 * beta + 50.0
+            for _ in range(100):  # sum p(lam) = 1; the sum decreases in lam
+                lam = 0.5 * (lam_lo + lam_hi)
+                lo, hi = t_of(lam)
+                if np.sum(np.exp(0.5 * (lo + hi))) > 1.0:
+                    lam_lo = lam
+                else:
+                    lam_hi = lam
+            lam = 0.5 * (lam_lo + lam_hi)
+            lo, hi = t_of(lam)
+            p_hat = np.exp(0.5 * (lo + hi))
+            phi = (g - lam) * p_hat - beta * self._regulariser(p_hat, ref)
+            # concavity: sup phi <= phi(p_hat) + max|phi'| over the bracket * its width
+            slack = np.maximum(np.abs(dphi(lo, lam)), np.abs(dphi(hi, lam))) * (np.exp(hi) - np.exp(lo))
+            dual = lam + float(np.sum(phi + slack))
+            out.append(dual - 0.5 + beta * float(np.sum(self._regulariser(q, ref))))
+        return self.xp.asarray(np.array(out), dtype=pi.dtype)
 
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
         xp = self.xp
@@ -162,6 +240,11 @@ class PreferenceGame(Problem):
                    "kl_to_reference": max(to_float(v) for v in kl), "beta": self.beta}
         if self.batched:
             details["per_game"] = tuple(e)
+        if self.alpha < 1.0:
+            details["regularizer"] = f"{self.alpha:g} KL(pi||ref) + {1 - self.alpha:g} KL(ref||pi)"
+            details["bound"] = "Lagrangian dual of the best response (upper bound)"
+        if self.equilibrium is not None:
+            details["kl_from_equilibrium"] = self.kl_from(self.equilibrium, z)
         return Certificate("exploitability", max(e), point, rnd, details)
 
     # -- the equilibrium's fixed-point map ---------------------------------

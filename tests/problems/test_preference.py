@@ -130,3 +130,61 @@ def test_bad_input():
         eq.solve(eq.zoo.matching_pennies(), method="nash_mp")
     res = eq.solve(eq.PreferenceGame(P, 0.1), method="nash_mp", step=10.0, tol=1e-10)
     assert any("capped" in w for w in res.warnings)
+
+
+def mixture_brute_force(P, beta, alpha, ref, pi):
+    """Exploitability for R = alpha KL(pi||ref) + (1-alpha) KL(ref||pi), n = 2, by 1-d search."""
+    def R(p):
+        p = np.clip(p, 1e-300, None)
+        return alpha * float(np.sum(p * np.log(p / ref))) + (1 - alpha) * float(np.sum(ref * np.log(ref / p)))
+
+    g = P @ pi
+    res = minimize_scalar(lambda t: -(np.array([t, 1 - t]) @ g - beta * R(np.array([t, 1 - t]))),
+                          bounds=(1e-12, 1 - 1e-12), method="bounded", options={"xatol": 1e-13})
+    return -res.fun - (0.5 - beta * R(pi))
+
+
+@pytest.mark.parametrize("alpha", [0.0, 0.3, 0.7, 1.0])
+def test_kl_mixture_certificate_is_an_upper_bound_and_tight(alpha, rng):
+    for _ in range(15):
+        P = random_preferences(2, seed=rng)
+        beta = float(rng.uniform(0.05, 1.0))
+        ref, pi = random_simplex_point(rng, 2), random_simplex_point(rng, 2)
+        g = eq.PreferenceGame(P, beta, ref, regularizer=alpha)
+        g._force_dual = True  # the dual route, even at alpha = 1
+        bf = mixture_brute_force(P, beta, alpha, ref, pi)
+        val = g.certify(pi).value
+        assert val >= bf - 1e-12
+        assert val - bf < 1e-7
+
+
+def test_dual_route_matches_the_closed_form_at_reverse_kl(rng):
+    P = random_preferences(40, seed=9)
+    g = eq.PreferenceGame(P, 0.3)
+    for _ in range(5):
+        pi = random_simplex_point(rng, 40)
+        closed = g.certify(pi).value
+        g._force_dual = True
+        dual = g.certify(pi).value
+        g._force_dual = False
+        assert dual >= closed - 1e-13 and dual - closed < 1e-10
+
+
+def test_kl_mixtures_are_solved_by_the_generic_methods_and_refused_by_nash_mp():
+    P = random_preferences(15, seed=11)
+    for reg in ("forward_kl", 0.5):
+        g = eq.PreferenceGame(P, 0.2, regularizer=reg)
+        res = eq.solve(g, method="mirror_prox", tol=1e-9)
+        assert res.converged and "regularizer" in res.certificate.details
+        with pytest.raises(ValueError, match="reverse-KL"):
+            eq.solve(g, method="nash_mp")
+    with pytest.raises(ValueError, match="regularizer"):
+        eq.PreferenceGame(P, 0.2, regularizer=1.5)
+
+
+def test_known_equilibrium_reports_kl():
+    P = random_preferences(10, seed=12)
+    star = eq.solve(eq.PreferenceGame(P, 0.5), method="nash_mp", tol=1e-13).z
+    g = eq.PreferenceGame(P, 0.5, equilibrium=star)
+    res = eq.solve(g, method="nash_md", tol=1e-9, max_iter=100_000)
+    assert res.certificate.details["kl_from_equilibrium"] < 1e-6
