@@ -1,4 +1,4 @@
-"""Shared fixtures: seeded generators, tolerances by dtype, reference LP values."""
+"""Shared fixtures and references: a seeded generator, exact LP values (HiGHS), simplex points."""
 
 import numpy as np
 import pytest
@@ -16,11 +16,6 @@ def rng():
     return np.random.default_rng(20261122)
 
 
-def dtype_tol(dtype) -> float:
-    """A tolerance that a dtype can reach comfortably: ~1e-10 in float64, ~1e-4 in float32."""
-    return 1e-10 if np.dtype(dtype) == np.float64 else 2e-4
-
-
 def lp_value(A) -> float:
     """Exact value of max_x min_y x^T A y by HiGHS (the independent reference)."""
     A = np.asarray(A, dtype=np.float64)
@@ -33,11 +28,6 @@ def lp_value(A) -> float:
                   bounds=[(0, None)] * m + [(None, None)], method="highs")
     assert out.status == 0, out.message
     return -out.fun
-
-
-@pytest.fixture
-def lp():
-    return lp_value
 
 
 def random_simplex_point(rng, n, sparse=False):
