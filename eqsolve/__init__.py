@@ -50,7 +50,7 @@ def _check_problem(problem) -> Problem:
     return problem
 
 
-def solve(problem, method: str = "mirror_prox", *, x0=None, tol: float = 1e-6, max_iter: int = 10_000,
+def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max_iter: int = 10_000,
           time_limit: float | None = None, callback=None, progress: bool = False, check_every=None,
           output: str | None = None, **options) -> Result:
     """Solve ``problem`` with ``method`` until its certified residual is at most ``tol``.
@@ -59,8 +59,11 @@ def solve(problem, method: str = "mirror_prox", *, x0=None, tol: float = 1e-6, m
     ----------
     problem : Problem
         ``MatrixGame``, ``BimatrixGame``, ``VI``, ``Saddle``, ...
-    method : str
-        A name in :data:`METHODS` (``"mirror_prox"``, ``"extragradient"``, ...).
+    method : str, optional
+        A name in :data:`METHODS` (``"mirror_prox"``, ``"pdhg"``, ...).  By
+        default the problem's ``default_method``, the fastest measured for its
+        class: ``pdhg`` for matrix games, ``mirror_prox`` for preference games,
+        ``extragradient`` for VIs, saddle problems and bimatrix games.
     x0 : array or tuple of arrays, optional
         Start point inside the domain (one vector per player block, or the
         joint vector).  Default: the domain's centre (uniform strategies).
@@ -104,7 +107,7 @@ def solve(problem, method: str = "mirror_prox", *, x0=None, tol: float = 1e-6, m
     A. Nemirovski, SIAM J. Optim. 15 (2004) 229-251.
     """
     _check_problem(problem)
-    m = get_method(method)
+    m = get_method(problem.default_method if method is None else method)
     return run(problem, m, x0=x0, tol=tol, max_iter=max_iter, time_limit=time_limit,
                callback=callback, progress=progress, check_every=check_every, output=output,
                **options)

@@ -146,10 +146,14 @@ def test_unknown_method_lists_valid_ones(method):
     assert "mirror_prox" in msg and "extragradient" in msg
 
 
-@pytest.mark.parametrize("method", [None, 3, ["mirror_prox"]])
+@pytest.mark.parametrize("method", [3, ["mirror_prox"]])
 def test_method_must_be_a_string(method):
     with pytest.raises(TypeError, match=r"method must be a string"):
         eq.solve(game(), method=method)
+
+
+def test_method_none_means_the_problem_default():
+    assert eq.solve(game(), method=None, tol=1e-6).method == game().default_method
 
 
 # --------------------------------------------------------------------------
@@ -272,8 +276,8 @@ def test_tuple_point_blocks_must_have_player_lengths(entry):
 def test_x0_with_zero_entry_and_entropic_geometry():
     x0 = np.array([1.0, 0.0, 1 / 3, 1 / 3, 1 / 3])
     with pytest.raises(ValueError, match=r"strictly positive"):
-        eq.solve(game(), x0=x0)  # entropic by default on simplices
-    assert eq.solve(game(), x0=x0, geometry="euclidean", tol=1e-6).converged
+        eq.solve(game(), method="mirror_prox", x0=x0)  # entropic by default on simplices
+    assert eq.solve(game(), method="mirror_prox", x0=x0, geometry="euclidean", tol=1e-6).converged
 
 
 # --------------------------------------------------------------------------

@@ -38,6 +38,8 @@ class Problem:
     strong_monotonicity: float | None = None
     #: the kind of certified residual :meth:`certify` returns
     residual_kind: str = "natural_residual"
+    #: the method ``solve`` uses when none is named (the best measured for the class)
+    default_method: str = "extragradient"
 
     # -- the operator ---------------------------------------------------
     @property

@@ -69,6 +69,7 @@ class MatrixGame(_TwoPlayer):
 
     residual_kind = "duality_gap"
     monotone = True
+    default_method = "pdhg"
 
     def __init__(self, A):
         A = check_array("A", A, ndim=2)

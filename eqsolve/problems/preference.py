@@ -86,6 +86,7 @@ class PreferenceGame(Problem):
 
     residual_kind = "exploitability"
     monotone = True
+    default_method = "mirror_prox"
 
     def __init__(self, P, beta: float, reference=None, *, regularizer="reverse_kl", equilibrium=None):
         P = check_array("P", P)

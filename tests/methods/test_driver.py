@@ -170,3 +170,12 @@ def test_result_summary_and_dict():
     import json
 
     json.dumps(d)
+
+
+def test_default_method_is_chosen_by_the_problem_class():
+    assert eq.solve(zoo.random_matrix_game(30, seed=0), tol=1e-8).method == "pdhg"
+    inst = zoo.affine_vi(5, seed=0)
+    assert eq.solve(inst.problem, tol=1e-8).method == "extragradient"
+    assert eq.solve(zoo.prisoners_dilemma(), tol=1e-8).method == "extragradient"
+    for name, problem in [("matrix", zoo.random_matrix_game(30, seed=0)), ("vi", inst.problem)]:
+        assert problem.default_method in eq.METHODS, name
