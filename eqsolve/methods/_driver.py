@@ -112,7 +112,11 @@ def _auto_interval(k: int) -> int:
 
 
 def _certify_candidates(problem, method, state, cfg, output, counter):
-    """Certify the candidates allowed by ``output``; return the best ``(cert, z, F(z))``."""
+    """Certify the candidates allowed by ``output``; return the best ``(cert, z, F(z) or None)``.
+
+    A candidate without ``F(z)`` is certified by the problem itself, which
+    makes the evaluations it needs: counted as one certification call.
+    """
     cands = method.candidates(state, cfg)
     names = [output] if output != "best" else [n for n in ("last", "average") if n in cands]
     best = None
@@ -122,7 +126,6 @@ def _certify_candidates(problem, method, state, cfg, output, counter):
             continue
         if Fz is None:
             counter[0] += 1
-            Fz = problem.operator(z)
         cert = problem.certify(z, Fz=Fz, point=name)
         if best is None or not (cert.value >= best[0].value):
             best = (cert, z, Fz)
@@ -255,8 +258,12 @@ class _Loop:
                     # restart from the better-certified candidate (average or last) when
                     # the certified residual fell enough, or (as PDLP does) when the
                     # epoch has grown long while still improving on its start
+                    Fz = cand[2]
+                    if Fz is None:
+                        self.counter[0] += 1
+                        Fz = problem.operator(cand[1])
                     state = method.restart(problem, self.oracle, state, cand[0].point, cand[1],
-                                           cand[2], cfg)
+                                           Fz, cfg)
                     ref = cand[0].value
                     epoch_start = k
                     self.restarts += 1
@@ -285,7 +292,7 @@ class _Loop:
             elapsed=time.perf_counter() - self.start,
             x=parts.get("x"),
             y=parts.get("y"),
-            value=self.problem.value(z, Fz=Fz),
+            value=self.problem.value(z, Fz=Fz, certificate=cert),
             history=self.history,
             warnings=warns,
             info=info,

@@ -83,10 +83,11 @@ class Problem:
         """The player blocks of ``z`` as a dict ``{"x": ..., "y": ...}``."""
         return {"x": z}
 
-    def value(self, z, Fz=None) -> float | None:
+    def value(self, z, Fz=None, certificate=None) -> float | None:
         """The objective value at ``z`` where one is defined (games: the row payoff).
 
-        ``Fz = F(z)``, when the caller has it, saves recomputing products.
+        ``Fz = F(z)`` or a certificate of ``z`` that already holds the value,
+        when the caller has them, save recomputing products.
         """
         return None
 

@@ -90,7 +90,9 @@ class MatrixGame(_TwoPlayer):
         xp = self.xp
         return xp.concat([-(self.A @ z[self.m :]), self.A.T @ z[: self.m]])
 
-    def value(self, z, Fz=None) -> float:
+    def value(self, z, Fz=None, certificate=None) -> float:
+        if certificate is not None and "payoff" in certificate.details:
+            return certificate.details["payoff"]
         Ay = self.A @ z[self.m :] if Fz is None else -Fz[: self.m]
         return to_float(self.xp.sum(z[: self.m] * Ay))
 
@@ -157,7 +159,9 @@ class BimatrixGame(_TwoPlayer):
         xp = self.xp
         return xp.concat([-(self.A @ z[self.m :]), -(self.B.T @ z[: self.m])])
 
-    def value(self, z, Fz=None) -> float:
+    def value(self, z, Fz=None, certificate=None) -> float:
+        if certificate is not None and "row_payoff" in certificate.details:
+            return certificate.details["row_payoff"]
         Ay = self.A @ z[self.m :] if Fz is None else -Fz[: self.m]
         return to_float(self.xp.sum(z[: self.m] * Ay))
 

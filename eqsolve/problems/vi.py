@@ -173,7 +173,7 @@ class Saddle(VI):
     def split(self, z):
         return {"x": z[: self.nx], "y": z[self.nx :]}
 
-    def value(self, z, Fz=None):
+    def value(self, z, Fz=None, certificate=None):
         if self._f is None:
             return None
         return to_float(self._f(z[: self.nx], z[self.nx :]))
