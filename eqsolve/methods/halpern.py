@@ -74,6 +74,9 @@ class _Halpern(Method):
     default_restart: ClassVar[bool] = True
 
     def configure(self, problem, *, variant="feg", step=None, L=None):
+        if problem.interior_only:
+            raise TypeError(f"halpern projects onto the boundary, so it needs an operator defined "
+                            f"there; {problem!r} is defined only inside its domain")
         if variant not in VARIANTS:
             raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
         L = problem.lipschitz if L is None else check_positive("L", L)

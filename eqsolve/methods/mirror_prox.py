@@ -86,6 +86,10 @@ class _ProxMethod(Method):
             raise ValueError(f"extragradient is Euclidean; got geometry={geometry!r}, use "
                              "method='mirror_prox' for the entropic geometry")
         geo = problem.domain.geometry(geometry)
+        if problem.interior_only and geo.name != "entropic":
+            raise TypeError(f"{self.name} with geometry={geometry!r} needs an operator defined on the "
+                            f"boundary; {problem!r} is defined only inside its domain: use "
+                            "method='mirror_prox' or 'optimistic' with the entropic geometry")
         L = problem.lipschitz_entropic if geometry == "entropic" else problem.lipschitz
         if step is not None:
             step = check_positive("step", step)

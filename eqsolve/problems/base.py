@@ -40,6 +40,9 @@ class Problem:
     residual_kind: str = "natural_residual"
     #: the method ``solve`` uses when none is named (the best measured for the class)
     default_method: str = "extragradient"
+    #: True when F is defined only inside the domain (entropy / log terms): Euclidean
+    #: projections land on the boundary, so only interior (entropic) geometries apply
+    interior_only: bool = False
 
     # -- the operator ---------------------------------------------------
     @property

@@ -264,6 +264,10 @@ class PreferenceGame(Problem):
         safe = xp.where(a > 0, a, xp.ones_like(a))
         return max(to_float(v) for v in xp.sum(xp.where(a > 0, a * (xp.log(safe) - xp.log(b)), xp.zeros_like(a)), axis=1))
 
+    @property
+    def interior_only(self) -> bool:
+        return self.beta > 0
+
     def __repr__(self):
         b = f"batch of {self.B}, " if self.batched else ""
         return f"PreferenceGame({b}n={self.n}, beta={self.beta:g})"

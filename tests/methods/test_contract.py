@@ -33,7 +33,10 @@ def problems():
     B = rng.normal(size=(5, 5))
     bilinear = eq.Saddle(lambda x, y: 0.3 * x + B @ y - 1.0, lambda x, y: B.T @ x - 0.3 * y, 5, 5,
                          L=float(np.linalg.norm(B, 2)) + 0.3)
+    from eqsolve.problems import random_preferences
+
     return {
+        "preference_game": eq.PreferenceGame(random_preferences(8, seed=3), 0.2),
         "matrix_game": zoo.random_matrix_game(12, 9, seed=2),
         "skewed_game": zoo.skewed_game()[0],
         "affine_vi_box": inst.problem,

@@ -188,3 +188,16 @@ def test_known_equilibrium_reports_kl():
     g = eq.PreferenceGame(P, 0.5, equilibrium=star)
     res = eq.solve(g, method="nash_md", tol=1e-9, max_iter=100_000)
     assert res.certificate.details["kl_from_equilibrium"] < 1e-6
+
+
+def test_euclidean_methods_refuse_an_interior_only_operator():
+    g = eq.PreferenceGame(random_preferences(5, seed=13), 0.3)
+    assert g.interior_only and not eq.PreferenceGame(random_preferences(5, seed=13), 0.0).interior_only
+    for method, opts in [("extragradient", {}), ("mirror_prox", {"geometry": "euclidean"}),
+                         ("halpern", {"L": 1.0})]:
+        with pytest.raises(TypeError, match="inside its domain"):
+            eq.solve(g, method=method, **opts)
+    # beta = 0: -P pi is defined everywhere, Euclidean methods are fine
+    res = eq.solve(eq.PreferenceGame(random_preferences(5, seed=13), 0.0), method="extragradient",
+                   tol=1e-8)
+    assert res.converged
