@@ -111,6 +111,48 @@ class Result:
             f"iterations={self.iterations}, oracle_calls={self.oracle_calls})"
         )
 
+    def plot(self, ax=None, *, against: str = "iteration"):
+        """Plot the certified residual recorded at each checkpoint (log scale) with ``tol``.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+            Drawn into a new figure when omitted.
+        against : {"iteration", "elapsed", "oracle_calls"}
+            The horizontal axis.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+
+        Examples
+        --------
+        >>> import matplotlib
+        >>> matplotlib.use("Agg")
+        >>> import eqsolve as eq
+        >>> ax = eq.solve(eq.zoo.random_matrix_game(20, seed=0), tol=1e-8).plot()
+        >>> ax.get_yscale()
+        'log'
+        """
+        if against not in ("iteration", "elapsed", "oracle_calls"):
+            raise ValueError(f"against must be 'iteration', 'elapsed' or 'oracle_calls', got {against!r}")
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:  # pragma: no cover - optional extra
+            raise ImportError("Result.plot needs matplotlib: pip install 'eqsolve[plot]'") from exc
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.5))
+        x, r = self.history[against], self.history["residual"]
+        ax.plot(x, r, marker=".", label=f"{self.method} ({self.certificate.kind})")
+        ax.axhline(self.tol, color="k", ls="--", lw=1, label=f"tol = {self.tol:g}")
+        ax.set_yscale("log")
+        ax.set_xlabel({"iteration": "iterations", "elapsed": "seconds",
+                       "oracle_calls": "operator evaluations"}[against])
+        ax.set_ylabel("certified residual")
+        ax.set_title(f"{self.status}: residual {self.residual:.2e}", fontsize=9)
+        ax.legend(fontsize=8)
+        return ax
+
     def to_dict(self) -> dict:
         """JSON-ready summary (the point as a list of floats)."""
         import numpy as np
