@@ -77,6 +77,12 @@ def _preference():
     return eq.PreferenceGame(random_preferences(100, seed=4), beta=0.1)
 
 
+def _local_minimax():
+    # f = -x^2 + 2xy - y^2/2: nonconvex in x, Schur complement 2 > 0 (local minimax at 0);
+    # simultaneous timescales leave it (the EG Jacobian has eigenvalues with Re < 0)
+    return eq.Saddle(lambda x, y: -2.0 * x + 2.0 * y, lambda x, y: 2.0 * x - y, 1, 1)
+
+
 NO_RESTART = {"restart": False}
 PANELS = [
     Panel("bilinear", "bilinear (skew) VI, unconstrained: ||F(z)||", _bilinear, {
@@ -100,6 +106,15 @@ PANELS = [
               "extragradient": ({**NO_RESTART, "output": "last"}, None, "linear"),
               "optimistic": ({**NO_RESTART, "output": "last"}, None, "linear"),
               "mirror_prox": ({**NO_RESTART, "output": "last"}, None, "linear"),
+          }),
+    Panel("nonconvex_minimax", "nonconvex-nonconcave quadratic (local minimax at 0): ||grad f||",
+          _local_minimax, {
+              "two_timescale_extragradient": ({**NO_RESTART, "tau": 10.0, "step": 0.05,
+                                               "growth": 1.0, "x0": [0.3, -0.2]},
+                                              None, "locally linear for tau large (Chae et al.)"),
+              "extragradient (tau = 1)": ({**NO_RESTART, "method": "two_timescale_extragradient",
+                                           "tau": 1.0, "step": 0.05, "growth": 1.0,
+                                           "x0": [0.3, -0.2]}, None, "leaves the point"),
           }),
     Panel("preference", "preference game |Y|=100, beta=0.1: exploitability E_beta", _preference, {
         "nash_mp": ({}, None, "linear, KL <= (1+2 beta)^(-N/2)"),

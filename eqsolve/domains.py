@@ -380,11 +380,14 @@ class Geometry:
         """Prox step :math:`\\arg\\min_w \\eta\\langle g, w\\rangle + D(w, z(u))`."""
         raise NotImplementedError
 
-    def divergence(self, ua, ub):
-        """Bregman divergence :math:`D(z(u_a), z(u_b))` as a 0-d array."""
+    def divergence(self, ua, ub, za=None):
+        """Bregman divergence :math:`D(z(u_a), z(u_b))` as a 0-d array.
+
+        ``za = point(ua)``, when the caller already has it, saves recomputing it.
+        """
         raise NotImplementedError
 
-    def divergence_slack(self, ua, ub):
+    def divergence_slack(self, ua, ub, za=None):
         """Sum of the magnitudes of the terms of :meth:`divergence` (its rounding scale)."""
         raise NotImplementedError
 
@@ -401,12 +404,12 @@ class EuclideanGeometry(Geometry):
     def step(self, u, g, eta):
         return self.domain.project(u - eta * g)
 
-    def divergence(self, ua, ub):
+    def divergence(self, ua, ub, za=None):
         xp = namespace(ua)
         d = ua - ub
         return 0.5 * xp.sum(d * d)
 
-    def divergence_slack(self, ua, ub):
+    def divergence_slack(self, ua, ub, za=None):
         xp = namespace(ua)
         d = ua - ub
         return xp.sum(d * d)
@@ -439,15 +442,15 @@ class EntropicGeometry(Geometry):
         xp = namespace(u)
         return self._normalise(xp, u - eta * g)
 
-    def divergence(self, ua, ub):
+    def divergence(self, ua, ub, za=None):
         xp = namespace(ua)
-        return xp.sum(xp.exp(ua) * (ua - ub))
+        return xp.sum((xp.exp(ua) if za is None else za) * (ua - ub))
 
-    def divergence_slack(self, ua, ub):
+    def divergence_slack(self, ua, ub, za=None):
         xp = namespace(ua)
         # plus the mass defect: exp(u) sums to r only up to rounding, which
         # shifts the computed divergence by about that defect times r
-        return xp.sum(xp.exp(ua) * xp.abs(ua - ub)) + self.domain.radius
+        return xp.sum((xp.exp(ua) if za is None else za) * xp.abs(ua - ub)) + self.domain.radius
 
 
 class ProductGeometry(Geometry):
@@ -472,15 +475,16 @@ class ProductGeometry(Geometry):
     def step(self, u, g, eta):
         return self._map(lambda geo, a, b: geo.step(a, b, eta), u, g)
 
-    def _sum(self, fn, ua, ub):
-        parts = [fn(g, ua[s], ub[s]) for g, s in zip(self.parts, self.domain.slices)]
+    def _sum(self, fn, ua, ub, za):
+        parts = [fn(g, ua[s], ub[s], None if za is None else za[s])
+                 for g, s in zip(self.parts, self.domain.slices)]
         out = parts[0]
         for p in parts[1:]:
             out = out + p
         return out
 
-    def divergence(self, ua, ub):
-        return self._sum(lambda g, a, b: g.divergence(a, b), ua, ub)
+    def divergence(self, ua, ub, za=None):
+        return self._sum(lambda g, a, b, z: g.divergence(a, b, z), ua, ub, za)
 
-    def divergence_slack(self, ua, ub):
-        return self._sum(lambda g, a, b: g.divergence_slack(a, b), ua, ub)
+    def divergence_slack(self, ua, ub, za=None):
+        return self._sum(lambda g, a, b, z: g.divergence_slack(a, b, z), ua, ub, za)

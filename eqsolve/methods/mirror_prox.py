@@ -133,15 +133,16 @@ class _ProxMethod(Method):
             z_half = geo.point(u_half)
             F_half = oracle(z_half)
             if self.rule == "extragradient":
-                return self._eg_test(s, z_half, F_half, eta, cfg), (z_half, F_half, None)
+                return self._eg_test(s, z_half, F_half, eta, cfg), (z_half, F_half, None, None)
             u_new = geo.step(s.u, F_half, eta)
-            verdict, _ = self._mp_test(s.u, s.Fz, u_half, z_half, F_half, u_new, eta, cfg)
-            return verdict, (z_half, F_half, u_new)
+            z_new = geo.point(u_new)
+            verdict, _ = self._mp_test(s.u, s.Fz, u_half, z_half, F_half, u_new, z_new, eta, cfg)
+            return verdict, (z_half, F_half, u_new, z_new)
 
-        eta, backtracks, verdict, (z_half, F_half, u_new) = self._search(s.eta, cfg, trial)
-        if u_new is None:
+        eta, backtracks, verdict, (z_half, F_half, u_new, z_new) = self._search(s.eta, cfg, trial)
+        if u_new is None:  # extragradient: the second step is taken only once accepted
             u_new = geo.step(s.u, F_half, eta)
-        z_new = geo.point(u_new)
+            z_new = geo.point(u_new)
         F_new = oracle(z_new)
         return ProxState(u_new, z_new, F_new, eta * self._growth(verdict, cfg),
                          s.avg_sum + eta * z_half, s.avg_weight + eta, s.backtracks + backtracks, eta)
@@ -186,7 +187,7 @@ class _ProxMethod(Method):
         slack = 4.0 * finfo_eps(xp, z_half.dtype) * (lhs + rhs)
         return self._verdict(lhs, rhs, slack)
 
-    def _mp_test(self, u, F_ref, u_half, z_half, F_half, u_new, eta, cfg, credit=0.0):
+    def _mp_test(self, u, F_ref, u_half, z_half, F_half, u_new, z_new, eta, cfg, credit=0.0):
         """Nemirovski's test for the step from anchor ``u`` (first step taken with ``F_ref``).
 
         Returns the verdict and the surplus ``c * rhs - lhs``; ``credit`` is
@@ -194,13 +195,14 @@ class _ProxMethod(Method):
         """
         xp = namespace(z_half)
         geo = cfg.geometry
-        prod = (F_half - F_ref) * (z_half - geo.point(u_new))
+        prod = (F_half - F_ref) * (z_half - z_new)
         lhs = eta * to_float(xp.sum(prod))
-        rhs = cfg.c * to_float(geo.divergence(u_new, u_half) + geo.divergence(u_half, u))
+        rhs = cfg.c * to_float(geo.divergence(u_new, u_half, z_new)
+                               + geo.divergence(u_half, u, z_half))
         # a bound on the summation error of both sides, relative to their terms
         slack = 2.0 * z_half.shape[0] * finfo_eps(xp, z_half.dtype) * to_float(
-            eta * xp.sum(xp.abs(prod)) + geo.divergence_slack(u_new, u_half)
-            + geo.divergence_slack(u_half, u))
+            eta * xp.sum(xp.abs(prod)) + geo.divergence_slack(u_new, u_half, z_new)
+            + geo.divergence_slack(u_half, u, z_half))
         return self._verdict(lhs, rhs + credit, slack), rhs - lhs
 
     def restart_by_default(self, cfg):

@@ -84,8 +84,8 @@ class _Optimistic(_ProxMethod):
             z_play = geo.point(u_play)
             g = oracle(z_play)
             u_new = geo.step(s.u, g, eta)
-            verdict, surplus = self._mp_test(s.u, s.hint, u_play, z_play, g, u_new, eta, cfg,
-                                             credit=s.budget)
+            verdict, surplus = self._mp_test(s.u, s.hint, u_play, z_play, g, u_new,
+                                             geo.point(u_new), eta, cfg, credit=s.budget)
             return verdict, (z_play, g, u_new, surplus)
 
         eta, backtracks, verdict, (z_play, g, u_new, surplus) = self._search(s.eta, cfg, trial)

@@ -26,7 +26,8 @@ def test_rates_command_writes_png_and_json(tmp_path):
     data = json.loads((tmp_path / "r.json").read_text())
     assert (tmp_path / "r.png").stat().st_size > 10_000
     panels = data["panels"]
-    assert {"bilinear", "matrix_game", "cocoercive", "strongly_monotone", "preference"} <= set(panels)
+    assert {"bilinear", "matrix_game", "cocoercive", "strongly_monotone", "preference",
+            "nonconvex_minimax"} <= set(panels)
     for entry in panels.values():
         for c in entry["curves"].values():
             r = np.asarray(c["residual"])
