@@ -159,6 +159,7 @@ class SmallGainCertificate:
         rad = (self.metric_norm(step) + slack) / (1 - q)
         if all(isinstance(b, Reals) for b in game.domain.blocks):
             rad = min(rad, (self.metric_norm(Fz) + slack / h) / self.alpha)
+        rad = float(rad)
         inside = bool(self.region.contains(z) and self.ball_inside_region(z, rad))
         out = {"distance_bound_M": rad,
                "distance_bound_euclidean": rad / math.sqrt(self.weights.min()),
