@@ -63,8 +63,11 @@ def perron_weights(mu, L):
 
     With :math:`\\Gamma u = \\rho u` and :math:`\\Gamma^\\top v' = \\rho v'`,
     :math:`w_i = v_i/u_i`, :math:`v = \\operatorname{diag}(\\mu)^{-1} v'`; then
-    :math:`C(w) \\succ 0` whenever :math:`\\rho(\\Gamma) < 1`.  Returns ``(w, rho)``
-    with ``w[0] = 1``.  Needs every :math:`\\mu_i > 0`.
+    :math:`C(w) \\succ 0` whenever :math:`\\rho(\\Gamma) < 1` and Γ is irreducible.  For
+    reducible Γ (Perron vectors with zero entries) the M-matrix weights
+    :math:`w_i = y_i/x_i`, :math:`x = K^{-1}\\mathbf 1`, :math:`y = K^{-\\top}\\mathbf 1`
+    also certify (Berman-Plemmons); the better of the two is returned, as
+    ``(w, rho)`` with ``w[0] = 1``.  Needs every :math:`\\mu_i > 0`.
 
     Examples
     --------
@@ -77,16 +80,23 @@ def perron_weights(mu, L):
     G = L / mu[:, None]
     rho = float(np.max(np.abs(np.linalg.eigvals(G))))
     n = len(mu)
-    # a tiny positive perturbation makes Gamma irreducible (Perron vectors > 0)
-    Ge = G + 1e-12 * max(1.0, float(np.abs(G).max())) * (np.ones((n, n)) - np.eye(n))
+    K = np.diag(mu) - L
 
     def perron(A):
         vals, vecs = np.linalg.eig(A)
         return np.abs(np.real(vecs[:, np.argmax(np.real(vals))]))
 
-    u, v = perron(Ge), perron(Ge.T) / mu
-    w = v / u
-    return w / w[0], rho
+    cands = []
+    with np.errstate(divide="ignore", invalid="ignore"):
+        u, v = perron(G), perron(G.T) / mu
+        cands.append(v / u)
+        if rho < 1:
+            ones = np.ones(n)
+            cands.append(np.linalg.solve(K.T, ones) / np.linalg.solve(K, ones))
+    cands = [w / w[0] for w in cands if np.all(np.isfinite(w)) and np.all(w > 0)]
+    if not cands:
+        return np.ones(n), rho
+    return max(cands, key=lambda w: margin(K, w)), rho
 
 
 def two_player_band(mu, L, alpha: float = 0.0):

@@ -158,13 +158,15 @@ class DifferentiableGame(Problem):
     def jacobian(self, z) -> np.ndarray:
         """:math:`J_F(z)`, a finite ``(d, d)`` array (``ValueError`` if not finite)."""
         z = np.asarray(z, dtype=np.float64)
-        if self._jac is not None:
-            J = check_array("jacobian(x)", np.asarray(self._jac(z)), shape=(self.dim, self.dim),
-                            finite=False)
-        elif self.jacobian_method == "complex":
-            J = self._complex_step(z)
-        else:
-            J = self._central(z)
+        # overflow / division by zero show up as non-finite entries, reported below
+        with np.errstate(all="ignore"):
+            if self._jac is not None:
+                J = check_array("jacobian(x)", np.asarray(self._jac(z)),
+                                shape=(self.dim, self.dim), finite=False)
+            elif self.jacobian_method == "complex":
+                J = self._complex_step(z)
+            else:
+                J = self._central(z)
         if not np.isfinite(J).all():
             raise ValueError(f"the Jacobian is not finite at x = {np.array2string(z, precision=3)}; "
                              "restrict the region to where F is differentiable")
