@@ -76,13 +76,18 @@ class _Flow(Method):
                 raise TypeError(f"{self.name} needs step= on a {type(problem).__name__}: its default "
                                 "step comes from the Small-Gain certificate of a DifferentiableGame")
             if geometry != "euclidean" or region is not None or certificate is not None:
-                raise TypeError(f"{self.name}: region=, certificate= and geometry= need a "
+                raise TypeError(f"{self.name}: region=, certificate= or geometry= needs a "
                                 "DifferentiableGame")
             return FlowConfig(step, None, "euclidean", False)
         if geometry not in ("euclidean", "metric"):
             raise ValueError(f"geometry must be 'euclidean' or 'metric', got {geometry!r}")
         if geometry == "metric" and not all(isinstance(b, Reals) for b in problem.domain.blocks):
             raise ValueError("geometry='metric' (natural gradient) needs an unconstrained game")
+        if certificate is None and region is None and not problem.exact_jacobian:
+            if step is None:
+                raise ValueError(f"{self.name} on a nonlinear game needs region= (a product of "
+                                 "boxes/balls around the equilibrium) to certify its step, or step=")
+            return FlowConfig(step, None, geometry, False)
         if certificate is None:
             certificate = small_gain(problem, region, geometry=geometry)
         elif not isinstance(certificate, SmallGainCertificate):
