@@ -61,7 +61,19 @@ def _matrix_md(name, A):
 
 
 def markdown(cert) -> str:
-    """Markdown summary of a certificate (tables of constants, L, C(w))."""
+    """Markdown summary of a certificate (tables of constants, L, C(w)).
+
+    Examples
+    --------
+    >>> import eqsolve as eq
+    >>> md = markdown(eq.small_gain(eq.problems.zoo.sgn_mini_toy()))
+    >>> md.splitlines()[4]
+    '| verdict | certified |'
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025).
+    """
     out = "# Small-Gain Nash certificate\n\n| quantity | value |\n|---|---|\n"
     out += "".join(f"| {k} | {str(v).replace('|', '/')} |\n" for k, v in _rows(cert))
     out += "\n## Couplings L_ij\n\n" + _matrix_md("L", cert.L)
@@ -198,7 +210,21 @@ def figures(cert, x0=None, steps=3000):
 
 
 def html_report(cert, path, *, x0=None, steps: int = 3000, title="Small-Gain Nash certificate"):
-    """Write the self-contained HTML report of ``cert`` to ``path`` and return the path."""
+    """Write the self-contained HTML report of ``cert`` to ``path`` and return the path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, eqsolve as eq
+    >>> cert = eq.small_gain(eq.problems.zoo.sgn_mini_toy())
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     page = html_report(cert, pathlib.Path(d) / "r.html", steps=50).read_text()
+    >>> page.count("data:image/png;base64")
+    4
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025), Figs. 1-2.
+    """
     try:
         figs = figures(cert, x0=x0, steps=steps)
     except ImportError as exc:

@@ -50,6 +50,10 @@ def margin(K, w) -> float:
     >>> import numpy as np
     >>> round(margin(np.array([[1.0, -10.0], [-0.05, 1.0]]), [1.0, 200.0]), 5)
     0.29289
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025).
     """
     K, w = np.asarray(K, float), np.asarray(w, float)
     s = np.sqrt(w)
@@ -75,6 +79,11 @@ def perron_weights(mu, L):
     >>> w, rho = perron_weights([1.0, 1.0], np.array([[0.0, 10.0], [0.05, 0.0]]))
     >>> np.round(w, 6), round(rho, 6)
     (array([  1., 200.]), 0.707107)
+
+    References
+    ----------
+    .. [1] A. Berman and R. J. Plemmons, *Nonnegative Matrices in the Mathematical
+       Sciences*, SIAM (1994), Thm. 6.2.3.
     """
     mu, L = np.asarray(mu, float), np.asarray(L, float)
     G = L / mu[:, None]
@@ -114,6 +123,11 @@ def two_player_band(mu, L, alpha: float = 0.0):
     >>> b = two_player_band([1.0, 1.0], np.array([[0.0, 10.0], [0.05, 0.0]]))
     >>> round(b["r_lo"], 2), round(b["r_hi"], 2), b["r_opt"]
     (34.31, 1165.69, 200.0)
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); ``two_player_band`` in the authors'
+       LQ_GAMES/compute_sgn_metrics.py.
     """
     m1, m2 = float(mu[0]) - alpha, float(mu[1]) - alpha
     l12, l21 = float(L[0, 1]), float(L[1, 0])
@@ -159,6 +173,11 @@ def rk4_linear_step(alpha: float, beta: float):
     >>> h_max, h, q = rk4_linear_step(1 - 0.5 ** 0.5, 1 + 0.5 ** 0.5)
     >>> round(h_max, 4)
     1.099
+
+    References
+    ----------
+    .. [1] E. Hairer and G. Wanner, *Solving Ordinary Differential Equations II*,
+       Springer (1996), Sec. IV.2.
     """
     from scipy.optimize import brentq, minimize_scalar
 

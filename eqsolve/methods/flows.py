@@ -20,6 +20,14 @@ softmax games).  The returned point gets the a-posteriori bound
 stays in the region (``Result.info["small_gain"]``, certificate details).
 On other problems the flows need an explicit ``step=``.
 
+Examples
+--------
+>>> import eqsolve as eq
+>>> game = eq.QuadraticGame([[1.0, 10.0], [0.05, 1.0]], [1.0, -2.0], blocks=[1, 1])
+>>> res = eq.solve(game, method="projected_euler", tol=1e-10)
+>>> res.converged, res.info["small_gain"]["holds"], res.z.round(6).tolist()
+(True, True, [-42.0, 4.1])
+
 References
 ----------
 .. [1] V. Sharma, "Small-Gain Nash", arXiv:2512.06791 (2025).

@@ -103,6 +103,13 @@ class DifferentiableGame(Problem):
     >>> np.round(g.jacobian(np.zeros(2)), 6)
     array([[ 1. ,  2. ],
            [-0.1,  1. ]])
+
+    References
+    ----------
+    .. [1] F. Facchinei and J.-S. Pang, *Finite-Dimensional Variational Inequalities and
+       Complementarity Problems*, Springer (2003), Sec. 1.4.
+    .. [2] J. R. R. A. Martins, P. Sturdza and J. J. Alonso, "The complex-step derivative
+       approximation", ACM TOMS 29 (2003) 245-262.
     """
 
     exact_jacobian = False
@@ -248,6 +255,10 @@ class QuadraticGame(DifferentiableGame):
     >>> g = QuadraticGame([[1.0, 10.0], [0.05, 1.0]], blocks=[1, 1])   # the SGN mini-toy
     >>> g.operator(np.array([1.0, 0.0]))
     array([1.  , 0.05])
+
+    References
+    ----------
+    .. [1] V. Sharma, "Small-Gain Nash", arXiv:2512.06791 (2025).
     """
 
     exact_jacobian = True
@@ -285,6 +296,10 @@ def as_region(game: DifferentiableGame, region, name: str = "region") -> Product
     >>> g = QuadraticGame([[1.0, 10.0], [0.05, 1.0]], blocks=[1, 1])
     >>> as_region(g, [Box(-1, 1, dim=1), Ball(1, radius=2.0)])
     Product(Box(dim=1, lower=-1..., upper=1...), Ball(1, radius=2))
+
+    References
+    ----------
+    .. [1] V. Sharma, "Small-Gain Nash", arXiv:2512.06791 (2025).
     """
     if not isinstance(game, DifferentiableGame):
         raise TypeError(f"small_gain needs a DifferentiableGame or QuadraticGame, got "
@@ -373,7 +388,19 @@ def game_from_spec(spec: dict):
 
 
 def covering_radius(region: Product, points_per_dim: int) -> float:
-    """Euclidean covering radius of the tensor grid :func:`grid_points` on ``region``."""
+    """Euclidean covering radius of the tensor grid :func:`grid_points` on ``region``.
+
+    Half the grid spacing in every coordinate: :math:`\\delta = (\\sum_k (h_k/2)^2)^{1/2}`.
+
+    Examples
+    --------
+    >>> round(covering_radius(Product(Box(0, 1, dim=2)), 3), 6)
+    0.353553
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025) (grid estimates of the SGN constants).
+    """
     half = []
     for b in region.blocks:
         lo, hi = (b.lower, b.upper) if isinstance(b, Box) else (b.center - b.radius,
@@ -387,6 +414,15 @@ def grid_points(region: Product, points_per_dim: int) -> np.ndarray:
 
     Projection onto a convex set is nonexpansive and fixes its points, so
     every point of the region lies within :func:`covering_radius` of a grid point.
+
+    Examples
+    --------
+    >>> grid_points(Product(Box(0, 1, dim=1), Ball(1, radius=1.0)), 2).tolist()
+    [[0.0, -1.0], [0.0, 1.0], [1.0, -1.0], [1.0, 1.0]]
+
+    References
+    ----------
+    .. [1] V. Sharma, "Small-Gain Nash", arXiv:2512.06791 (2025).
     """
     axes = []
     for b in region.blocks:

@@ -54,6 +54,11 @@ class SoftmaxMarkovGame(DifferentiableGame):
     >>> g = coordination_markov_game()
     >>> g.sizes, g.jacobian_method
     ((2, 2), 'complex')
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025), the tabular Markov experiment.
+    .. [2] S. Kakade, "A natural policy gradient", NeurIPS 2001.
     """
 
     def __init__(self, reward, transition, gamma=0.9, tau=1.0, start=0):
@@ -97,7 +102,7 @@ class SoftmaxMarkovGame(DifferentiableGame):
         return [np.diag(p1 * (1 - p1)), np.diag(p2 * (1 - p2))]
 
     def kl_lyapunov(self, z, z_star, weights=(1.0, 1.0)):
-        """:math:`V = \\sum_i w_i \\sum_s KL(\\pi_i^*(\\cdot|s) \\| \\pi_i(\\cdot|s))`."""
+        """:math:`V = \\sum_i w_i \\sum_s KL(\\pi_i^*(\\cdot|s) \\| \\pi_i(\\cdot|s))` (the paper's Lyapunov function)."""
         out = 0.0
         for w, p, q in zip(weights, self.policies(np.asarray(z_star)), self.policies(np.asarray(z))):
             out += w * float(np.sum(p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))))
@@ -110,6 +115,17 @@ def coordination_markov_game(gamma: float = 0.9, tau: float = 1.0) -> SoftmaxMar
     Reward +1 when the actions match, -1 otherwise (both states); matching on
     action 0 leads to :math:`s_0` w.p. 0.9, on action 1 to :math:`s_1` w.p. 0.9,
     a mismatch to either state w.p. 1/2; start :math:`s_0`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = coordination_markov_game()
+    >>> bool(np.allclose(g.operator(np.zeros(4)), 0))   # uniform play is stationary (unstable)
+    True
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025), code markov/env.py.
     """
     r = np.array([[[1.0, -1.0], [-1.0, 1.0]]] * 2)
     P = np.empty((2, 2, 2, 2))

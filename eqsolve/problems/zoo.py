@@ -171,6 +171,10 @@ def sgn_mini_toy(mu1: float = 1.0, mu2: float = 1.0, a: float = 10.0, b: float =
     --------
     >>> sgn_mini_toy().J.tolist()
     [[1.0, 10.0], [0.05, 1.0]]
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
     from .differentiable import QuadraticGame
 
@@ -193,6 +197,10 @@ def sgn_lq_game(lam: float, *, d: int = 64, a: float = 10.0, b: float = 0.05, se
     --------
     >>> sgn_lq_game(1.0, d=4).J.shape
     (4, 4)
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
     from .differentiable import QuadraticGame
 
@@ -216,6 +224,10 @@ def sgn_random_lq_game(lam: float, *, seed=12345, d: int = 64, a: float = 10.0, 
     --------
     >>> sgn_random_lq_game(0.5, d=6).sizes
     (3, 3)
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
     from .differentiable import QuadraticGame
 
@@ -236,6 +248,10 @@ def sgn_markov_game(gamma: float = 0.9, tau: float = 1.0):
     --------
     >>> sgn_markov_game().n_players
     2
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
     from .markov import coordination_markov_game
 
