@@ -26,7 +26,7 @@ def true_margin(J, w, sizes):
 
 
 def rk4_matrix(A, h):
-    E, M, out = np.eye(len(A)), np.eye(len(A)), np.eye(len(A))
+    M, out = np.eye(len(A)), np.eye(len(A))
     for k in range(1, 5):
         M = M @ (-h * A) / k
         out = out + M

@@ -5,8 +5,8 @@ import pytest
 
 import eqsolve as eq
 from eqsolve.problems import zoo
-from eqsolve.problems.differentiable import (as_region, covering_radius, game_from_spec,
-                                             grid_points)
+from eqsolve.problems.differentiable import game_from_spec
+from eqsolve.problems.regions import as_region, covering_radius, grid_points
 
 
 def cubic_game():
