@@ -92,6 +92,31 @@ def lq_family(d, lams):
             "theory_threshold": 1 / np.sqrt(10 * 0.05)}
 
 
+def step_sweep(d, points=16, steps=800, mults=(0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 4, 6, 8)):
+    """Euler on the LQ game (lambda = 1) at multiples of the certified step, 16 random starts.
+
+    Records the worst per-step contraction of ||x_k||_M: at most q(h) inside the
+    certified range, growing past the true limit (5.83x at lambda = 1).
+    """
+    g = zoo.sgn_lq_game(1.0, d=d)
+    c = eq.small_gain(g)
+    X0 = np.random.default_rng(1).standard_normal((points, d))
+    out = []
+    for m in mults:
+        h = m * c.euler_step_max
+        X, worst = X0.copy(), 0.0
+        for _ in range(steps):
+            Xn = X - h * X @ g.J.T
+            num = np.array([c.metric_norm(x) for x in Xn])
+            den = np.array([c.metric_norm(x) for x in X])
+            worst = max(worst, float(np.max(num / den)))
+            X = Xn / den.max()  # rescaled: only the ratios matter, no overflow
+        out.append({"multiplier": m, "step": h, "worst_factor": worst,
+                    "certified_factor": c.euler_factor(h) if m < 1 else None})
+    return {"lambda": 1.0, "h_sgn": c.euler_step_max, "true_limit": euler_limit(g.J),
+            "rows": out}
+
+
 def random_ensemble(games, d, lam_idx=range(0, 61, 10)):
     lams = np.linspace(0, 2.5, 61)[list(lam_idx)]
     out = []
@@ -128,7 +153,15 @@ def markov(seeds, steps):
                 V.append(g.kl_lyapunov(x, star, cert.weights))
             curves[name].append(V)
     med = {k: np.median(np.array(v), axis=0).tolist() for k, v in curves.items()}
+    # step sweep eta / eta_max in logspace(-1, 1, 20): NPG converges far beyond the bound
+    sweep = []
+    x0 = star + np.array([0.05, -0.05, 0.08, 0.02])
+    for f in np.logspace(-1, 1, 20 if seeds > 3 else 5):
+        res = eq.solve(g, method="projected_euler", certificate=cert, step=f * cert.euler_step_max,
+                       x0=x0, tol=1e-10, max_iter=2000)
+        sweep.append({"eta_over_max": float(f), "status": res.status, "iterations": res.iterations})
     return {"equilibrium": star.tolist(), "certificate": cert.to_dict(), "eta": eta,
+            "step_sweep": sweep,
             "median_lyapunov": med,
             "final_lyapunov": {k: v[-1] for k, v in med.items()}}
 
@@ -210,6 +243,7 @@ def run(quick=False):
     d = 8 if quick else 64
     lams = np.linspace(0, 2.5, 11 if quick else 61)
     return {"mini_toy": mini_toy(), "lq": lq_family(d, lams),
+            "step_sweep": step_sweep(d),
             "random": random_ensemble(3 if quick else 30, d, range(0, 61, 20 if quick else 10)),
             "markov": markov(3 if quick else 20, 200 if quick else 2000),
             "timing": timing(d)}
@@ -240,6 +274,10 @@ def main(argv=None) -> int:
                   f"{r['rk4_guideline']:.4f}/{r['rk4_true']:.4f}")
     print(f"LQ: largest certified lambda {res['lq']['largest_certified_lambda']:.4f} "
           f"(theory: certified iff lambda < {res['lq']['theory_threshold']:.4f})")
+    for r in res["step_sweep"]["rows"]:
+        cf = r["certified_factor"]
+        print(f"LQ lambda 1, Euler at {r['multiplier']:>4} x h_SGN: worst factor in M "
+              f"{r['worst_factor']:.4f}" + (f" (certified {cf:.4f})" if cf is not None else ""))
     rnd = res["random"]
     print(f"random ensemble: certified {rnd['certified_fraction']:.1%}, Euclidean-monotone "
           f"{rnd['euclid_monotone_fraction']:.1%}, median alpha_sgn/alpha_true "
@@ -248,6 +286,9 @@ def main(argv=None) -> int:
     print(f"Markov: verdict {mk['certificate']['verdict']}, alpha {mk['certificate']['alpha']:.4f}, "
           f"beta {mk['certificate']['beta']:.4f}, eta {mk['eta']:.4g}; median final KL Lyapunov "
           f"NPG {mk['final_lyapunov']['npg']:.2e} vs PG {mk['final_lyapunov']['pg']:.2e}")
+    conv = [r["eta_over_max"] for r in mk["step_sweep"] if r["status"] == "converged"]
+    print(f"Markov NPG converges for eta/eta_max in [{min(conv):.2f}, {max(conv):.2f}] "
+          f"of the sweep [0.1, 10]")
     t = res["timing"]
     print(f"timing (load {t['loadavg']:.2f}): certificate {t['certificate_s'] * 1e3:.2f} ms = "
           f"{t['ratio']:.1f}x one eigvalsh at d = {t['d']}")

@@ -24,6 +24,9 @@ def test_small_gain_benchmark_quick_run(tmp_path):
     for r in data["random"]["rows"]:
         if r["certified"]:
             assert r["alpha_sgn"] <= r["alpha_true"] + 1e-12
+    for r in data["step_sweep"]["rows"]:  # measured contraction within the certified factor
+        if r["certified_factor"] is not None:
+            assert r["worst_factor"] <= r["certified_factor"] + 1e-12
     mk = data["markov"]
     assert mk["final_lyapunov"]["npg"] < mk["final_lyapunov"]["pg"]
 

@@ -288,3 +288,21 @@ def test_rk4_linear_step_is_monotone_in_its_inputs():
     h1 = rk4_linear_step(0.5, 1.0)[0]
     assert rk4_linear_step(0.4, 1.0)[0] < h1 and rk4_linear_step(0.5, 1.2)[0] < h1
     assert rk4_linear_step(0.0, 1.0) == (0.0, 0.0, 1.0)
+
+
+def test_without_cvxpy_the_perron_weights_are_used_and_labelled(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cvxpy", None)  # import cvxpy -> ImportError
+    J = np.array([[1.0, 4.0, 0.0], [0.0, 1.0, 4.0], [0.05, 0.0, 1.0]])
+    c = eq.small_gain(eq.QuadraticGame(J, blocks=[1, 1, 1]))
+    assert "cvxpy not installed" in c.weights_method and c.certified
+    C = c.small_gain_matrix
+    assert np.linalg.eigvalsh(C)[0] > 0
+
+
+def test_one_player_games_reduce_to_strong_monotonicity():
+    J = np.array([[2.0, 1.0], [-1.0, 0.5]])
+    c = eq.small_gain(eq.QuadraticGame(J, blocks=[2]))
+    assert c.alpha == pytest.approx(0.5, abs=1e-12) and c.rho == 0 and c.band is None
+    assert c.beta == pytest.approx(np.linalg.norm(J, 2))
