@@ -16,7 +16,7 @@ __all__ = ["SmallGainCertificate"]
 EPS = float(np.finfo(np.float64).eps)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SmallGainCertificate:
     """What :func:`eqsolve.small_gain` proves about a game on a region.
 

@@ -103,6 +103,9 @@ class _Flow(Method):
                             f"{type(certificate).__name__}")
         elif certificate.game is not problem:
             raise ValueError("certificate was computed for a different game")
+        elif geometry != "euclidean" and geometry != certificate.geometry:
+            raise ValueError(f"geometry={geometry!r} but the certificate is for geometry="
+                             f"{certificate.geometry!r}; certify with the same geometry")
         if step is None:
             if certificate.verdict == "not certified":
                 raise ValueError(f"{self.name}: the game is not certified on the region "
@@ -135,8 +138,13 @@ class _Flow(Method):
     def _direction(self, problem, oracle, z, cfg, Fz=None):
         Fz = oracle(z) if Fz is None else Fz
         if cfg.geometry == "metric":
-            G = problem.metric(z)
-            return Fz, np.concatenate([np.linalg.solve(g, f) for g, f in zip(G, problem.players(Fz))])
+            # a metric that degenerates (e.g. a softmax policy gone deterministic) is divergence
+            try:
+                G = problem.metric(z, strict=False)
+                d = np.concatenate([np.linalg.solve(g, f) for g, f in zip(G, problem.players(Fz))])
+            except np.linalg.LinAlgError:
+                raise NonFiniteError from None
+            return Fz, d
         return Fz, Fz
 
     def init(self, problem, oracle, z0, cfg):

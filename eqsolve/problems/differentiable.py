@@ -204,16 +204,20 @@ class DifferentiableGame(Problem):
             J[:, k] = out.imag / h
         return J
 
-    def metric(self, z) -> list:
-        """Per-player SPD metric blocks at ``z`` (identity blocks without a ``metric``)."""
+    def metric(self, z, strict: bool = True) -> list:
+        """Per-player SPD metric blocks at ``z`` (identity blocks without a ``metric``).
+
+        ``strict=False`` skips the positive-definiteness check (a flow whose
+        metric degenerates along the way reports divergence instead).
+        """
         if self._metric is None:
             return [np.eye(s) for s in self.sizes]
         G = list(self._metric(np.asarray(z, dtype=np.float64)))
         if len(G) != self.n_players:
             raise ValueError(f"metric(x) returned {len(G)} blocks for {self.n_players} players")
         for i, (g, s) in enumerate(zip(G, self.sizes)):
-            g = check_array(f"metric(x)[{i}]", g, shape=(s, s))
-            if np.linalg.eigvalsh((g + g.T) / 2)[0] <= 0:
+            g = check_array(f"metric(x)[{i}]", g, shape=(s, s), finite=strict)
+            if strict and np.linalg.eigvalsh((g + g.T) / 2)[0] <= 0:
                 raise ValueError(f"metric(x)[{i}] must be symmetric positive definite")
             G[i] = (g + g.T) / 2
         return G

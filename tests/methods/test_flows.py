@@ -105,6 +105,10 @@ def test_flows_refuse_what_they_cannot_certify():
         eq.solve(toy(), method="projected_euler", region=[eq.Box(-1, 1, dim=1)] * 2, x0=[2.0, 0.0])
     with pytest.raises(ValueError, match="different game"):
         eq.solve(toy(), method="projected_euler", certificate=eq.small_gain(toy()))
+    with pytest.raises(ValueError, match="certify with the same geometry"):
+        g = zoo.sgn_markov_game()
+        eq.solve(g, method="projected_euler", geometry="metric",
+                 certificate=eq.small_gain(g, [eq.Box(-0.1, 0.1, dim=2)] * 2))
     with pytest.raises(TypeError, match="unexpected keyword"):
         eq.solve(toy(), method="projected_euler", stepsize=0.1)
     with pytest.raises(ValueError, match="needs an unconstrained game"):
@@ -131,3 +135,10 @@ def test_uncertified_steps_are_warned_and_divergence_is_reported():
     g2 = eq.QuadraticGame([[1.0, 10.0], [1.0, 1.0]], blocks=[1, 1])
     res = eq.solve(g2, method="projected_euler", step=0.1, x0=[0.1, 0.0], max_iter=10_000)
     assert res.status == "diverged" and any("not certified" in w for w in res.warnings)
+
+
+def test_a_degenerating_fisher_metric_is_reported_as_divergence():
+    g = zoo.sgn_markov_game()
+    res = eq.solve(g, method="projected_euler", geometry="metric", step=5.0,
+                   x0=np.array([3.0, -2.0, 3.0, -2.0]), tol=1e-14, max_iter=2000)
+    assert res.status == "diverged" and np.all(np.isfinite(res.z))
