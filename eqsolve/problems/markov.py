@@ -106,7 +106,7 @@ class SoftmaxMarkovGame(DifferentiableGame):
         out = 0.0
         for w, p, q in zip(weights, self.policies(np.asarray(z_star)), self.policies(np.asarray(z))):
             out += w * float(np.sum(p * np.log(p / q) + (1 - p) * np.log((1 - p) / (1 - q))))
-        return out
+        return max(out, 0.0)  # KL >= 0; a negative sum is rounding
 
 
 def coordination_markov_game(gamma: float = 0.9, tau: float = 1.0) -> SoftmaxMarkovGame:
