@@ -306,3 +306,19 @@ def test_one_player_games_reduce_to_strong_monotonicity():
     c = eq.small_gain(eq.QuadraticGame(J, blocks=[2]))
     assert c.alpha == pytest.approx(0.5, abs=1e-12) and c.rho == 0 and c.band is None
     assert c.beta == pytest.approx(np.linalg.norm(J, 2))
+
+
+def test_rigorous_certificate_of_a_nonlinear_game_contracts_every_pair_in_one_step(rng):
+    eps = 0.5
+    F, Jac = sine_game(eps)
+    region = eq.Product(eq.Box(-1, 1, dim=2), eq.Ball(1, radius=1.5))
+    c = eq.small_gain(eq.DifferentiableGame(F, [2, 1], jacobian=Jac), region,
+                      jacobian_lipschitz=eps, grid=9)
+    assert c.certified
+    for h in (c.euler_step, 0.5 * c.euler_step_max, 0.95 * c.euler_step_max):
+        q = c.euler_factor(h)
+        assert q < 1
+        for _ in range(300):
+            x, y = (region.project(rng.uniform(-2, 2, size=3)) for _ in range(2))
+            Tx, Ty = x - h * F(x), y - h * F(y)
+            assert c.metric_norm(Tx - Ty) <= q * c.metric_norm(x - y) * (1 + 1e-12)
