@@ -180,6 +180,10 @@ def figures(cert, x0=None, steps=3000):
         dist = np.array([cert.metric_norm(x - xs) for x in traj])
         res = np.array([np.linalg.norm(x - cert.game.domain.project(x - cert.game.operator(x)))
                         for x in traj])
+        # stop the curves where they reach rounding level: the rest is noise
+        small = np.nonzero(dist <= 1e-14 * max(dist[0], 1e-300))[0]
+        end = int(small[0]) + 1 if small.size else len(k)
+        k, dist, res = k[:end], dist[:end], res[:end]
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
         ax.semilogy(k, np.maximum(dist, 1e-17), label=r"$\|x_k - x^*\|_M$")
         ax.semilogy(k, np.maximum(res, 1e-17), label="natural residual")
@@ -197,12 +201,15 @@ def figures(cert, x0=None, steps=3000):
     ev = np.linalg.eigvals(J)
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
     ax.plot(ev.real, ev.imag, "ko", label="eigenvalues of J (= of $M^{1/2}JM^{-1/2}$)")
-    for y, A, lab, c in ((0.15, J, "J", "r"), (-0.15, Jw, r"$M^{1/2}JM^{-1/2}$", "g")):
+    for y, A, lab, c in ((0.1, J, "J", "r"), (-0.1, Jw, r"$M^{1/2}JM^{-1/2}$", "g")):
         e = np.linalg.eigvalsh((A + A.T) / 2)
         ax.plot([e[0], e[-1]], [y, y], c=c, lw=3, label=f"numerical range of {lab} (real part)")
     ax.axvline(0, c="gray", lw=0.8)
     ax.set_xlabel("real part")
-    ax.legend(fontsize=7)
+    ax.set_ylabel("imaginary part")
+    lim = max(0.3, 1.2 * float(np.abs(ev.imag).max()))
+    ax.set_ylim(-lim, 2.2 * lim)  # room for the legend above the data
+    ax.legend(fontsize=7, loc="upper left")
     ax.set_title("spectrum vs numerical range")
     out["eigenvalues of J against the weighted Jacobian"] = _png(fig)
     plt.close(fig)
