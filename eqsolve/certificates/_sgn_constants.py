@@ -100,8 +100,6 @@ def _normalised(game, z, geometry):
 
 
 def _samples(region, d, grid, max_samples, seed):
-    if grid < 1:
-        raise ValueError(f"grid must be a positive integer, got {grid}")
     if grid ** d <= max_samples:
         return grid_points(region, grid), covering_radius(region, grid)
     rng = np.random.default_rng(seed)

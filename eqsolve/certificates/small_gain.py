@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from .._validation import check_max_iter, check_positive
 from ..problems.regions import as_region
 from ._sgn_constants import GameConstants, block_constants
 from ._sgn_weights import choose_weights, margin, perron_weights, two_player_band
@@ -83,6 +84,13 @@ def rk4_linear_step(alpha: float, beta: float):
     h_max = brentq(lambda h: q(h) - 1.0, 1e-12 / beta, hi, xtol=1e-14, rtol=1e-12)
     best = minimize_scalar(q, bounds=(0.0, h_max), method="bounded", options={"xatol": 1e-10})
     return float(h_max) * (1 - 1e-9), float(best.x), float(best.fun)
+
+
+def _check_options(grid, max_samples, jacobian_lipschitz):
+    for name, v in (("grid", grid), ("max_samples", max_samples)):
+        check_max_iter(v, name=name)
+    if jacobian_lipschitz is not None:
+        check_positive("jacobian_lipschitz", jacobian_lipschitz, allow_zero=True)
 
 
 def _verdict(consts: GameConstants, alpha: float, rho: float, user_weights: bool):
@@ -154,6 +162,7 @@ def small_gain(game, region=None, *, weights=None, optimize: bool = True, geomet
     .. [1] V. Sharma, arXiv:2512.06791 (2025).
     """
     region = as_region(game, region)
+    _check_options(grid, max_samples, jacobian_lipschitz)
     if geometry not in ("euclidean", "metric"):
         raise ValueError(f"geometry must be 'euclidean' or 'metric', got {geometry!r}")
     if geometry == "metric" and not game.has_metric:

@@ -278,8 +278,13 @@ def test_bad_arguments_are_refused_clearly():
         eq.small_gain(g, geometry="fisher")
     with pytest.raises(ValueError, match="needs a game built with metric="):
         eq.small_gain(g, geometry="metric")
-    with pytest.raises(ValueError, match="grid must be a positive integer"):
-        eq.small_gain(eq.DifferentiableGame(lambda x: x, [1, 1]), [eq.Box(0, 1, dim=1)] * 2, grid=0)
+    box2 = [eq.Box(0, 1, dim=1)] * 2
+    with pytest.raises(ValueError, match="grid must be >= 1"):
+        eq.small_gain(eq.DifferentiableGame(lambda x: x, [1, 1]), box2, grid=0)
+    with pytest.raises(TypeError, match="max_samples must be an integer"):
+        eq.small_gain(g, max_samples=10.5)
+    with pytest.raises(ValueError, match="jacobian_lipschitz must be >= 0"):
+        eq.small_gain(eq.DifferentiableGame(lambda x: x, [1, 1]), box2, jacobian_lipschitz=-1.0)
     with pytest.raises(TypeError, match="needs a DifferentiableGame"):
         eq.small_gain(eq.VI(lambda z: z, 2))
 
