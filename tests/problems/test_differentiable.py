@@ -4,9 +4,7 @@ import numpy as np
 import pytest
 
 import eqsolve as eq
-from eqsolve.problems import zoo
 from eqsolve.problems.differentiable import game_from_spec
-from eqsolve.problems.regions import as_region, covering_radius, grid_points
 
 
 def cubic_game():
@@ -106,55 +104,3 @@ def test_bad_games_are_refused_clearly():
         g.jacobian(np.zeros(2))
     with pytest.raises(TypeError, match="complex input"):
         eq.DifferentiableGame(lambda x: np.real(x), [1], jacobian_method="complex").jacobian([1.0])
-
-
-def test_regions_must_be_products_of_bounded_boxes_or_balls():
-    g = zoo.sgn_mini_toy()
-    F, J = cubic_game()
-    nl = eq.DifferentiableGame(F, [2, 1], jacobian=J)
-    with pytest.raises(ValueError, match="not a product region"):
-        as_region(g, eq.Ball(2, radius=1.0))
-    with pytest.raises(ValueError, match="must be a bounded Box or a Ball"):
-        as_region(g, [eq.Simplex(1), eq.Box(0, 1, dim=1)])
-    with pytest.raises(ValueError, match="bounded region"):
-        as_region(nl, None)
-    with pytest.raises(ValueError, match="dimension 1 but player 0's block has 2"):
-        as_region(nl, [eq.Box(0, 1, dim=1), eq.Box(0, 1, dim=2)])
-    with pytest.raises(TypeError, match="needs a DifferentiableGame"):
-        as_region(zoo.random_matrix_game(2), None)
-    assert as_region(g, None).blocks[0].__class__ is eq.Reals
-
-
-def test_grid_covers_the_region_within_its_covering_radius(rng):
-    region = eq.Product(eq.Box([-1, 0], [1, 0.5]), eq.Ball(2, radius=0.7, center=[0.2, 0.1]))
-    pts = grid_points(region, 4)
-    delta = covering_radius(region, 4)
-    assert all(region.contains(p) for p in pts)
-    for _ in range(300):
-        x = region.project(rng.uniform(-1.5, 1.5, size=4))
-        assert np.min(np.linalg.norm(pts - x, axis=1)) <= delta + 1e-12
-
-
-def test_markov_pseudo_gradient_is_the_gradient_of_each_players_cost(rng):
-    g = zoo.sgn_markov_game()
-
-    def cost(z, i):
-        p1, p2 = g.policies(z)
-        pi1, pi2 = np.stack([p1, 1 - p1], 1), np.stack([p2, 1 - p2], 1)
-        joint = pi1[:, :, None] * pi2[:, None, :]
-        rp = np.einsum("sab,sab->s", joint, g.r)
-        Pp = np.einsum("sab,sabt->st", joint, g.P)
-        V = np.linalg.solve(np.eye(2) - g.gamma * Pp, rp)
-        p = (p1, p2)[i]
-        return -(V[0] - g.tau * np.sum(p * np.log(p) + (1 - p) * np.log(1 - p)))
-
-    z = rng.normal(size=4)
-    num = []
-    for k in range(4):
-        e = np.zeros(4)
-        e[k] = 1e-6
-        num.append((cost(z + e, k // 2) - cost(z - e, k // 2)) / 2e-6)
-    np.testing.assert_allclose(g.operator(z), num, atol=1e-8)
-    G = g.metric(z)
-    p1, _ = g.policies(z)
-    np.testing.assert_allclose(np.diag(G[0]), p1 * (1 - p1))
