@@ -124,6 +124,21 @@ PANELS = [
 ]
 
 
+def _sgn_toy():
+    # the SGN mini-toy with a nonzero equilibrium: not monotone, certified by Small-Gain Nash
+    return eq.QuadraticGame([[1.0, 10.0], [0.05, 1.0]], [1.0, -2.0], blocks=[1, 1])
+
+
+_SGN_Q = eq.small_gain(_sgn_toy()).euler_factor()
+PANELS.append(
+    Panel("small_gain", "SGN mini-toy (non-monotone): ||F(x)||, certified projected Euler",
+          _sgn_toy, {
+              "projected_euler": ({**NO_RESTART, "theory_factor": _SGN_Q},
+                                  None, f"certified factor q = {_SGN_Q:.4f}/it in M(w)"),
+              "rk4": ({**NO_RESTART}, None, "rigorous RK4 step (linear F)"),
+          }))
+
+
 FLOOR = 1e-12  # below this the residual is rounding, not rate
 
 
@@ -155,6 +170,7 @@ def run(iters: int = 3000, panels=None) -> dict:
         for label, (options, slope, guarantee) in panel.runs.items():
             options = dict(options)
             method = options.pop("method", label)
+            factor = options.pop("theory_factor", None)
             try:
                 t = time.perf_counter()
                 res = eq.solve(problem, method=method, tol=1e-300, max_iter=iters, check_every=1,
@@ -172,6 +188,7 @@ def run(iters: int = 3000, panels=None) -> dict:
                 "measured_factor": _fit_factor(h["iteration"], h["residual"]) if slope is None
                 else None,
                 "seconds": wall,
+                "theory_factor": factor,
             }
         out["panels"][panel.name] = entry
     return out
@@ -202,6 +219,12 @@ def plot(results: dict, path: Path) -> None:
                     x0, r0 = x[i0], r[i0]
                     xs = np.array([x0, x[-1]])
                     ax.loglog(xs, r0 * (xs / x0) ** c["theory_slope"], "--", color=color, lw=1,
+                              alpha=0.7)
+                if c.get("theory_factor") is not None and row == 0:
+                    # the certified linear rate q^k, drawn from the first residual (the bound
+                    # itself holds in M(w), up to the constant sqrt(w_max/w_min))
+                    ks = np.maximum(np.asarray(c["iteration"], float), 1.0)
+                    ax.loglog(ks, r[0] * c["theory_factor"] ** ks, "--", color=color, lw=1,
                               alpha=0.7)
             ax.set_xlabel("iterations" if row == 0 else "operator evaluations")
             ax.set_ylabel("certified residual")

@@ -14,6 +14,8 @@ from .domains import Ball, Box, Product, Reals, Simplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run, second_order_check
 from .problems import VI, BimatrixGame, MatrixGame, PreferenceGame, Problem, Saddle, zoo
 from .result import Result
+from .problems.differentiable import DifferentiableGame, QuadraticGame
+from .certificates.small_gain import SmallGainCertificate, small_gain
 
 __version__ = "0.1.0"
 
@@ -38,6 +40,10 @@ __all__ = [
     "Ball",
     "Product",
     "zoo",
+    "small_gain",
+    "SmallGainCertificate",
+    "DifferentiableGame",
+    "QuadraticGame",
 ]
 
 

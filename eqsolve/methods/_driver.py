@@ -76,6 +76,8 @@ class Method:
     free_certificates: ClassVar[bool] = False
     #: restart anyway when the epoch exceeds this fraction of all iterations (PDLP's rule)
     artificial_restart: ClassVar[float] = math.inf
+    #: True when the method's guarantee does not need a monotone operator (Small-Gain flows)
+    nonmonotone_ok: ClassVar[bool] = False
 
     def configure(self, problem, **options) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
@@ -103,6 +105,10 @@ class Method:
 
     def warnings(self, problem, cfg) -> list:
         return []
+
+    def finalize(self, problem, cert, z, Fz, cfg) -> dict:
+        """Extra ``Result.info`` entries for the returned point (e.g. a-posteriori bounds)."""
+        return {}
 
 
 def _auto_interval(k: int) -> int:
@@ -156,7 +162,7 @@ def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_lim
     cfg = method.configure(problem, **options)
     restart = method.restart_by_default(cfg) if restart is None else restart
     warns = list(method.warnings(problem, cfg))
-    if problem.monotone is False:
+    if problem.monotone is False and not method.nonmonotone_ok:
         warns.append("the operator is not monotone: the method's convergence guarantee does not "
                       "apply; the certificate still measures the returned point exactly")
     loop = _Loop(problem, method, cfg, output, tol, max_iter, time_limit, callback, check_every,
@@ -277,6 +283,7 @@ class _Loop:
         parts = self.problem.split(z)
         info = self.method.diagnostics(state, self.cfg)
         info["certified_iteration"] = best_k
+        info.update(self.method.finalize(self.problem, cert, z, Fz, self.cfg))
         if self.restart_factor is not None:
             info["restarts"] = self.restarts
         return Result(

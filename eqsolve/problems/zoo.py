@@ -154,3 +154,105 @@ def affine_vi(d: int, *, seed=0, domain: str = "box", mu: float = 0.1, skew: flo
 
     vi = VI(F, box, L=L, mu=mu if mu > 0 else None, monotone=True)
     return AffineVI(vi, M, q, z, mu, L)
+
+
+# -- Small-Gain Nash test games (arXiv 2512.06791; ALGORITHMS.md 8.7) ---------------
+
+__all__ += ["sgn_mini_toy", "sgn_lq_game", "sgn_random_lq_game", "sgn_markov_game"]
+
+
+def sgn_mini_toy(mu1: float = 1.0, mu2: float = 1.0, a: float = 10.0, b: float = 0.05):
+    """The SGN mini-toy: :math:`f_1 = \\tfrac12\\mu_1x_1^2 + a x_1x_2`, :math:`f_2 = \\tfrac12\\mu_2x_2^2 + b x_1x_2`.
+
+    ``J = [[mu1, a], [b, mu2]]``: not monotone (Euclidean margin -4.025) yet
+    certified with weights (1, 200), margin 1 - sqrt(0.5).
+
+    Examples
+    --------
+    >>> sgn_mini_toy().J.tolist()
+    [[1.0, 10.0], [0.05, 1.0]]
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
+    """
+    from .differentiable import QuadraticGame
+
+    return QuadraticGame([[mu1, a], [b, mu2]], blocks=[1, 1])
+
+
+def _orthogonal(rng, n):
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.sign(np.diag(R))  # the sign fix makes diag(R) > 0: a unique, Haar factor
+
+
+def sgn_lq_game(lam: float, *, d: int = 64, a: float = 10.0, b: float = 0.05, seed=12345):
+    """The SGN high-dimensional LQ game :math:`H(\\lambda) = [[I, \\lambda a R], [\\lambda b R^\\top, I]]`.
+
+    ``R`` is a (d/2)x(d/2) orthogonal matrix (QR of a Gaussian, seeded).
+    Exact: margin :math:`1 - \\lambda\\sqrt{ab}`, certified iff
+    :math:`\\lambda < 1/\\sqrt{ab}`.
+
+    Examples
+    --------
+    >>> sgn_lq_game(1.0, d=4).J.shape
+    (4, 4)
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
+    """
+    from .differentiable import QuadraticGame
+
+    if d % 2 or d < 2:
+        raise ValueError(f"d must be a positive even number (two equal blocks), got {d}")
+    n = d // 2
+    R = _orthogonal(_rng(seed), n)
+    H = np.block([[np.eye(n), lam * a * R], [lam * b * R.T, np.eye(n)]])
+    return QuadraticGame(H, blocks=[n, n])
+
+
+def sgn_random_lq_game(lam: float, *, seed=12345, d: int = 64, a: float = 10.0, b: float = 0.05,
+                       mu0: float = 1.0):
+    """A member of the SGN random LQ ensemble (the paper uses seeds 12345 + 1000 s).
+
+    :math:`Q_i = R_i^\\top R_i + \\mu_0 I` (Gaussian :math:`R_i`), coupling base
+    :math:`R` Gaussian normalised to :math:`\\|R\\|_2 = 1`,
+    :math:`H = [[Q_1, \\lambda a R], [\\lambda b R^\\top, Q_2]]`.
+
+    Examples
+    --------
+    >>> sgn_random_lq_game(0.5, d=6).sizes
+    (3, 3)
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
+    """
+    from .differentiable import QuadraticGame
+
+    n = d // 2
+    rng = _rng(seed)
+    R1, R2 = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    Q1, Q2 = R1.T @ R1 + mu0 * np.eye(n), R2.T @ R2 + mu0 * np.eye(n)
+    R = rng.standard_normal((n, n))
+    R /= np.linalg.norm(R, 2)
+    H = np.block([[Q1, lam * a * R], [lam * b * R.T, Q2]])
+    return QuadraticGame(H, blocks=[n, n])
+
+
+def sgn_markov_game(gamma: float = 0.9, tau: float = 1.0):
+    """The SGN paper's tabular 2-state coordination Markov game (softmax logits, Fisher metric).
+
+    Examples
+    --------
+    >>> sgn_markov_game().n_players
+    2
+
+    References
+    ----------
+    .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
+    """
+    from .markov import coordination_markov_game
+
+    return coordination_markov_game(gamma, tau)
