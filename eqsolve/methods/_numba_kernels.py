@@ -14,8 +14,8 @@ which dominates there, is paid once per batch instead of once per game.
 
 References
 ----------
-.. [1] J. Duchi, S. Shalev-Shwartz, Y. Singer and T. Chandra, "Efficient projections
-   onto the l1-ball for learning in high dimensions", ICML (2008).
+.. [1] L. Condat, "Fast projection onto the simplex and the l1 ball", Math. Program.
+   158 (2016) 575-585.
 .. [2] H. Lu and J. Yang, "Restarted Halpern PDHG for linear programming",
    arXiv:2407.16144 (2024).
 """
@@ -27,23 +27,55 @@ import math
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["simplex_project", "simplex_project_rows", "entropic_step", "halpern_pdhg_batch"]
+__all__ = ["simplex_project", "simplex_project_rows", "entropic_step", "halpern_pdhg_run"]
 
 
 @njit(cache=True, nogil=True)
-def _simplex_into(v, radius, out):
-    # theta = max_k (sum of the k largest - r) / k, scanned in sorted order [1]
-    u = np.sort(v)
-    n = v.shape[0]
-    s = 0.0
-    theta = -np.inf
-    for k in range(n):
-        s += u[n - 1 - k]
-        t = (s - radius) / (k + 1)
-        if t > theta:
-            theta = t
+def _simplex_into(y, radius, out):
+    # Condat's O(n) threshold search [1]: a running mean over a candidate set,
+    # pruned on the fly, then cleaned; no sort.  Same threshold as the sorted
+    # scan of the reference up to rounding in the running means.
+    n = y.shape[0]
+    v = np.empty(n, dtype=np.float64)
+    vt = np.empty(n, dtype=np.float64)
+    v[0] = y[0]
+    nv, nvt = 1, 0
+    rho = y[0] - radius
+    for i in range(1, n):
+        yi = y[i]
+        if yi > rho:
+            rho += (yi - rho) / (nv + 1)
+            if rho > yi - radius:
+                v[nv] = yi
+                nv += 1
+            else:
+                for j in range(nv):
+                    vt[nvt + j] = v[j]
+                nvt += nv
+                v[0] = yi
+                nv = 1
+                rho = yi - radius
+    for j in range(nvt):
+        yj = vt[j]
+        if yj > rho:
+            v[nv] = yj
+            nv += 1
+            rho += (yj - rho) / nv
+    changed = True
+    while changed and nv > 1:
+        changed = False
+        j = 0
+        while j < nv and nv > 1:
+            yj = v[j]
+            if yj <= rho:
+                nv -= 1
+                v[j] = v[nv]
+                rho += (rho - yj) / nv
+                changed = True
+            else:
+                j += 1
     for i in range(n):
-        d = v[i] - theta
+        d = y[i] - rho
         out[i] = d if d > 0.0 else 0.0
 
 
@@ -87,111 +119,125 @@ def entropic_step(u, g, eta, log_radius):
     return v
 
 
-def _halpern_pdhg_batch(A, active, x, y, ATx, Ay, ax, ay, aATx, aAy, tx, ty, tATx, tAy,
-                       k, step, ref, epoch, restarts, it, rho, beta, stats):
-    """One reflected Halpern PDHG iteration for each game ``b`` in ``active``, in place.
+def _halpern_pdhg_run(A, active, steps, tol, max_iter, x, y, ATx, Ay, ax, ay, aATx, aAy,
+                      tx, ty, tATx, tAy, k, step, ref, epoch, restarts, it, best_gap, bx, by,
+                      bATx, bAy, best_it, bad, rho, beta, amax, gfac, eps):
+    """Up to ``steps`` reflected Halpern PDHG iterations of each game in ``active``, in place.
 
-    Same update as :meth:`eqsolve.methods.pdhg_batch.BatchedHalpernPDHG.step_numpy`
-    (the reference): ``T`` is one PDHG step at ``tau = sigma = step[b]``, the new
-    iterate the reflected Halpern average with the anchor, and a game restarts
-    (anchor := ``T z``) when its fixed-point residual fell by ``beta`` or its epoch
-    is longer than 36 % of the iterations.  ``stats[b]`` receives
-    ``(max Ay1, min ATx1, neg(x1), sum(x1), neg(y1), sum(y1), r)`` for the
-    certificate, computed from the same arrays as the reference.
+    Game ``b`` iterates on its own -- the update of
+    :meth:`eqsolve.methods.pdhg_batch.BatchedHalpernPDHG.step_numpy` (the
+    reference) -- and stops early once its best certified gap is at most
+    ``tol[b]``, at ``max_iter`` iterations, or when its gap is not finite
+    (``bad[b] = 1``).  After each iteration its point ``T(z_k)`` is certified
+    with the same bound as :meth:`~eqsolve.methods.pdhg_batch.BatchedHalpernPDHG.batch_gaps`
+    and kept in ``bx, by, bATx, bAy`` when it beats the best so far.
     """
     m = x.shape[1]
     n = y.shape[1]
     for j in prange(active.shape[0]):
         b = active[j]
-        tau = step[b]
         Ab = A[b]
         vy = np.empty(n, y.dtype)
-        for c in range(n):
-            vy[c] = y[b, c] - tau * ATx[b, c]
-        y1 = ty[b]
-        _simplex_into(vy, 1.0, y1)
-        Ay1 = tAy[b]
-        for r_ in range(m):
-            acc = 0.0
-            for c in range(n):
-                acc += Ab[r_, c] * y1[c]
-            Ay1[r_] = acc
         vx = np.empty(m, x.dtype)
-        for r_ in range(m):
-            vx[r_] = x[b, r_] + tau * (2.0 * Ay1[r_] - Ay[b, r_])
-        x1 = tx[b]
-        _simplex_into(vx, 1.0, x1)
-        ATx1 = tATx[b]
-        for c in range(n):
-            ATx1[c] = 0.0
-        for r_ in range(m):
-            xr = x1[r_]
+        for _ in range(steps):
+            if best_gap[b] <= tol[b] or it[b] >= max_iter or bad[b]:
+                break
+            it[b] += 1
+            cur = it[b]
+            tau = step[b]
             for c in range(n):
-                ATx1[c] += Ab[r_, c] * xr
-        # ||z - T z||_P in the PDHG metric
-        sdx = 0.0
-        cross = 0.0
-        for r_ in range(m):
-            d = x1[r_] - x[b, r_]
-            sdx += d * d
-            cross += d * (Ay1[r_] - Ay[b, r_])
-        sdy = 0.0
-        for c in range(n):
-            d = y1[c] - y[b, c]
-            sdy += d * d
-        r2 = sdx / tau + sdy / tau - 2.0 * cross
-        r = math.sqrt(r2) if r2 > 0.0 else 0.0
-        if ref[b] == np.inf:
-            ref[b] = r
-        if r <= beta * ref[b] or (it - epoch[b] >= 0.36 * it and it > 64):
+                vy[c] = y[b, c] - tau * ATx[b, c]
+            y1 = ty[b]
+            _simplex_into(vy, 1.0, y1)
+            Ay1 = tAy[b]
             for r_ in range(m):
-                x[b, r_] = x1[r_]
-                Ay[b, r_] = Ay1[r_]
-                ax[b, r_] = x1[r_]
-                aAy[b, r_] = Ay1[r_]
-            for c in range(n):
-                y[b, c] = y1[c]
-                ATx[b, c] = ATx1[c]
-                ay[b, c] = y1[c]
-                aATx[b, c] = ATx1[c]
-            k[b] = 0
-            ref[b] = r
-            epoch[b] = it
-            restarts[b] += 1
-        else:
-            cw = (k[b] + 1.0) / (k[b] + 2.0)
+                acc = 0.0
+                for c in range(n):
+                    acc += Ab[r_, c] * y1[c]
+                Ay1[r_] = acc
             for r_ in range(m):
-                x[b, r_] = cw * ((1.0 + rho) * x1[r_] - rho * x[b, r_]) + (1.0 - cw) * ax[b, r_]
-                Ay[b, r_] = cw * ((1.0 + rho) * Ay1[r_] - rho * Ay[b, r_]) + (1.0 - cw) * aAy[b, r_]
+                vx[r_] = x[b, r_] + tau * (2.0 * Ay1[r_] - Ay[b, r_])
+            x1 = tx[b]
+            _simplex_into(vx, 1.0, x1)
+            ATx1 = tATx[b]
             for c in range(n):
-                y[b, c] = cw * ((1.0 + rho) * y1[c] - rho * y[b, c]) + (1.0 - cw) * ay[b, c]
-                ATx[b, c] = cw * ((1.0 + rho) * ATx1[c] - rho * ATx[b, c]) + (1.0 - cw) * aATx[b, c]
-            k[b] += 1
-        up = -np.inf
-        negx = 0.0
-        sx = 0.0
-        for r_ in range(m):
-            if Ay1[r_] > up:
-                up = Ay1[r_]
-            if x1[r_] < 0.0:
-                negx -= x1[r_]
-            sx += x1[r_]
-        lo = np.inf
-        negy = 0.0
-        sy = 0.0
-        for c in range(n):
-            if ATx1[c] < lo:
-                lo = ATx1[c]
-            if y1[c] < 0.0:
-                negy -= y1[c]
-            sy += y1[c]
-        stats[b, 0] = up
-        stats[b, 1] = lo
-        stats[b, 2] = negx
-        stats[b, 3] = sx
-        stats[b, 4] = negy
-        stats[b, 5] = sy
-        stats[b, 6] = r
+                ATx1[c] = 0.0
+            for r_ in range(m):
+                xr = x1[r_]
+                for c in range(n):
+                    ATx1[c] += Ab[r_, c] * xr
+            # ||z - T z||_P in the PDHG metric
+            sdx = 0.0
+            cross = 0.0
+            for r_ in range(m):
+                d = x1[r_] - x[b, r_]
+                sdx += d * d
+                cross += d * (Ay1[r_] - Ay[b, r_])
+            sdy = 0.0
+            for c in range(n):
+                d = y1[c] - y[b, c]
+                sdy += d * d
+            r2 = sdx / tau + sdy / tau - 2.0 * cross
+            r = math.sqrt(r2) if r2 > 0.0 else 0.0
+            if ref[b] == np.inf:
+                ref[b] = r
+            if r <= beta * ref[b] or (cur - epoch[b] >= 0.36 * cur and cur > 64):
+                for r_ in range(m):
+                    x[b, r_] = x1[r_]
+                    Ay[b, r_] = Ay1[r_]
+                    ax[b, r_] = x1[r_]
+                    aAy[b, r_] = Ay1[r_]
+                for c in range(n):
+                    y[b, c] = y1[c]
+                    ATx[b, c] = ATx1[c]
+                    ay[b, c] = y1[c]
+                    aATx[b, c] = ATx1[c]
+                k[b] = 0
+                ref[b] = r
+                epoch[b] = cur
+                restarts[b] += 1
+            else:
+                cw = (k[b] + 1.0) / (k[b] + 2.0)
+                for r_ in range(m):
+                    x[b, r_] = cw * ((1.0 + rho) * x1[r_] - rho * x[b, r_]) + (1.0 - cw) * ax[b, r_]
+                    Ay[b, r_] = cw * ((1.0 + rho) * Ay1[r_] - rho * Ay[b, r_]) + (1.0 - cw) * aAy[b, r_]
+                for c in range(n):
+                    y[b, c] = cw * ((1.0 + rho) * y1[c] - rho * y[b, c]) + (1.0 - cw) * ay[b, c]
+                    ATx[b, c] = cw * ((1.0 + rho) * ATx1[c] - rho * ATx[b, c]) + (1.0 - cw) * aATx[b, c]
+                k[b] += 1
+            # the certificate of T(z_k): gap + rounding allowance (see batch_gaps)
+            up = -np.inf
+            negx = 0.0
+            sx = 0.0
+            for r_ in range(m):
+                if Ay1[r_] > up:
+                    up = Ay1[r_]
+                if x1[r_] < 0.0:
+                    negx -= x1[r_]
+                sx += x1[r_]
+            lo = np.inf
+            negy = 0.0
+            sy = 0.0
+            for c in range(n):
+                if ATx1[c] < lo:
+                    lo = ATx1[c]
+                if y1[c] < 0.0:
+                    negy -= y1[c]
+                sy += y1[c]
+            defect = (2.0 * negx + abs(sx - 1.0)) + (2.0 * negy + abs(sy - 1.0))
+            gap = up - lo + (amax[b] * (gfac * (1.0 + defect) + defect) + eps * (abs(up) + abs(lo)))
+            if not math.isfinite(gap):
+                bad[b] = 1
+                break
+            if gap < best_gap[b]:
+                best_gap[b] = gap
+                best_it[b] = cur
+                for r_ in range(m):
+                    bx[b, r_] = x1[r_]
+                    bAy[b, r_] = Ay1[r_]
+                for c in range(n):
+                    by[b, c] = y1[c]
+                    bATx[b, c] = ATx1[c]
 
 
 # Each batched kernel in a serial and a thread-parallel build: threads pay off
@@ -199,17 +245,17 @@ def _halpern_pdhg_batch(A, active, x, y, ATx, Ay, ax, ay, aATx, aAy, tx, ty, tAT
 # an oversubscribed machine), so the caller picks by the work of the call.
 _PARALLEL_WORK = 1 << 20
 
-_batch_serial = njit(cache=True)(_halpern_pdhg_batch)
-_batch_parallel = njit(cache=True, parallel=True)(_halpern_pdhg_batch)
+_run_serial = njit(cache=True)(_halpern_pdhg_run)
+_run_parallel = njit(cache=True, parallel=True)(_halpern_pdhg_run)
 _rows_serial = njit(cache=True)(_simplex_project_rows)
 _rows_parallel = njit(cache=True, parallel=True)(_simplex_project_rows)
 
 
-def halpern_pdhg_batch(A, active, *args):
-    """One Halpern PDHG iteration of the ``active`` games (see :func:`_halpern_pdhg_batch`)."""
-    work = active.shape[0] * A.shape[1] * A.shape[2]
-    kernel = _batch_parallel if work >= _PARALLEL_WORK else _batch_serial
-    kernel(A, active, *args)
+def halpern_pdhg_run(A, active, steps, *args):
+    """Advance the ``active`` games by up to ``steps`` iterations (see :func:`_halpern_pdhg_run`)."""
+    work = active.shape[0] * A.shape[1] * A.shape[2] * steps
+    kernel = _run_parallel if work >= _PARALLEL_WORK and active.shape[0] > 1 else _run_serial
+    kernel(A, active, steps, *args)
 
 
 def simplex_project_rows(V, radius):

@@ -14,8 +14,9 @@ those products (free), and a game whose certified gap reaches ``tol`` is frozen
 
 Two paths compute the same step: :meth:`BatchedHalpernPDHG.step_numpy`, written
 against the array API (NumPy, CuPy), is the reference; with ``backend="numba"``
-the fused kernel :func:`eqsolve.methods._numba_kernels.halpern_pdhg_batch`
-updates only the games still running, in parallel over games.  The reference
+the fused kernel :func:`eqsolve.methods._numba_kernels.halpern_pdhg_run`
+advances each running game by a chunk of iterations on its own (in parallel
+over games), so a long tail of hard games costs only their own iterations.  The reference
 path computes every game at every iteration and keeps the frozen ones with a
 mask, so that it never copies ``A``.
 
@@ -72,7 +73,12 @@ def batch_power_norm(xp, A, iters: int):
 
 
 class BatchedHalpernPDHG:
-    """Batched state and steps of the Halpern PDHG variant (used by ``pdhg`` on a batch)."""
+    """Batched state and steps of the Halpern PDHG variant (used by ``pdhg`` on a batch).
+
+    The state keeps, per game, the iterate, the anchor, ``T(z_k)`` with its
+    products, the iteration count ``it``, and the best certified point so far
+    (``bx, by, bATx, bAy`` with its gap ``best_gap`` and iteration ``best_it``).
+    """
 
     def batch_init(self, problem, Z0, cfg):
         xp, A = problem.xp, problem.A
@@ -89,18 +95,13 @@ class BatchedHalpernPDHG:
             tx=x * 1.0, ty=y * 1.0, tATx=ATx * 1.0, tAy=Ay * 1.0,
             k=xp.zeros((B,), dtype=xp.int64), step=step,
             ref=xp.full((B,), math.inf, dtype=A.dtype), epoch=xp.zeros((B,), dtype=xp.int64),
-            restarts=xp.zeros((B,), dtype=xp.int64), it=0,
-            amax=xp.asarray(problem.amax, dtype=A.dtype), calls=cfg.power_iters + 1)
-        s.stats = self._stats(xp, s)
+            restarts=xp.zeros((B,), dtype=xp.int64), it=xp.zeros((B,), dtype=xp.int64),
+            amax=xp.asarray(problem.amax, dtype=A.dtype), setup_calls=cfg.power_iters + 1,
+            bad=xp.zeros((B,), dtype=xp.int64))
+        s.best_gap = self.batch_gaps(problem, s)
+        s.bx, s.by, s.bATx, s.bAy = x * 1.0, y * 1.0, ATx * 1.0, Ay * 1.0
+        s.best_it = xp.zeros((B,), dtype=xp.int64)
         return s
-
-    @staticmethod
-    def _stats(xp, s):
-        zero = xp.zeros_like
-        return xp.stack([xp.max(s.tAy, axis=1), xp.min(s.tATx, axis=1),
-                         xp.sum(xp.maximum(-s.tx, zero(s.tx)), axis=1), xp.sum(s.tx, axis=1),
-                         xp.sum(xp.maximum(-s.ty, zero(s.ty)), axis=1), xp.sum(s.ty, axis=1)],
-                        axis=1)
 
     @staticmethod
     def batch_gaps(problem, s):
@@ -110,28 +111,47 @@ class BatchedHalpernPDHG:
         gap plus the rounding allowance of the products and of the simplex defect.
         """
         xp = namespace(s.x)
-        st = s.stats
-        up, lo = st[:, 0], st[:, 1]
-        defect = (2.0 * st[:, 2] + xp.abs(st[:, 3] - 1.0)) + (2.0 * st[:, 4] + xp.abs(st[:, 5] - 1.0))
+        zero = xp.zeros_like
+        up, lo = xp.max(s.tAy, axis=1), xp.min(s.tATx, axis=1)
+        defect = ((2.0 * xp.sum(xp.maximum(-s.tx, zero(s.tx)), axis=1) + xp.abs(xp.sum(s.tx, axis=1) - 1.0))
+                  + (2.0 * xp.sum(xp.maximum(-s.ty, zero(s.ty)), axis=1)
+                     + xp.abs(xp.sum(s.ty, axis=1) - 1.0)))
         eps = finfo_eps(xp, s.tx.dtype)
         g = gamma(problem.n, eps) + gamma(problem.m, eps)
-        rounding = s.amax * (g * (1.0 + defect) + defect) + eps * (xp.abs(up) + xp.abs(lo))
-        return up - lo + rounding
+        return up - lo + (s.amax * (g * (1.0 + defect) + defect) + eps * (xp.abs(up) + xp.abs(lo)))
 
-    def batch_step(self, problem, s, active, active_idx, cfg):
+    def batch_advance(self, problem, s, active, steps, tol, max_iter, cfg):
+        """Up to ``steps`` iterations of each ``active`` game (host bool mask) that is still
+        above its ``tol`` (per game), under ``max_iter`` and finite."""
         if cfg.backend == "numba":
-            from ._numba_kernels import halpern_pdhg_batch
+            from ._numba_kernels import halpern_pdhg_run
 
-            stats = np.empty((s.x.shape[0], 7), dtype=s.x.dtype)
-            stats[:, :6] = s.stats
-            s.it += 1
-            halpern_pdhg_batch(problem.A, active_idx, s.x, s.y, s.ATx, s.Ay, s.ax, s.ay, s.aATx,
-                               s.aAy, s.tx, s.ty, s.tATx, s.tAy, s.k, s.step, s.ref, s.epoch,
-                               s.restarts, s.it, cfg.rho, cfg.beta, stats)
-            s.stats = stats[:, :6]
-            s.calls += 1
+            eps = finfo_eps(namespace(s.x), s.x.dtype)
+            g = gamma(problem.n, eps) + gamma(problem.m, eps)
+            halpern_pdhg_run(problem.A, np.flatnonzero(active), steps, tol, max_iter, s.x, s.y,
+                             s.ATx, s.Ay, s.ax, s.ay, s.aATx, s.aAy, s.tx, s.ty, s.tATx, s.tAy,
+                             s.k, s.step, s.ref, s.epoch, s.restarts, s.it, s.best_gap, s.bx,
+                             s.by, s.bATx, s.bAy, s.best_it, s.bad, cfg.rho, cfg.beta, s.amax,
+                             g, eps)
             return s
-        return self.step_numpy(problem, s, active, cfg)
+        xp = namespace(s.x)
+        tol = xp.asarray(tol, dtype=s.best_gap.dtype)
+        run = xp.asarray(active)
+        for _ in range(steps):
+            run = run & (s.best_gap > tol) & (s.it < max_iter) & (s.bad == 0)
+            if not bool(xp.any(run)):
+                break
+            self.step_numpy(problem, s, run, cfg)
+            gaps = self.batch_gaps(problem, s)
+            bad = run & ~xp.isfinite(gaps)
+            s.bad = xp.where(bad, xp.ones_like(s.bad), s.bad)
+            better = run & (gaps < s.best_gap)
+            B = better[:, None]
+            s.bx, s.by = xp.where(B, s.tx, s.bx), xp.where(B, s.ty, s.by)
+            s.bATx, s.bAy = xp.where(B, s.tATx, s.bATx), xp.where(B, s.tAy, s.bAy)
+            s.best_gap = xp.where(better, gaps, s.best_gap)
+            s.best_it = xp.where(better, s.it, s.best_it)
+        return s
 
     def step_numpy(self, problem, s, active, cfg):
         """Reference step: every game computed, only the ``active`` ones updated."""
@@ -162,30 +182,21 @@ class BatchedHalpernPDHG:
             new["t" + name] = tv
         new["k"] = xp.where(restart, xp.zeros_like(s.k), s.k + 1)
         new["ref"] = xp.where(restart, r, ref)
-        new["epoch"] = xp.where(restart, xp.full_like(s.epoch, it), s.epoch)
+        new["epoch"] = xp.where(restart, it, s.epoch)
         new["restarts"] = s.restarts + xp.astype(restart, s.restarts.dtype)
+        new["it"] = it
         act = active[:, None]
         for name in _FIELDS:
             setattr(s, name, xp.where(act, new[name], getattr(s, name)))
-        for name in ("k", "ref", "epoch", "restarts"):
+        for name in ("k", "ref", "epoch", "restarts", "it"):
             setattr(s, name, xp.where(active, new[name], getattr(s, name)))
-        s.stats = xp.where(act, self._stats(xp, s), s.stats)
-        s.it = it
-        s.calls += 1
         return s
 
     @staticmethod
-    def batch_point(s, b):
-        """Game ``b``'s certified point ``T(z_k)`` and ``F`` there, as joint vectors."""
+    def batch_best(s):
+        """Every game's best certified point and ``F`` there, as ``(B, m + n)`` stacks."""
         xp = namespace(s.x)
-        return (xp.concat([s.tx[b, ...], s.ty[b, ...]]),
-                xp.concat([-s.tAy[b, ...], s.tATx[b, ...]]))
-
-    @staticmethod
-    def batch_points(s):
-        """Every game's certified point and ``F`` there, as ``(B, m + n)`` stacks."""
-        xp = namespace(s.x)
-        return xp.concat([s.tx, s.ty], axis=1), xp.concat([-s.tAy, s.tATx], axis=1)
+        return xp.concat([s.bx, s.by], axis=1), xp.concat([-s.bAy, s.bATx], axis=1)
 
     @staticmethod
     def batch_diagnostics(s, b):

@@ -65,16 +65,36 @@ def test_batched_pdhg_kernel_matches_reference_step(rng, dtype, tol, steps):
     active = np.ones(12, dtype=bool)
     active[[2, 5]] = False  # frozen games must not move
     frozen_before = s_nb.x[2].copy()
-    for _ in range(steps):  # 80 crosses the k > 64 epoch rule and some restarts
-        m.batch_step(game, s_np, active, np.flatnonzero(active), cfg_np)
-        m.batch_step(game, s_nb, active, np.flatnonzero(active), cfg_nb)
-    for name in ("x", "y", "ATx", "Ay", "tx", "ty", "tATx", "tAy", "ax", "ay"):
+    tol_b = np.full(12, 1e-300)
+    # 80 iterations cross the k > 64 epoch rule and some restarts; in two chunks
+    for chunk in (steps // 2, steps - steps // 2):
+        m.batch_advance(game, s_np, active, chunk, tol_b, 10_000, cfg_np)
+        m.batch_advance(game, s_nb, active, chunk, tol_b, 10_000, cfg_nb)
+    for name in ("x", "y", "ATx", "Ay", "tx", "ty", "tATx", "tAy", "ax", "ay", "bx", "by", "bAy"):
         np.testing.assert_allclose(getattr(s_nb, name), getattr(s_np, name), atol=tol, err_msg=name)
-    np.testing.assert_array_equal(s_nb.k, s_np.k)
-    np.testing.assert_array_equal(s_nb.restarts, s_np.restarts)
+    for name in ("k", "restarts", "it", "best_it"):
+        np.testing.assert_array_equal(getattr(s_nb, name), getattr(s_np, name), err_msg=name)
+    np.testing.assert_allclose(s_nb.best_gap, s_np.best_gap, rtol=tol * 10, atol=tol)
     np.testing.assert_allclose(m.batch_gaps(game, s_nb), m.batch_gaps(game, s_np), atol=tol)
     np.testing.assert_array_equal(s_nb.x[2], frozen_before)
+    assert s_np.it[2] == 0 and s_np.it[0] == steps
     assert steps == 1 or s_np.restarts.max() > 0
+
+
+def test_batched_kernel_stops_each_game_at_its_tolerance(rng):
+    A = rng.uniform(-1, 1, size=(6, 10, 10))
+    game = eq.MatrixGame(A)
+    m, cfg_np, s_np = _batch_state(game, None)
+    _, cfg_nb, s_nb = _batch_state(game, "numba")
+    tol_b = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-300])
+    active = np.ones(6, dtype=bool)
+    m.batch_advance(game, s_np, active, 500, tol_b, 10_000, cfg_np)
+    m.batch_advance(game, s_nb, active, 500, tol_b, 10_000, cfg_nb)
+    np.testing.assert_array_equal(s_nb.it, s_np.it)
+    assert s_np.it[5] == 500  # tol 1e-300 is never reached
+    reached = s_np.best_gap <= tol_b
+    assert reached[:3].all()
+    assert np.all(s_np.it[reached] == s_np.best_it[reached])  # stopped right when it got there
 
 
 def test_numba_mirror_prox_follows_the_reference_iterates():
