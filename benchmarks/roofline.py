@@ -100,7 +100,8 @@ def solve_batch(A, backend, tol=1e-6, max_iter=100_000):
             "median_game_iterations": float(np.median([g.iterations for g in res.games]))}
 
 
-def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32"), seed=0):
+def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32"), seed=0,
+        batch_max_iter=1_000_000):
     rng = np.random.default_rng(seed)
     backends = ["numpy"] + (["numba"] if HAS_NUMBA else [])
     out = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
@@ -128,10 +129,11 @@ def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32
                              "methods": rows, "peak_memory_over_A": mem}
         del A, game
     Ab = rng.uniform(-1.0, 1.0, size=(batch, batch_size, batch_size))
+    out["batch"]["games"] = f"{batch} x {batch_size}x{batch_size}"
     for backend in [None] + (["numba"] if HAS_NUMBA else []):
         if backend == "numba":
             solve_batch(Ab[:8], "numba")  # compile (cached on disk) outside the timing
-        r = solve_batch(Ab, backend)
+        r = solve_batch(Ab, backend, max_iter=batch_max_iter)
         out["batch"][backend or "numpy"] = r
         print(f"batch {batch} x {batch_size}x{batch_size} to gap 1e-6, {backend or 'numpy'}: "
               f"{r['seconds']:.2f} s, {r['iterations']} iterations, "
@@ -193,7 +195,7 @@ def plot(data, path):
         ax.set_title(f"n = {data['n']}, {dt}")
         ax.legend()
     ax = axes[-1]
-    names = [k for k in data["batch"] if isinstance(data["batch"][k], dict)]
+    names = [k for k in ("numpy", "numba") if k in data["batch"]]
     ax.bar(names, [data["batch"][k]["seconds"] for k in names], color=["C0", "C1"][: len(names)])
     ax.set_ylabel("seconds to gap 1e-6 (all games)")
     ax.set_title("batch of small games")
@@ -213,7 +215,8 @@ def main(argv=None):
     a = p.parse_args(argv)
     if a.quick:
         a.n, a.batch, a.batch_size, a.iters = 256, 64, 16, 20
-    data = run(n=a.n, batch=a.batch, batch_size=a.batch_size, iters=a.iters)
+    data = run(n=a.n, batch=a.batch, batch_size=a.batch_size, iters=a.iters,
+               batch_max_iter=3000 if a.quick else 1_000_000)
     out = Path(a.out) if a.out else RESULTS / ("roofline_quick" if a.quick else "roofline")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(data, indent=2))
