@@ -100,6 +100,36 @@ def solve_batch(A, backend, tol=1e-6, max_iter=100_000):
             "median_game_iterations": float(np.median([g.iterations for g in res.games]))}
 
 
+def kernel_speedups(sizes=(256, 4096, 100_000), repeats=50, seed=0):
+    """Seconds per call of each Numba kernel and of its reference, on vectors of each size."""
+    import math
+
+    from eqsolve.domains import Simplex
+    from eqsolve.methods._numba_kernels import entropic_step, simplex_project
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in sizes:
+        v = rng.normal(size=n)
+        geo = Simplex(n).geometry("entropic")
+        u = geo.init(rng.dirichlet(np.ones(n)))
+        pairs = {"simplex_projection": (lambda: Simplex(n).project(v), lambda: simplex_project(v, 1.0)),
+                 "entropic_step": (lambda: geo.step(u, v, 0.1), lambda: entropic_step(u, v, 0.1, math.log(1.0)))}
+        for name, (ref, fast) in pairs.items():
+            fast()  # compile
+            times = []
+            for fn in (ref, fast):
+                t = time.perf_counter()
+                for _ in range(repeats):
+                    fn()
+                times.append((time.perf_counter() - t) / repeats)
+            rows.append({"kernel": name, "n": n, "numpy_seconds": times[0], "numba_seconds": times[1],
+                         "speedup": times[0] / times[1]})
+            print(f"kernel {name:18s} n={n:6d}: numpy {times[0] * 1e6:9.1f} us, numba "
+                  f"{times[1] * 1e6:9.1f} us -> {times[0] / times[1]:.1f}x")
+    return rows
+
+
 def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32"), seed=0,
         batch_max_iter=1_000_000):
     rng = np.random.default_rng(seed)
@@ -108,6 +138,8 @@ def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32
                        "load_1min": os.getloadavg()[0],
                        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")},
            "n": n, "dtypes": {}, "batch": {}}
+    if HAS_NUMBA:
+        out["kernels"] = kernel_speedups()
     for dt in dtypes:
         A = rng.uniform(-1.0, 1.0, size=(n, n)).astype(dt)
         game = eq.MatrixGame(A)
