@@ -39,7 +39,7 @@ def _norm_bounds(xp, A, chunk_elems: int = 1 << 15):
     rows_per = max(1, chunk_elems // max(n, 1))
     col, fro2, ninf = None, 0.0, 0.0
     for start in range(0, m, rows_per):
-        blk = xp.abs(A[start:start + rows_per, ...])
+        blk = xp.abs(A[start:min(start + rows_per, m), ...])
         s = xp.sum(blk, axis=0)
         col = s if col is None else col + s
         ninf = max(ninf, to_float(xp.max(xp.sum(blk, axis=1))))
