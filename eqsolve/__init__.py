@@ -58,7 +58,7 @@ def _check_problem(problem) -> Problem:
 
 def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max_iter: int = 10_000,
           time_limit: float | None = None, callback=None, progress: bool = False, check_every=None,
-          output: str | None = None, **options) -> Result:
+          output: str | None = None, backend: str | None = None, **options) -> Result:
     """Solve ``problem`` with ``method`` until its certified residual is at most ``tol``.
 
     Parameters
@@ -92,6 +92,12 @@ def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max
         Which point to return: the last iterate, the ergodic average, or
         (default) whichever of the two has the smaller certified residual at
         the final checkpoint.  The certificate names the point it certifies.
+    backend : {"numpy", "numba", "cupy"}, optional
+        By default the arrays decide (NumPy in, NumPy out; CuPy in, CuPy out).
+        ``"numba"`` runs the method's compiled CPU kernels (methods listing it
+        in ``backends``); ``"cupy"`` moves a problem built from NumPy arrays to
+        the GPU (``"numpy"`` the other way).  ``BackendUnavailableError`` when
+        the package or the GPU is missing.
     **options
         Method options, e.g. ``step``, ``adaptive``, ``geometry``.
 
@@ -116,7 +122,7 @@ def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max
     m = get_method(problem.default_method if method is None else method)
     return run(problem, m, x0=x0, tol=tol, max_iter=max_iter, time_limit=time_limit,
                callback=callback, progress=progress, check_every=check_every, output=output,
-               **options)
+               backend=backend, **options)
 
 
 def certify(problem, point) -> Certificate:

@@ -25,6 +25,10 @@ __all__ = [
     "finfo_eps",
     "all_finite",
     "logsumexp",
+    "BACKENDS",
+    "BackendUnavailableError",
+    "check_backend",
+    "gpu_available",
 ]
 
 HAS_NUMBA = importlib.util.find_spec("numba") is not None
@@ -103,3 +107,60 @@ def logsumexp(xp, v):
     if not math.isfinite(to_float(vmax)):
         return vmax
     return vmax + xp.log(xp.sum(xp.exp(v - vmax)))
+
+
+#: the values of ``solve(..., backend=...)``; ``None`` lets the arrays decide
+BACKENDS = ("numpy", "numba", "cupy")
+
+
+class BackendUnavailableError(RuntimeError):
+    """A backend was asked for that this machine cannot run (package or GPU missing)."""
+
+
+def gpu_available() -> bool:
+    """Whether CuPy is installed and sees at least one CUDA device."""
+    if not HAS_CUPY:
+        return False
+    try:
+        import cupy
+
+        return cupy.cuda.runtime.getDeviceCount() > 0
+    except Exception:  # noqa: BLE001 - any CUDA/driver failure means "no usable GPU"
+        return False
+
+
+def check_backend(backend):
+    """Validate ``backend=`` and check that this machine can run it.
+
+    ``None`` (arrays decide: NumPy in, NumPy out; CuPy in, CuPy out) is
+    returned unchanged.  ``"numba"`` needs Numba; ``"cupy"`` needs CuPy and a
+    visible CUDA device.
+    """
+    if backend is None:
+        return None
+    if not isinstance(backend, str):
+        raise TypeError(f"backend must be a string or None, got {type(backend).__name__}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS} or None, got {backend!r}")
+    if backend == "numba" and not HAS_NUMBA:
+        raise BackendUnavailableError(
+            "backend='numba' needs Numba, which is not installed: pip install 'eqsolve[numba]'")
+    if backend == "cupy":
+        if not HAS_CUPY:
+            raise BackendUnavailableError(
+                "backend='cupy' needs CuPy, which is not installed: pip install 'eqsolve[gpu]' "
+                "(and a CUDA GPU)")
+        if not gpu_available():
+            raise BackendUnavailableError("backend='cupy' needs a CUDA GPU, and none is visible")
+    return backend
+
+
+def move_array(a, backend: str):
+    """``a`` on the host (``"numpy"``/``"numba"``) or on the GPU (``"cupy"``)."""
+    if backend == "cupy":
+        import cupy
+
+        return cupy.asarray(a)
+    if hasattr(a, "get"):
+        return a.get()
+    return np.asarray(a)

@@ -59,6 +59,11 @@ class Result:
         the certificate stays valid, guarantees do not.
     info : dict
         Method diagnostics (final step size, backtracks, ...).
+    games : list of Result or None
+        For a batch of games (``MatrixGame`` of a ``(B, m, n)`` stack): one
+        Result per game, each with its own certificate, status and iteration
+        count.  Then ``z``, ``x``, ``y`` and ``value`` are stacked over the games,
+        and ``certificate``/``status`` are those of the worst game.
     """
 
     z: Any
@@ -77,6 +82,7 @@ class Result:
     history: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    games: list | None = None
 
     @property
     def residual(self) -> float:
@@ -97,7 +103,11 @@ class Result:
             f"  iterations {self.iterations}, oracle calls {self.oracle_calls} "
             f"(+{self.certify_calls} to certify), {self.elapsed:.3g} s, backend {self.backend}",
         ]
-        if self.value is not None:
+        if self.games is not None:
+            done = sum(g.converged for g in self.games)
+            lines.append(f"  batch of {len(self.games)} games: {done} converged; worst residual "
+                         f"{self.residual:.3e} (game {self.certificate.details['worst_game']})")
+        elif self.value is not None:
             lines.append(f"  value {self.value:.10g}")
         lines.append("  certificate: " + str(self.certificate).replace("\n", "\n  "))
         for w in self.warnings:
@@ -172,7 +182,7 @@ class Result:
             "residual": self.residual,
             "tol": self.tol,
             "certificate": self.certificate.to_dict(),
-            "value": self.value,
+            "value": host(self.value) if self.games is not None else self.value,
             "x": host(self.x),
             "y": host(self.y),
             "iterations": self.iterations,
@@ -183,4 +193,5 @@ class Result:
             "warnings": list(self.warnings),
             "info": dict(self.info),
             "history": self.history,
+            "games": None if self.games is None else [g.to_dict() for g in self.games],
         }

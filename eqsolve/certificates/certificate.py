@@ -96,6 +96,8 @@ class Certificate:
 
 
 def _fmt(v) -> str:
+    if isinstance(v, list) and v and isinstance(v[0], Certificate):
+        return f"[{len(v)} certificates, largest {max(c.value for c in v):.6e}]"
     if isinstance(v, float):
         return f"{v:.6e}"
     if isinstance(v, tuple):
@@ -104,7 +106,9 @@ def _fmt(v) -> str:
 
 
 def _jsonable(v):
-    if isinstance(v, tuple):
+    if isinstance(v, Certificate):
+        return v.to_dict()
+    if isinstance(v, (tuple, list)):
         return [_jsonable(a) for a in v]
     if isinstance(v, dict):
         return {k: _jsonable(a) for k, a in v.items()}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, NamedTuple
 
 from .._validation import check_callable, check_max_iter, check_positive, check_time_limit
-from ..backend import all_finite, backend_name, namespace
+from ..backend import all_finite, backend_name, check_backend, namespace
 import numpy as np
 
 from ..result import Result
@@ -78,6 +78,8 @@ class Method:
     artificial_restart: ClassVar[float] = math.inf
     #: True when the method's guarantee does not need a monotone operator (Small-Gain flows)
     nonmonotone_ok: ClassVar[bool] = False
+    #: the backends this method runs on; those listing "numba" take ``backend=`` in configure
+    backends: ClassVar[tuple] = ("numpy", "cupy")
 
     def configure(self, problem, **options) -> Any:  # pragma: no cover - interface
         raise NotImplementedError
@@ -138,9 +140,39 @@ def _certify_candidates(problem, method, state, cfg, output, counter):
     return best
 
 
+def _select_backend(problem, method, backend, options):
+    """Apply ``backend=``: move the problem's arrays if needed, pick the method's kernels."""
+    backend = check_backend(backend)
+    if backend is None:
+        return problem
+    if backend not in method.backends:
+        have = sorted(n for n, m in _registry().items() if backend in m.backends)
+        raise ValueError(f"method {method.name!r} has no {backend} path; backend={backend!r} is "
+                         f"available for: {', '.join(have)}")
+    current = backend_name(problem.xp) if hasattr(problem, "xp") else "numpy"
+    wanted = "cupy" if backend == "cupy" else "numpy"
+    if current != wanted:
+        mover = getattr(problem, "to_backend", None)
+        if mover is None:
+            raise TypeError(f"backend={backend!r} needs {type(problem).__name__} built from "
+                            f"{wanted} arrays (its arrays are {current}); build it from "
+                            f"{wanted} arrays")
+        problem = mover(wanted)
+    if backend == "numba":
+        options["backend"] = "numba"
+    return problem
+
+
+def _registry():
+    from . import METHODS
+
+    return METHODS
+
+
 def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_limit=None,
         callback: Callable | None = None, progress: bool = False, check_every=None,
-        output: str | None = None, restart=None, restart_factor=0.2, **options) -> Result:
+        output: str | None = None, restart=None, restart_factor=0.2, backend=None,
+        **options) -> Result:
     """Run ``method`` on ``problem`` until the certified residual is at most ``tol``."""
     tol = check_positive("tol", tol)
     max_iter = check_max_iter(max_iter)
@@ -158,7 +190,11 @@ def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_lim
     if restart_factor >= 1.0:
         raise ValueError(f"restart_factor must lie in (0, 1), got {restart_factor}")
 
+    problem = _select_backend(problem, method, backend, options)
     z0 = problem.initial_point() if x0 is None else problem.check_point("x0", x0)
+    if getattr(problem, "batch", None) is not None:
+        return _run_batch(problem, method, z0, tol, max_iter, time_limit, callback, progress,
+                          options)
     cfg = method.configure(problem, **options)
     restart = method.restart_by_default(cfg) if restart is None else restart
     warns = list(method.warnings(problem, cfg))
@@ -171,6 +207,20 @@ def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_lim
     # warnings about them would only repeat that (errstate is NumPy-only)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return loop.run(z0, progress, warns)
+
+
+def _run_batch(problem, method, z0, tol, max_iter, time_limit, callback, progress, options):
+    if not hasattr(method, "batch_init"):
+        raise TypeError(f"{method.name} solves one game at a time; a batch of games "
+                        f"({problem!r}) needs method='pdhg', or solve problem.game(b) in a loop")
+    from ._batch import run_batched
+
+    cfg = method.batch_configure(problem, **options)
+    warns = list(method.warnings(problem, cfg))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return run_batched(problem, method, z0=z0, tol=tol, max_iter=max_iter,
+                           time_limit=time_limit, callback=callback, progress=progress, cfg=cfg,
+                           warns=warns)
 
 
 class _Loop:

@@ -40,6 +40,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from .._validation import check_max_iter, check_positive
 from ..backend import finfo_eps, namespace, to_float
+from ._kernels import numba_geometry
 from ._driver import Method, NonFiniteError, StepCollapsedError
 
 __all__ = ["EXTRAGRADIENT", "MIRROR_PROX", "ProxConfig", "ProxState"]
@@ -73,12 +74,13 @@ class _ProxMethod(Method):
     """Shared machinery of extragradient and mirror prox."""
 
     default_restart: ClassVar[bool] = True
+    backends: ClassVar[tuple] = ("numpy", "cupy", "numba")
 
     rule = "nemirovski"
     default_geometry = "auto"
 
     def configure(self, problem, *, step=None, adaptive=None, geometry=None, growth=1.2,
-                  c=0.9, max_backtracks=60):
+                  c=0.9, max_backtracks=60, backend=None):
         geometry = self.default_geometry if geometry is None else geometry
         if geometry == "auto":
             geometry = "entropic" if _has_simplex(problem.domain) else "euclidean"
@@ -86,6 +88,8 @@ class _ProxMethod(Method):
             raise ValueError(f"extragradient is Euclidean; got geometry={geometry!r}, use "
                              "method='mirror_prox' for the entropic geometry")
         geo = problem.domain.geometry(geometry)
+        if backend == "numba":
+            geo = numba_geometry(geo)
         if problem.interior_only and geo.name != "entropic":
             raise TypeError(f"{self.name} with geometry={geometry!r} needs an operator defined on the "
                             f"boundary; {problem!r} is defined only inside its domain: use "

@@ -67,6 +67,8 @@ from typing import Any, ClassVar, NamedTuple
 from .._validation import check_max_iter, check_positive
 from ..backend import namespace, to_float
 from ._driver import Method, NonFiniteError, StepCollapsedError
+from ._kernels import simplex_projector
+from .pdhg_batch import BatchedHalpernPDHG
 from .pdhg_halpern import HalpernPDHG
 
 __all__ = ["PDHG"]
@@ -105,15 +107,17 @@ class PDHGConfig:
     rho: float = 1.0
     beta: float = 0.2
     power_iters: int = 40
+    backend: str = "numpy"
 
 
-class _PDHG(HalpernPDHG, Method):
+class _PDHG(BatchedHalpernPDHG, HalpernPDHG, Method):
     default_restart: ClassVar[bool] = True
+    backends: ClassVar[tuple] = ("numpy", "cupy", "numba")
     artificial_restart: ClassVar[float] = 0.36
     free_certificates: ClassVar[bool] = True
 
     def configure(self, problem, *, variant="halpern", step=None, adaptive=None, primal_weight=1.0,
-                  reflection=1.0, power_iters=40):
+                  reflection=1.0, power_iters=40, backend=None):
         A = getattr(problem, "A", None)
         if A is None or getattr(problem, "residual_kind", None) != "duality_gap":
             raise TypeError(f"pdhg solves bilinear problems (MatrixGame); got {type(problem).__name__}")
@@ -128,7 +132,10 @@ class _PDHG(HalpernPDHG, Method):
                 raise ValueError(f"reflection must lie in [0, 1], got {rho}")
             return PDHGConfig(None if step is None else check_positive("step", step), None,
                               False, variant="halpern", rho=rho,
-                              power_iters=check_max_iter(power_iters, "power_iters"))
+                              power_iters=check_max_iter(power_iters, "power_iters"),
+                              backend=backend or "numpy")
+        if getattr(problem, "batch", None) is not None:
+            raise ValueError("a batch of games is solved by variant='halpern' only")
         omega = check_positive("primal_weight", primal_weight)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
         if step is None:
@@ -140,7 +147,10 @@ class _PDHG(HalpernPDHG, Method):
         # estimated in init (it costs products, which the oracle counts)
         return PDHGConfig(None if step is None else step / omega,
                           None if step is None else step * omega, adaptive, omega=omega,
-                          variant="adaptive")
+                          variant="adaptive", backend=backend or "numpy")
+
+    def batch_configure(self, problem, **options):
+        return self.configure(problem, **options)
 
     def restart_by_default(self, cfg):
         # the Halpern variant restarts itself on its fixed-point residual
@@ -187,13 +197,13 @@ class _PDHG(HalpernPDHG, Method):
         if cfg.variant == "halpern":
             return self.h_step(problem, oracle, s, cfg)
         A = problem.A
-        dom_x, dom_y = problem.domain.blocks
+        proj_x, proj_y = (simplex_projector(d, cfg.backend) for d in problem.domain.blocks)
         xp = namespace(s.x)
         tau, sigma, backtracks = s.tau, s.sigma, 0
         while True:
-            y1 = dom_y.project(s.y - tau * s.ATx)
+            y1 = proj_y(s.y - tau * s.ATx)
             Ay1 = A @ y1
-            x1 = dom_x.project(s.x + sigma * (2.0 * Ay1 - s.Ay))
+            x1 = proj_x(s.x + sigma * (2.0 * Ay1 - s.Ay))
             ATx1 = A.T @ x1
             oracle.calls += 1
             dy, dx, dAy = y1 - s.y, x1 - s.x, Ay1 - s.Ay

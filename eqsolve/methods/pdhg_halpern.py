@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from ..backend import namespace, to_float
 from ._driver import NonFiniteError
+from ._kernels import simplex_projector
 
 __all__ = ["HalpernPDHG", "power_norm"]
 
@@ -69,12 +70,12 @@ class HalpernPDHG:
 
     def h_step(self, problem, oracle, s, cfg):
         A = problem.A
-        dom_x, dom_y = problem.domain.blocks
+        proj_x, proj_y = (simplex_projector(d, cfg.backend) for d in problem.domain.blocks)
         xp = namespace(s.x)
         tau = sigma = s.step
-        y1 = dom_y.project(s.y - tau * s.ATx)
+        y1 = proj_y(s.y - tau * s.ATx)
         Ay1 = A @ y1
-        x1 = dom_x.project(s.x + sigma * (2.0 * Ay1 - s.Ay))
+        x1 = proj_x(s.x + sigma * (2.0 * Ay1 - s.Ay))
         ATx1 = A.T @ x1
         oracle.calls += 1
         dx, dy = x1 - s.x, y1 - s.y

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+import sys
 
-from .._validation import check_array
-from ..backend import namespace, to_float
+from .._validation import check_array, check_positive
+from ..backend import move_array, namespace, to_float
 from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
 from ..domains import Product, Simplex
 from .base import Problem
@@ -24,17 +25,106 @@ class _TwoPlayer(Problem):
         return {"x": z[: self.m], "y": z[self.m :]}
 
     def initial_point(self):
-        xp, dt = self.xp, self.A.dtype
+        xp, dt = self.xp, getattr(self, "dtype", None) or self.A.dtype
         return xp.concat([xp.full((self.m,), 1.0 / self.m, dtype=dt), xp.full((self.n,), 1.0 / self.n, dtype=dt)])
+
+
+def _norm_bounds(xp, A, chunk_elems: int = 1 << 15):
+    """``||A||_F`` and the largest column and row sums of ``|A|``, by row chunks.
+
+    Works on chunks of about ``chunk_elems`` entries, so no temporary of the size
+    of ``A`` is made (a solve must hold no copy of the caller's matrix).
+    """
+    m, n = A.shape
+    rows_per = max(1, chunk_elems // max(n, 1))
+    col, fro2, ninf = None, 0.0, 0.0
+    for start in range(0, m, rows_per):
+        blk = xp.abs(A[start:min(start + rows_per, m), ...])
+        s = xp.sum(blk, axis=0)
+        col = s if col is None else col + s
+        ninf = max(ninf, to_float(xp.max(xp.sum(blk, axis=1))))
+        fro2 += to_float(xp.sum(blk * blk))
+    return math.sqrt(fro2), to_float(xp.max(col)), ninf
 
 
 def _spectral_bound(xp, A) -> float:
     """A cheap rigorous upper bound on ||A||_2: min(||A||_F, sqrt(||A||_1 ||A||_inf))."""
-    absA = xp.abs(A)
-    fro = to_float(xp.linalg.vector_norm(A))
-    n1 = to_float(xp.max(xp.sum(absA, axis=0)))
-    ninf = to_float(xp.max(xp.sum(absA, axis=1)))
+    fro, n1, ninf = _norm_bounds(xp, A)
     return min(fro, math.sqrt(n1 * ninf))
+
+
+def _abs_max(xp, A) -> float:
+    # two reductions instead of max(|A|): no temporary copy of A
+    return max(to_float(xp.max(A)), -to_float(xp.min(A)))
+
+
+def _matrix_kind(A) -> str:
+    """``"dense"`` (any array-API array or nested lists), ``"sparse"`` or ``"operator"``."""
+    # a sparse matrix or operator exists only if its module was imported
+    sp = sys.modules.get("scipy.sparse")
+    if sp is not None:
+        if sp.issparse(A):
+            return "sparse"
+        from scipy.sparse.linalg import LinearOperator
+
+        if isinstance(A, LinearOperator):
+            return "operator"
+    return "dense"
+
+
+def _check_sparse(name, A):
+    """A real, finite, non-empty scipy.sparse matrix in a format with fast products."""
+    import numpy as np
+
+    if A.ndim != 2 or 0 in A.shape:
+        raise ValueError(f"{name} must be a non-empty sparse matrix, got shape {A.shape}")
+    if not np.issubdtype(A.dtype, np.number) or np.issubdtype(A.dtype, np.complexfloating):
+        raise TypeError(f"{name} must hold real numbers, got dtype {A.dtype}")
+    if A.format not in ("csr", "csc", "bsr"):
+        # COO/DOK/LIL products convert on every call: convert once
+        A = A.tocsr()
+    if not np.issubdtype(A.dtype, np.floating):
+        A = A.astype(np.float64)
+    if not np.all(np.isfinite(A.data)):
+        raise ValueError(f"{name} contains NaN or infinite entries; every entry must be finite")
+    return A
+
+
+def _check_operator(name, A):
+    import numpy as np
+
+    if len(A.shape) != 2 or 0 in A.shape:
+        raise ValueError(f"{name} must be a non-empty (m, n) LinearOperator, got shape {A.shape}")
+    dt = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"{name} must be a real floating LinearOperator, got dtype {A.dtype}")
+    return A
+
+
+def _probe_operator(A, block: int = 256):
+    """``max|A_ij|``, ``||A||_F``, max column and row l1 norms of a LinearOperator.
+
+    Applies ``A`` to the identity ``block`` columns at a time: ``n`` products in all,
+    ``O(m * block)`` memory -- never the dense matrix.
+    """
+    import numpy as np
+
+    m, n = A.shape
+    amax, fro2, n1 = 0.0, 0.0, 0.0
+    rows = np.zeros(m)
+    for start in range(0, n, block):
+        k = min(block, n - start)
+        E = np.zeros((n, k), dtype=A.dtype or np.float64)
+        E[np.arange(start, start + k), np.arange(k)] = 1.0
+        cols = np.asarray(A.matmat(E))
+        if not np.all(np.isfinite(cols)):
+            raise ValueError("A (LinearOperator) returned NaN or infinite values")
+        ab = np.abs(cols)
+        amax = max(amax, float(ab.max()))
+        fro2 += float(np.sum(cols * cols))
+        n1 = max(n1, float(ab.sum(axis=0).max()))
+        rows += ab.sum(axis=1)
+    return amax, math.sqrt(fro2), n1, float(rows.max())
 
 
 class MatrixGame(_TwoPlayer):
@@ -51,8 +141,17 @@ class MatrixGame(_TwoPlayer):
 
     Parameters
     ----------
-    A : (m, n) array_like
-        Payoff to the row player (any array-API array, or nested lists).
+    A : (m, n) or (B, m, n) array_like, scipy.sparse matrix or LinearOperator
+        Payoff to the row player.  Dense arrays of any array-API library are
+        kept as they are (no copy: NumPy in, NumPy out; CuPy in, CuPy out).  A
+        3-d stack is a **batch** of ``B`` games solved together, each with its
+        own certificate and status (``method="pdhg"``).  Sparse matrices and
+        ``LinearOperator`` objects are used only through products, never
+        densified (COO/DOK/LIL are converted once to CSR).
+    amax : float, optional
+        A bound on ``max |A_ij|`` (the certificate's rounding allowance needs
+        it).  Computed when omitted; for a ``LinearOperator`` that costs ``n``
+        products, so pass it when you know it.
 
     Examples
     --------
@@ -61,6 +160,9 @@ class MatrixGame(_TwoPlayer):
     >>> c = g.certify(np.array([0.5, 0.5, 0.5, 0.5]))
     >>> c.kind, c.value < 1e-12
     ('duality_gap', True)
+    >>> batch = MatrixGame(np.stack([[[1.0, -1.0], [-1.0, 1.0]], [[2.0, 0.0], [0.0, 1.0]]]))
+    >>> batch.batch, batch.game(1)
+    (2, MatrixGame(2x2, dtype=float64))
 
     References
     ----------
@@ -71,35 +173,135 @@ class MatrixGame(_TwoPlayer):
     monotone = True
     default_method = "pdhg"
 
-    def __init__(self, A):
-        A = check_array("A", A, ndim=2)
+    def __init__(self, A, *, amax=None):
+        self.kind = _matrix_kind(A)
+        self.batch = None
+        if self.kind == "sparse":
+            A = _check_sparse("A", A)
+        elif self.kind == "operator":
+            A = _check_operator("A", A)
+        else:
+            A = check_array("A", A)
+            if A.ndim == 3:
+                self.batch = int(A.shape[0])
+            elif A.ndim != 2:
+                raise ValueError(f"A must be a matrix (m, n) or a stack of matrices (B, m, n), got "
+                                 f"an array with shape {tuple(A.shape)}")
         self.A = A
-        self.xp = namespace(A)
-        self._setup_domain(*A.shape)
-        self.amax = to_float(self.xp.max(self.xp.abs(A)))
-        self.lipschitz_entropic = self.amax
+        self.xp = namespace(A) if self.kind == "dense" else namespace()
+        self._setup_domain(*A.shape[-2:])
+        self._probe = None
+        if amax is not None:
+            amax = check_positive("amax", amax, allow_zero=True)
+        self._amax = amax
         self._lipschitz = None
+
+    @property
+    def dtype(self):
+        import numpy as np
+
+        return self.A.dtype if self.kind != "operator" else np.dtype(self.A.dtype or np.float64)
+
+    @property
+    def amax(self):
+        """``max |A_ij|`` (a host NumPy vector of per-game maxima for a batch)."""
+        if self._amax is None:
+            xp, A = self.xp, self.A
+            if self.batch is not None:
+                import numpy as np
+
+                self._amax = np.array([_abs_max(xp, A[b, ...]) for b in range(self.batch)])
+            elif self.kind == "sparse":
+                self._amax = _abs_max(xp, A.data) if A.nnz else 0.0
+            elif self.kind == "operator":
+                self._amax = self._operator_probe()[0]
+            else:
+                self._amax = _abs_max(xp, A)
+        return self._amax
+
+    @property
+    def lipschitz_entropic(self) -> float:
+        return float(max(self.amax)) if self.batch is not None else self.amax
+
+    def _operator_probe(self):
+        if self._probe is None:
+            self._probe = _probe_operator(self.A)
+        return self._probe
 
     @property
     def lipschitz(self) -> float:
         if self._lipschitz is None:
-            self._lipschitz = _spectral_bound(self.xp, self.A)
+            xp, A = self.xp, self.A
+            if self.batch is not None:
+                self._lipschitz = max(_spectral_bound(xp, A[b, ...]) for b in range(self.batch))
+            elif self.kind == "sparse":
+                absA = abs(A)
+                fro = math.sqrt(float((A.data * A.data).sum()))
+                self._lipschitz = min(fro, math.sqrt(float(absA.sum(axis=0).max())
+                                                     * float(absA.sum(axis=1).max())))
+            elif self.kind == "operator":
+                _, fro, n1, ninf = self._operator_probe()
+                self._lipschitz = min(fro, math.sqrt(n1 * ninf))
+            else:
+                self._lipschitz = _spectral_bound(xp, A)
         return self._lipschitz
+
+    def to_backend(self, backend: str) -> "MatrixGame":
+        """The same game with ``A`` on the host (``"numpy"``) or the GPU (``"cupy"``): one copy."""
+        if self.kind != "dense":
+            raise TypeError(f"a {self.kind} MatrixGame stays on the host; build it from a dense "
+                            "CuPy array to solve it on the GPU")
+        return MatrixGame(move_array(self.A, backend), amax=None if self._amax is None else self._amax)
+
+    def game(self, b: int) -> "MatrixGame":
+        """Game ``b`` of a batch, as a single :class:`MatrixGame` on a view of ``A`` (no copy)."""
+        if self.batch is None:
+            raise ValueError("game(b) needs a batch of games (A with shape (B, m, n))")
+        if not -self.batch <= b < self.batch:
+            raise IndexError(f"game index {b} out of range for a batch of {self.batch}")
+        return MatrixGame(self.A[b, ...], amax=float(self.amax[b]))
+
+    def initial_point(self):
+        if self.batch is None:
+            return super().initial_point()
+        xp = self.xp
+        z = super().initial_point()
+        return xp.broadcast_to(z, (self.batch, z.shape[0])) * 1.0
 
     def operator(self, z):
         xp = self.xp
+        if self.batch is not None:
+            A = self.A
+            x, y = z[:, : self.m], z[:, self.m :]
+            Ay = xp.matmul(A, y[:, :, None])[:, :, 0]
+            ATx = xp.matmul(x[:, None, :], A)[:, 0, :]
+            return xp.concat([-Ay, ATx], axis=1)
         return xp.concat([-(self.A @ z[self.m :]), self.A.T @ z[: self.m]])
 
-    def value(self, z, Fz=None, certificate=None) -> float:
+    def value(self, z, Fz=None, certificate=None):
+        if self.batch is not None:
+            Fz = self.operator(z) if Fz is None else Fz
+            return self.xp.sum(z[:, : self.m] * -Fz[:, : self.m], axis=1)
         if certificate is not None and "payoff" in certificate.details:
             return certificate.details["payoff"]
         Ay = self.A @ z[self.m :] if Fz is None else -Fz[: self.m]
         return to_float(self.xp.sum(z[: self.m] * Ay))
 
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
+        """The duality gap at ``z``; for a batch, the largest gap over the games.
+
+        A batch's certificate lists every game's certificate in
+        ``details["games"]`` (each computed by :meth:`game` ``(b).certify``).
+        """
         xp = self.xp
         if Fz is None:
             Fz = self.operator(z)
+        if self.batch is not None:
+            certs = [self.game(b).certify(z[b, ...], Fz=Fz[b, ...], point=point)
+                     for b in range(self.batch)]
+            worst = max(certs, key=lambda c: c.value)
+            return Certificate("duality_gap", worst.value, point, worst.rounding,
+                               {"games": certs, "worst_game": certs.index(worst)})
         x, y = z[: self.m], z[self.m :]
         Ay = -Fz[: self.m]
         gap, rnd, lower, upper = matrix_game_gap(xp, self.A, x, y, Ay, Fz[self.m :], self.amax)
@@ -117,8 +319,18 @@ class MatrixGame(_TwoPlayer):
             },
         )
 
+    def check_point(self, name, point, dtype=None):
+        if self.batch is None:
+            return super().check_point(name, point, dtype=dtype)
+        z = check_array(name, point, ndim=2, shape=(self.batch, self.dim))
+        return self.xp.stack([self.game(b).check_point(f"{name}[{b}]", z[b, ...], dtype=dtype)
+                              for b in range(self.batch)])
+
     def __repr__(self):
-        return f"MatrixGame({self.m}x{self.n}, dtype={self.A.dtype})"
+        if self.batch is not None:
+            return f"MatrixGame(batch of {self.batch}, {self.m}x{self.n}, dtype={self.A.dtype})"
+        kind = "" if self.kind == "dense" else f", {self.kind}"
+        return f"MatrixGame({self.m}x{self.n}, dtype={self.dtype}{kind})"
 
 
 class BimatrixGame(_TwoPlayer):
@@ -149,8 +361,8 @@ class BimatrixGame(_TwoPlayer):
         self.A, self.B = A, B
         self.xp = xp = namespace(A, B)
         self._setup_domain(*A.shape)
-        self.amax = to_float(xp.max(xp.abs(A)))
-        self.bmax = to_float(xp.max(xp.abs(B)))
+        self.amax = _abs_max(xp, A)
+        self.bmax = _abs_max(xp, B)
         self.monotone = bool(xp.all(A + B == 0))
         self.lipschitz = max(_spectral_bound(xp, A), _spectral_bound(xp, B))
         self.lipschitz_entropic = max(self.amax, self.bmax)
@@ -179,6 +391,10 @@ class BimatrixGame(_TwoPlayer):
             rnd,
             {"row_gain": rg, "column_gain": cg, "row_payoff": rp, "column_payoff": cp},
         )
+
+    def to_backend(self, backend: str) -> "BimatrixGame":
+        """The same game with ``A, B`` on the host (``"numpy"``) or the GPU (``"cupy"``)."""
+        return BimatrixGame(move_array(self.A, backend), move_array(self.B, backend))
 
     def __repr__(self):
         return f"BimatrixGame({self.m}x{self.n}, dtype={self.A.dtype})"

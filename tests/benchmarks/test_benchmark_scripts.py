@@ -62,3 +62,18 @@ def test_nash_mp_benchmark_quick_run_meets_the_bound(tmp_path):
     assert nm.main(["--quick", "--out", str(tmp_path / "n")]) == 0
     data = json.loads((tmp_path / "n.json").read_text())
     assert all(case["nash_mp_meets_bound"] for case in data["cases"])
+
+
+def test_roofline_benchmark_reports_ratios_memory_and_batches():
+    roof = load("roofline")
+    data = roof.run(n=96, batch=6, batch_size=8, iters=12, dtypes=("float64",), batch_max_iter=4000)
+    rows = data["dtypes"]["float64"]["methods"]
+    assert {r["method"] for r in rows} == set(roof.METHODS)
+    for r in rows:
+        # at least the bandwidth bound: passes of A cannot be faster than streaming it
+        assert r["passes_per_iteration"] >= 2.0 and r["roofline_ratio"] > 0
+    assert set(data["dtypes"]["float64"]["peak_memory_over_A"]) == {"pdhg", "extragradient"}
+    for name in ("numpy", "numba"):
+        if name in data["batch"]:
+            assert data["batch"][name]["converged_games"] == 6
+            assert data["batch"][name]["worst_gap"] <= 1e-6

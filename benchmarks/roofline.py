@@ -1,0 +1,263 @@
+"""Roofline benchmark: time per iteration against the memory-bandwidth bound of its matvecs.
+
+A first-order iteration on a dense matrix game is memory-bound: each product
+with ``A`` or ``A^T`` streams the whole matrix once.  This script measures, in
+one run on one machine:
+
+* the machine's **matvec bandwidth** ``bw = A.nbytes / t(A @ v)`` (best of
+  several products, both ``A @ v`` and ``A.T @ v``, per dtype), the reference
+  every ratio below uses;
+* for each method (``pdhg``, ``extragradient``, ``mirror_prox``, ``optimistic``)
+  and backend (``numpy``, ``numba``), the time per iteration, the matrix passes
+  it made per iteration (2 per operator evaluation, from ``oracle_calls``) and
+  the **roofline ratio** ``t_iter / (passes * A.nbytes / bw)`` -- 1.0 is the
+  bandwidth limit, the target is <= 1.2;
+* the **peak extra memory** of a solve (``tracemalloc``, which sees NumPy's
+  buffers) as a fraction of ``A.nbytes``: a solve must hold no copy of ``A``;
+* a **batch of small games** (default 4096 games of 64 x 64, uniform[-1, 1])
+  solved to certified duality gap 1e-6 by the batched ``pdhg``, NumPy path
+  against the Numba kernel;
+* on a CUDA GPU (CuPy), the same with CuPy arrays, and the matvec bandwidth as
+  a fraction of the device's HBM peak (from its memory clock and bus width).
+
+Usage::
+
+    python benchmarks/roofline.py                 # n = 4096, float64 and float32
+    python benchmarks/roofline.py --n 2048 --batch 1024
+    python benchmarks/roofline.py --quick         # smoke run
+
+Results: ``benchmarks/results/roofline.json`` and ``roofline.png``
+(``roofline_quick.*`` with ``--quick``); ``run()`` returns the dict.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+import eqsolve as eq
+from eqsolve.backend import HAS_NUMBA, gpu_available
+
+METHODS = ("pdhg", "extragradient", "mirror_prox", "optimistic")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def _sync(xp):
+    if getattr(xp, "__name__", "").startswith("cupy"):
+        xp.cuda.Device().synchronize()
+
+
+def matvec_bandwidth(A, xp=np, repeats=7):
+    """Bytes of ``A`` streamed per second by the fastest of ``repeats`` products (each way)."""
+    v = xp.ones(A.shape[1], dtype=A.dtype)
+    w = xp.ones(A.shape[0], dtype=A.dtype)
+    best = {"A": np.inf, "AT": np.inf}
+    for _ in range(repeats):
+        for key, fn in (("A", lambda: A @ v), ("AT", lambda: A.T @ w)):
+            _sync(xp)
+            t = time.perf_counter()
+            fn()
+            _sync(xp)
+            best[key] = min(best[key], time.perf_counter() - t)
+    return {k: A.nbytes / t for k, t in best.items()}
+
+
+def time_per_iteration(game, method, backend, iters):
+    """Seconds and matrix passes per iteration, from the solve's own checkpoints."""
+    kw = {"backend": backend} if backend != "default" else {}
+    res = eq.solve(game, method=method, tol=1e-300, max_iter=iters, check_every=iters // 4, **kw)
+    h = res.history
+    k0, k1 = h["iteration"][1], h["iteration"][-1]  # skip the start (norm estimates, warm-up)
+    dt = (h["elapsed"][-1] - h["elapsed"][1]) / (k1 - k0)
+    passes = 2.0 * (h["oracle_calls"][-1] - h["oracle_calls"][1]) / (k1 - k0)
+    return dt, passes
+
+
+def peak_memory(game, method):
+    tracemalloc.start()
+    eq.solve(game, method=method, tol=1e-300, max_iter=20)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak
+
+
+def solve_batch(A, backend, tol=1e-6, max_iter=100_000):
+    kw = {"backend": backend} if backend else {}
+    game = eq.MatrixGame(A)
+    t = time.perf_counter()
+    res = eq.solve(game, tol=tol, max_iter=max_iter, **kw)
+    elapsed = time.perf_counter() - t
+    return {"seconds": elapsed, "iterations": res.iterations, "status": res.status,
+            "converged_games": res.info["converged_games"], "worst_gap": res.residual,
+            "median_game_iterations": float(np.median([g.iterations for g in res.games]))}
+
+
+def kernel_speedups(sizes=(256, 4096, 100_000), repeats=50, seed=0):
+    """Seconds per call of each Numba kernel and of its reference, on vectors of each size."""
+    import math
+
+    from eqsolve.domains import Simplex
+    from eqsolve.methods._numba_kernels import entropic_step, simplex_project
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in sizes:
+        v = rng.normal(size=n)
+        geo = Simplex(n).geometry("entropic")
+        u = geo.init(rng.dirichlet(np.ones(n)))
+        pairs = {"simplex_projection": (lambda: Simplex(n).project(v), lambda: simplex_project(v, 1.0)),
+                 "entropic_step": (lambda: geo.step(u, v, 0.1), lambda: entropic_step(u, v, 0.1, math.log(1.0)))}
+        for name, (ref, fast) in pairs.items():
+            fast()  # compile
+            times = []
+            for fn in (ref, fast):
+                t = time.perf_counter()
+                for _ in range(repeats):
+                    fn()
+                times.append((time.perf_counter() - t) / repeats)
+            rows.append({"kernel": name, "n": n, "numpy_seconds": times[0], "numba_seconds": times[1],
+                         "speedup": times[0] / times[1]})
+            print(f"kernel {name:18s} n={n:6d}: numpy {times[0] * 1e6:9.1f} us, numba "
+                  f"{times[1] * 1e6:9.1f} us -> {times[0] / times[1]:.1f}x")
+    return rows
+
+
+def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32"), seed=0,
+        batch_max_iter=1_000_000):
+    rng = np.random.default_rng(seed)
+    backends = ["numpy"] + (["numba"] if HAS_NUMBA else [])
+    out = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                       "load_1min": os.getloadavg()[0],
+                       "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")},
+           "n": n, "dtypes": {}, "batch": {}}
+    if HAS_NUMBA:
+        out["kernels"] = kernel_speedups()
+    for dt in dtypes:
+        A = rng.uniform(-1.0, 1.0, size=(n, n)).astype(dt)
+        game = eq.MatrixGame(A)
+        bw = matvec_bandwidth(A)
+        bw_ref = min(bw.values())  # the slower direction: a pass each way per evaluation
+        rows = []
+        for method in METHODS:
+            for backend in backends:
+                t_it, passes = time_per_iteration(game, method, backend, iters)
+                bound = passes * A.nbytes / bw_ref
+                rows.append({"method": method, "backend": backend, "seconds_per_iteration": t_it,
+                             "passes_per_iteration": passes, "bound_seconds": bound,
+                             "roofline_ratio": t_it / bound})
+                print(f"{dt} n={n} {method:14s} {backend:6s} {t_it * 1e3:8.2f} ms/it, "
+                      f"{passes:.1f} passes, bound {bound * 1e3:.2f} ms -> x{t_it / bound:.2f}")
+        mem = {m: peak_memory(game, m) / A.nbytes for m in ("pdhg", "extragradient")}
+        print(f"{dt}: peak extra memory / A.nbytes = {mem}")
+        out["dtypes"][dt] = {"bandwidth_GBps": {k: v / 1e9 for k, v in bw.items()},
+                             "methods": rows, "peak_memory_over_A": mem}
+        del A, game
+    Ab = rng.uniform(-1.0, 1.0, size=(batch, batch_size, batch_size))
+    out["batch"]["games"] = f"{batch} x {batch_size}x{batch_size}"
+    for backend in [None] + (["numba"] if HAS_NUMBA else []):
+        if backend == "numba":
+            solve_batch(Ab[:8], "numba")  # compile (cached on disk) outside the timing
+        r = solve_batch(Ab, backend, max_iter=batch_max_iter)
+        out["batch"][backend or "numpy"] = r
+        print(f"batch {batch} x {batch_size}x{batch_size} to gap 1e-6, {backend or 'numpy'}: "
+              f"{r['seconds']:.2f} s, {r['iterations']} iterations, "
+              f"{r['converged_games']}/{batch} converged")
+    if "numba" in out["batch"]:
+        out["batch"]["numba_speedup"] = out["batch"]["numpy"]["seconds"] / out["batch"]["numba"]["seconds"]
+        print(f"batch: numba {out['batch']['numba_speedup']:.1f}x the NumPy path")
+    if gpu_available():
+        out["gpu"] = run_gpu(batch, batch_size, seed)
+    return out
+
+
+def run_gpu(batch, batch_size, seed, n=16384):
+    import cupy as cp
+
+    props = cp.cuda.runtime.getDeviceProperties(0)
+    # double data rate: 2 transfers per clock, bus width in bits
+    peak = 2.0 * props["memoryClockRate"] * 1e3 * props["memoryBusWidth"] / 8.0
+    A = cp.random.default_rng(seed).uniform(-1.0, 1.0, size=(n, n), dtype=cp.float32)
+    bw = matvec_bandwidth(A, cp)
+    game = eq.MatrixGame(A)
+    time_per_iteration(game, "pdhg", "default", 40)  # warm-up: kernels compile
+    t_it, passes = time_per_iteration(game, "pdhg", "default", 200)
+    bound = passes * A.nbytes / min(bw.values())
+    del A, game
+    Ab = cp.asarray(np.random.default_rng(seed).uniform(-1.0, 1.0, size=(batch, batch_size, batch_size)))
+    solve_batch(Ab[:8], None)
+    r = solve_batch(Ab, None)
+    res = {"device": props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"]),
+           "hbm_peak_GBps": peak / 1e9,
+           "matvec_bandwidth_GBps": {k: v / 1e9 for k, v in bw.items()},
+           "matvec_fraction_of_hbm": min(bw.values()) / peak,
+           "pdhg_n16384_float32": {"seconds_per_iteration": t_it, "roofline_ratio": t_it / bound,
+                                   "fraction_of_hbm": passes * n * n * 4 / t_it / peak},
+           "batch": r}
+    print(f"GPU {res['device']}: matvec at {res['matvec_fraction_of_hbm']:.0%} of HBM; pdhg "
+          f"n=16384 f32 {t_it * 1e3:.2f} ms/it ({res['pdhg_n16384_float32']['fraction_of_hbm']:.0%} "
+          f"of HBM); batch {batch} x {batch_size}^2 to 1e-6 in {r['seconds']:.2f} s")
+    return res
+
+
+def plot(data, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dts = list(data["dtypes"])
+    fig, axes = plt.subplots(1, len(dts) + 1, figsize=(5 * (len(dts) + 1), 4))
+    for ax, dt in zip(axes, dts):
+        rows = data["dtypes"][dt]["methods"]
+        labels = [f"{r['method']}\n{r['backend']}" for r in rows]
+        ax.bar(range(len(rows)), [r["roofline_ratio"] for r in rows],
+               color=["C0" if r["backend"] == "numpy" else "C1" for r in rows])
+        ax.axhline(1.0, color="k", lw=1)
+        ax.axhline(1.2, color="r", ls="--", lw=1, label="target 1.2x")
+        ax.set_xticks(range(len(rows)), labels, fontsize=7)
+        ax.set_ylabel("time per iteration / bandwidth bound")
+        ax.set_title(f"n = {data['n']}, {dt}")
+        ax.legend()
+    ax = axes[-1]
+    names = [k for k in ("numpy", "numba") if k in data["batch"]]
+    ax.bar(names, [data["batch"][k]["seconds"] for k in names], color=["C0", "C1"][: len(names)])
+    ax.set_ylabel("seconds to gap 1e-6 (all games)")
+    ax.set_title("batch of small games")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--n", type=int, default=4096)
+    p.add_argument("--batch", type=int, default=4096)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--iters", type=int, default=60)
+    p.add_argument("--quick", action="store_true", help="smoke run: n=256, 64 games of 16x16")
+    p.add_argument("--out", type=str, default=None, help="output path without extension")
+    a = p.parse_args(argv)
+    if a.quick:
+        a.n, a.batch, a.batch_size, a.iters = 256, 64, 16, 20
+    data = run(n=a.n, batch=a.batch, batch_size=a.batch_size, iters=a.iters,
+               batch_max_iter=3000 if a.quick else 1_000_000)
+    out = Path(a.out) if a.out else RESULTS / ("roofline_quick" if a.quick else "roofline")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(data, indent=2))
+    try:
+        plot(data, out.with_suffix(".png"))
+    except ImportError:
+        print("matplotlib not installed: no figure", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

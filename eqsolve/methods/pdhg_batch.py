@@ -1,0 +1,204 @@
+"""Reflected restarted Halpern PDHG on a batch of matrix games, stopped per game.
+
+The update of each game is the one of :mod:`eqsolve.methods.pdhg_halpern`:
+with :math:`T` one PDHG step at :math:`\\tau_b = \\sigma_b = 0.98/\\|A_b\\|_2`,
+
+.. math:: z^b_{k+1} = \\tfrac{k_b+1}{k_b+2}\\big((1+\\rho)\\,T(z^b_k) - \\rho z^b_k\\big)
+   + \\tfrac{1}{k_b+2} z^b_0,
+
+restarted per game when its fixed-point residual has fallen by ``beta``.  The
+games advance together (one batched product with ``A`` and one with
+:math:`A^\\top` per iteration), each certifies its own :math:`T(z^b_k)` from
+those products (free), and a game whose certified gap reaches ``tol`` is frozen
+-- its point and certificate no longer change.
+
+Two paths compute the same step: :meth:`BatchedHalpernPDHG.step_numpy`, written
+against the array API (NumPy, CuPy), is the reference; with ``backend="numba"``
+the fused kernel :func:`eqsolve.methods._numba_kernels.halpern_pdhg_run`
+advances each running game by a chunk of iterations on its own (in parallel
+over games), so a long tail of hard games costs only their own iterations.  The reference
+path computes every game at every iteration and keeps the frozen ones with a
+mask, so that it never copies ``A``.
+
+References
+----------
+.. [1] H. Lu and J. Yang, "Restarted Halpern PDHG for linear programming",
+   arXiv:2407.16144 (2024).
+.. [2] A. Chambolle and T. Pock, J. Math. Imaging Vis. 40 (2011) 120-145.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from ..backend import finfo_eps, namespace, to_float
+from ..certificates.residuals import gamma
+
+__all__ = ["BatchedHalpernPDHG", "project_rows", "batch_power_norm"]
+
+_FIELDS = ("x", "y", "ATx", "Ay", "ax", "ay", "aATx", "aAy", "tx", "ty", "tATx", "tAy")
+
+
+def project_rows(xp, V, radius: float = 1.0):
+    """Project each row of ``V`` onto the simplex (the batched form of ``Simplex.project``)."""
+    u = xp.sort(V, axis=-1, descending=True)
+    ks = xp.arange(1, V.shape[-1] + 1, dtype=V.dtype)
+    theta = xp.max((xp.cumulative_sum(u, axis=-1) - radius) / ks, axis=-1, keepdims=True)
+    return xp.maximum(V - theta, xp.zeros_like(V))
+
+
+def _Ay(xp, A, y):
+    return xp.matmul(A, y[:, :, None])[:, :, 0]
+
+
+def _ATx(xp, A, x):
+    return xp.matmul(x[:, None, :], A)[:, 0, :]
+
+
+def batch_power_norm(xp, A, iters: int):
+    """Per-game estimates of ``||A_b||_2`` by ``iters`` batched power iterations."""
+    B, _, n = A.shape
+    v = xp.cos(xp.arange(n, dtype=A.dtype) * 2.399963) + 1.5
+    v = xp.broadcast_to(v, (B, n)) * 1.0
+    est = xp.zeros((B,), dtype=A.dtype)
+    for _ in range(iters):
+        w = _ATx(xp, A, _Ay(xp, A, v))
+        nw = xp.linalg.vector_norm(w, axis=1)
+        est = xp.where(nw > 0, nw / xp.linalg.vector_norm(v, axis=1), est)
+        v = w / xp.where(nw > 0, nw, xp.ones_like(nw))[:, None]
+    return xp.sqrt(est)
+
+
+class BatchedHalpernPDHG:
+    """Batched state and steps of the Halpern PDHG variant (used by ``pdhg`` on a batch).
+
+    The state keeps, per game, the iterate, the anchor, ``T(z_k)`` with its
+    products, the iteration count ``it``, and the best certified point so far
+    (``bx, by, bATx, bAy`` with its gap ``best_gap`` and iteration ``best_it``).
+    """
+
+    def batch_init(self, problem, Z0, cfg):
+        xp, A = problem.xp, problem.A
+        m = problem.m
+        norms = batch_power_norm(xp, A, cfg.power_iters)
+        step = (xp.full(norms.shape, cfg.tau0, dtype=A.dtype) if cfg.tau0 is not None else
+                xp.where(norms > 0, 0.98 / xp.where(norms > 0, norms, xp.ones_like(norms)),
+                         xp.ones_like(norms)))
+        x, y = Z0[:, :m] * 1.0, Z0[:, m:] * 1.0
+        ATx, Ay = _ATx(xp, A, x), _Ay(xp, A, y)
+        B = problem.batch
+        s = SimpleNamespace(
+            x=x, y=y, ATx=ATx, Ay=Ay, ax=x * 1.0, ay=y * 1.0, aATx=ATx * 1.0, aAy=Ay * 1.0,
+            tx=x * 1.0, ty=y * 1.0, tATx=ATx * 1.0, tAy=Ay * 1.0,
+            k=xp.zeros((B,), dtype=xp.int64), step=step,
+            ref=xp.full((B,), math.inf, dtype=A.dtype), epoch=xp.zeros((B,), dtype=xp.int64),
+            restarts=xp.zeros((B,), dtype=xp.int64), it=xp.zeros((B,), dtype=xp.int64),
+            amax=xp.asarray(problem.amax, dtype=A.dtype), setup_calls=cfg.power_iters + 1,
+            bad=xp.zeros((B,), dtype=xp.int64))
+        s.best_gap = self.batch_gaps(problem, s)
+        s.bx, s.by, s.bATx, s.bAy = x * 1.0, y * 1.0, ATx * 1.0, Ay * 1.0
+        s.best_it = xp.zeros((B,), dtype=xp.int64)
+        return s
+
+    @staticmethod
+    def batch_gaps(problem, s):
+        """Certified duality gaps of every game's current point ``T(z_k)`` (vectorized).
+
+        The same bound as :func:`eqsolve.certificates.matrix_game_gap`: the computed
+        gap plus the rounding allowance of the products and of the simplex defect.
+        """
+        xp = namespace(s.x)
+        zero = xp.zeros_like
+        up, lo = xp.max(s.tAy, axis=1), xp.min(s.tATx, axis=1)
+        defect = ((2.0 * xp.sum(xp.maximum(-s.tx, zero(s.tx)), axis=1) + xp.abs(xp.sum(s.tx, axis=1) - 1.0))
+                  + (2.0 * xp.sum(xp.maximum(-s.ty, zero(s.ty)), axis=1)
+                     + xp.abs(xp.sum(s.ty, axis=1) - 1.0)))
+        eps = finfo_eps(xp, s.tx.dtype)
+        g = gamma(problem.n, eps) + gamma(problem.m, eps)
+        return up - lo + (s.amax * (g * (1.0 + defect) + defect) + eps * (xp.abs(up) + xp.abs(lo)))
+
+    def batch_advance(self, problem, s, active, steps, tol, max_iter, cfg):
+        """Up to ``steps`` iterations of each ``active`` game (host bool mask) that is still
+        above its ``tol`` (per game), under ``max_iter`` and finite."""
+        if cfg.backend == "numba":
+            from ._numba_kernels import halpern_pdhg_run
+
+            eps = finfo_eps(namespace(s.x), s.x.dtype)
+            g = gamma(problem.n, eps) + gamma(problem.m, eps)
+            halpern_pdhg_run(problem.A, np.flatnonzero(active), steps, tol, max_iter, s.x, s.y,
+                             s.ATx, s.Ay, s.ax, s.ay, s.aATx, s.aAy, s.tx, s.ty, s.tATx, s.tAy,
+                             s.k, s.step, s.ref, s.epoch, s.restarts, s.it, s.best_gap, s.bx,
+                             s.by, s.bATx, s.bAy, s.best_it, s.bad, cfg.rho, cfg.beta, s.amax,
+                             g, eps)
+            return s
+        xp = namespace(s.x)
+        tol = xp.asarray(tol, dtype=s.best_gap.dtype)
+        run = xp.asarray(active)
+        for _ in range(steps):
+            run = run & (s.best_gap > tol) & (s.it < max_iter) & (s.bad == 0)
+            if not bool(xp.any(run)):
+                break
+            self.step_numpy(problem, s, run, cfg)
+            gaps = self.batch_gaps(problem, s)
+            bad = run & ~xp.isfinite(gaps)
+            s.bad = xp.where(bad, xp.ones_like(s.bad), s.bad)
+            better = run & (gaps < s.best_gap)
+            B = better[:, None]
+            s.bx, s.by = xp.where(B, s.tx, s.bx), xp.where(B, s.ty, s.by)
+            s.bATx, s.bAy = xp.where(B, s.tATx, s.bATx), xp.where(B, s.tAy, s.bAy)
+            s.best_gap = xp.where(better, gaps, s.best_gap)
+            s.best_it = xp.where(better, s.it, s.best_it)
+        return s
+
+    def step_numpy(self, problem, s, active, cfg):
+        """Reference step: every game computed, only the ``active`` ones updated."""
+        xp, A = namespace(s.x), problem.A
+        rho, beta = cfg.rho, cfg.beta
+        tau = s.step[:, None]
+        y1 = project_rows(xp, s.y - tau * s.ATx)
+        Ay1 = _Ay(xp, A, y1)
+        x1 = project_rows(xp, s.x + tau * (2.0 * Ay1 - s.Ay))
+        ATx1 = _ATx(xp, A, x1)
+        dx, dy = x1 - s.x, y1 - s.y
+        r2 = (xp.sum(dx * dx, axis=1) / s.step + xp.sum(dy * dy, axis=1) / s.step
+              - 2.0 * xp.sum(dx * (Ay1 - s.Ay), axis=1))
+        r = xp.sqrt(xp.maximum(r2, xp.zeros_like(r2)))
+        it = s.it + 1
+        ref = xp.where(s.ref == math.inf, r, s.ref)
+        restart = (r <= beta * ref) | ((it - s.epoch >= 0.36 * it) & (it > 64))
+        # the integer counter would promote float32 iterates to float64
+        cw = xp.astype((s.k + 1.0) / (s.k + 2.0), s.x.dtype)[:, None]
+        R = restart[:, None]
+        t = (x1, y1, ATx1, Ay1)
+        new = {}
+        for name, tv, old, anc in zip(("x", "y", "ATx", "Ay"), t, (s.x, s.y, s.ATx, s.Ay),
+                                      (s.ax, s.ay, s.aATx, s.aAy)):
+            halpern = cw * ((1.0 + rho) * tv - rho * old) + (1.0 - cw) * anc
+            new[name] = xp.where(R, tv, halpern)
+            new["a" + name] = xp.where(R, tv, anc)
+            new["t" + name] = tv
+        new["k"] = xp.where(restart, xp.zeros_like(s.k), s.k + 1)
+        new["ref"] = xp.where(restart, r, ref)
+        new["epoch"] = xp.where(restart, it, s.epoch)
+        new["restarts"] = s.restarts + xp.astype(restart, s.restarts.dtype)
+        new["it"] = it
+        act = active[:, None]
+        for name in _FIELDS:
+            setattr(s, name, xp.where(act, new[name], getattr(s, name)))
+        for name in ("k", "ref", "epoch", "restarts", "it"):
+            setattr(s, name, xp.where(active, new[name], getattr(s, name)))
+        return s
+
+    @staticmethod
+    def batch_best(s):
+        """Every game's best certified point and ``F`` there, as ``(B, m + n)`` stacks."""
+        xp = namespace(s.x)
+        return xp.concat([s.bx, s.by], axis=1), xp.concat([-s.bAy, s.bATx], axis=1)
+
+    @staticmethod
+    def batch_diagnostics(s, b):
+        return {"variant": "halpern", "step": to_float(s.step[b]),
+                "inner_restarts": int(to_float(s.restarts[b]))}
