@@ -14,6 +14,7 @@ from .domains import Ball, Box, Product, Reals, Simplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run, second_order_check
 from .problems import VI, BimatrixGame, MatrixGame, PreferenceGame, Problem, Saddle, zoo
 from .result import Result
+from .problems import PowerControlGame
 
 __version__ = "0.1.0"
 
@@ -38,6 +39,7 @@ __all__ = [
     "Ball",
     "Product",
     "zoo",
+    "PowerControlGame",
 ]
 
 
