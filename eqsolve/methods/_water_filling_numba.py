@@ -18,15 +18,24 @@ References
 
 from __future__ import annotations
 
-import numba as nb
 import numpy as np
 
+from ..backend import HAS_NUMBA
+
 __all__ = ["jacobi", "gauss_seidel", "asynchronous"]
+
+if HAS_NUMBA:
+    from numba import njit, prange
+else:  # importable without numba (doctest collection); the method refuses backend="numba"
+    prange = range
+
+    def njit(*args, **kwargs):
+        return args[0] if args and callable(args[0]) else (lambda f: f)
 
 _OPTS = dict(nogil=True, cache=True, fastmath=False, error_model="numpy")
 
 
-@nb.njit(**_OPTS)
+@njit(**_OPTS)
 def _level_sorted(c, budget, work):
     n = c.shape[0]
     for k in range(n):
@@ -42,7 +51,7 @@ def _level_sorted(c, budget, work):
     return mu
 
 
-@nb.njit(**_OPTS)
+@njit(**_OPTS)
 def _level_breakpoints(c, budget, caps):
     n = c.shape[0]
     kinks = np.empty(2 * n)
@@ -63,7 +72,7 @@ def _level_breakpoints(c, budget, caps):
     return prev
 
 
-@nb.njit(**_OPTS)
+@njit(**_OPTS)
 def _fill_user(c, budget, caps_row, has_caps, work, alpha, p_old, out):
     mu = _level_breakpoints(c, budget, caps_row) if has_caps else _level_sorted(c, budget, work)
     for k in range(c.shape[0]):
@@ -75,7 +84,7 @@ def _fill_user(c, budget, caps_row, has_caps, work, alpha, p_old, out):
         out[k] = x if alpha == 1.0 else p_old[k] + alpha * (x - p_old[k])
 
 
-@nb.njit(**_OPTS)
+@njit(**_OPTS)
 def _interference(cross_q, floor_q, p, c):
     Q, n = p.shape
     for k in range(n):
@@ -87,18 +96,18 @@ def _interference(cross_q, floor_q, p, c):
             c[k] += row[k] * pr[k]
 
 
-@nb.njit(parallel=True, **_OPTS)
+@njit(parallel=True, **_OPTS)
 def jacobi(cross, floor, p, budgets, caps, has_caps, alpha, out, work):
     """Simultaneous sweep: ``out[q] = (1-alpha) p[q] + alpha WF_q(p)`` for every user."""
     Q, n = p.shape
-    for q in nb.prange(Q):
+    for q in prange(Q):
         c = work[q, 0]
         _interference(cross[q], floor[q], p, c)
         _fill_user(c, budgets[q], caps[q], has_caps, work[q, 1], alpha, p[q],
                    out[q])
 
 
-@nb.njit(**_OPTS)
+@njit(**_OPTS)
 def gauss_seidel(cross, floor, p, budgets, caps, has_caps, alpha, order, work):
     """Sequential sweep in ``order``, in place: each user sees the freshest powers."""
     c = work[0, 0]
@@ -109,11 +118,11 @@ def gauss_seidel(cross, floor, p, budgets, caps, has_caps, alpha, order, work):
                    p[q])
 
 
-@nb.njit(parallel=True, **_OPTS)
+@njit(parallel=True, **_OPTS)
 def asynchronous(cross, floor, buf, slots, users, p, budgets, caps, has_caps, alpha, out, work):
     """Update ``users`` from delayed copies: user ``users[u]`` sees ``p_r = buf[slots[u, r], r]``."""
     Q, n = p.shape
-    for u in nb.prange(users.shape[0]):
+    for u in prange(users.shape[0]):
         q = users[u]
         c = work[u, 0]
         for k in range(n):
