@@ -171,3 +171,24 @@ def test_other_problems_are_refused_with_needs():
 def test_bad_options_are_named(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         eq.solve(weak(0), "water_filling", **kwargs)
+
+
+def test_numba_newton_level_is_exact_on_ties_and_wide_ranges():
+    pytest.importorskip("numba")
+    from hypothesis import given, settings, strategies as st
+
+    from eqsolve.methods._water_filling_numba import _level_newton
+    from eqsolve.problems._water_filling import water_fill
+
+    @settings(max_examples=60)
+    @given(seed=st.integers(0, 10_000), n=st.integers(1, 40), scale=st.sampled_from([1e-6, 1.0, 1e6]))
+    def check(seed, n, scale):
+        rng = np.random.default_rng(seed)
+        c = rng.exponential(size=n) * scale
+        c[: n // 3] = c[0]  # ties
+        P = float(rng.uniform(0.01, 10.0))
+        mu = _level_newton(c, P, np.empty(n))
+        ref = water_fill(c[None, :], np.array([P]))[1][0]
+        assert abs(mu - ref) <= 1e-13 * max(abs(ref), 1.0)
+
+    check()
