@@ -111,7 +111,7 @@ def water_fill_rounding(c, mu, budgets, terms: int, eps: float = float(np.finfo(
     Examples
     --------
     >>> c = np.array([[0.1, 0.5, 2.0]]); p, mu = water_fill(c, np.array([1.0]))
-    >>> bool(water_fill_rounding(c, mu, np.array([1.0]), 3)[0] < 1e-14)
+    >>> bool(water_fill_rounding(c, mu, np.array([1.0]), 3)[0] < 1e-13)
     True
     """
     n = c.shape[-1]

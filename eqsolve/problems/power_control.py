@@ -161,7 +161,18 @@ class PowerControlGame(Problem):
         return self.floor + np.einsum("qrk,rk->qk", self.cross, p)
 
     def best_response(self, p):
-        """Every user's water-filling response to the others' powers ``p`` (Q, N)."""
+        """Every user's water-filling response to the others' powers ``p`` (Q, N).
+
+        :math:`\\mathrm{WF}_q(p_{-q})_k = [\\mu_q - c_q(k)]_0^{u_q(k)}` with
+        :math:`\\sum_k \\mathrm{WF}_q(p_{-q})_k = P_q`.
+
+        Examples
+        --------
+        >>> G = np.array([[[1.0, 1.0], [0.5, 0.0]], [[0.0, 0.0], [1.0, 1.0]]])
+        >>> game = PowerControlGame(G, noise=0.1, budgets=1.0)
+        >>> game.best_response(np.array([[0.5, 0.5], [1.0, 0.0]])).round(12).tolist()
+        [[0.25, 0.75], [0.5, 0.5]]
+        """
         return water_fill(self.interference(p), self.budgets, self.caps)[0]
 
     def rates(self, p):
@@ -191,6 +202,17 @@ class PowerControlGame(Problem):
         :math:`w > 0`; Perron weights make it :math:`\\approx \\rho(S^{max})`).
         Returns a dict ``S``, ``rho`` (spectral radius), ``weights`` (max 1) and
         ``factor`` (:math:`\\rho_w`, rounded up).
+
+        Examples
+        --------
+        >>> G = np.array([[[1.0, 2.0], [0.1, 0.4]], [[0.3, 0.3], [1.0, 1.0]]])
+        >>> con = PowerControlGame(G, noise=0.1, budgets=1.0).contraction()
+        >>> con["S"].tolist(), round(con["rho"], 12)      # rho = sqrt(0.2 * 0.3)
+        ([[0.0, 0.2], [0.3, 0.0]], 0.244948974278)
+
+        References
+        ----------
+        G. Scutari, D. P. Palomar and S. Barbarossa, IEEE Trans. Inf. Theory 54 (2008).
         """
         if self._contraction is None:
             allowed = np.ones((self.Q, self.N), bool) if self.caps is None else self.caps > 0
@@ -231,16 +253,21 @@ class PowerControlGame(Problem):
                            rounding=value - float(np.max(r)), details=details)
 
     def _exploitability(self, p, c, b, mu):
-        # weak duality with multiplier 1/mu: max R_q <= P/mu + sum_k [log(1 + x_k/c_k) - x_k/mu]
-        # for x = clip(mu - c, 0, u); each log term moves by <= delta when c is off by delta
-        # relative (gamma of the c computation), each evaluation by a few ulps
+        # weak duality with multiplier 1/mu: max R_q <= P/mu + sum_k max_{0<=x<=u} phi_k(x),
+        # phi_k(x) = log(1 + x/c_k) - x/mu, maximised at clip(mu - c_k, 0, u_k).  Allowances:
+        # b misses that argmax by |c - c_hat| + ulp(mu) and |phi'| <= 1/c + 1/mu on the way
+        # (only where c <= 2 mu: elsewhere both are 0); each log term moves by <= delta when
+        # c is off by delta relative; each evaluation by a few ulps
         mu = np.maximum(mu, np.finfo(np.float64).tiny)
+        g_c = gamma(self.Q + 4, EPS)
         dual_terms = np.log1p(b / c) - b / mu[:, None]
         own_terms = np.log1p(p / c)
         gain = self.budgets / mu + dual_terms.sum(axis=1) - own_terms.sum(axis=1)
         mag = self.budgets / mu + np.abs(dual_terms).sum(axis=1) + own_terms.sum(axis=1)
+        near = c <= 2.0 * mu[:, None]
+        miss = np.where(near, (1.0 / c + 1.0 / mu[:, None]) * (g_c * c + EPS * mu[:, None]), 0.0)
         rnd = (gamma(self.N + 3, EPS) + 4 * EPS) * (mag + 2 * self.N) \
-            + 2 * self.N * gamma(self.Q + 4, EPS)
+            + 2 * self.N * g_c + 2.0 * miss.sum(axis=1)
         per_user = np.maximum(gain + rnd, 0.0)
         return {"exploitability": float(np.sum(per_user)) * (1.0 + gamma(self.Q, EPS)),
                 "exploitability_per_user": per_user.tolist(),

@@ -226,7 +226,7 @@ def oscillating_power_control(cross: float = 2.0, noise: float = 0.1):
 
     Examples
     --------
-    >>> oscillating_power_control().certify(np.array([1.0, 0.0, 0.0, 1.0])).value < 1e-14
+    >>> oscillating_power_control().certify(np.array([1.0, 0.0, 0.0, 1.0])).value < 1e-13
     True
     """
     from .power_control import PowerControlGame
