@@ -164,6 +164,39 @@ def test_strong_interference_reports_no_distance_bound():
     assert cert.details["spectral_radius"] > 1
 
 
+@settings(max_examples=30)
+@given(seed=st.integers(0, 100_000), Q=st.integers(1, 4), N=st.integers(1, 7),
+       scale=st.sampled_from([1e-4, 1.0, 1e4]), capped=st.booleans(), kind=st.sampled_from(
+           ["random", "converged", "vertex"]))
+def test_certificate_is_an_upper_bound_on_random_instances(seed, Q, N, scale, capped, kind):
+    rng = np.random.default_rng(seed)
+    G = rng.exponential(size=(Q, Q, N)) * scale
+    G[np.arange(Q), np.arange(Q)] = rng.uniform(1e-3, 1.0, size=(Q, N))
+    caps = rng.uniform(0.0, 1.0, size=(Q, N)) if capped else None
+    if capped:
+        caps[:, 0] = np.inf  # feasible
+    game = eq.PowerControlGame(G, rng.uniform(1e-3, 1.0), rng.uniform(0.1, 5.0, Q), caps=caps)
+    if kind == "converged":
+        p = eq.solve(game, "water_filling", schedule="sequential", tol=1e-300, max_iter=60).x
+    elif kind == "vertex":  # all power on one allowed carrier (ties and zeros in the point)
+        p = game.domain.project(np.repeat(np.eye(N)[0] * 1e3, Q)).reshape(Q, N)
+    else:
+        p = game.domain.project(rng.uniform(0, 1, Q * N)).reshape(Q, N)
+    cert = game.certify(p.reshape(-1))
+    assert Fraction(cert.value) ** 2 >= exact_residual_sq(game, p)
+    assert cert.details["exploitability"] >= 0
+
+
+def test_single_user_and_single_carrier_games():
+    one = eq.PowerControlGame(np.ones((1, 1, 4)), 0.1, 2.0)
+    res = eq.solve(one, tol=1e-12)
+    assert res.method == "water_filling" and res.converged and np.allclose(res.x, 0.5)
+    assert one.contraction()["factor"] == 0.0
+    flat = eq.PowerControlGame(np.ones((3, 3, 1)), 0.1, [1.0, 2.0, 3.0])
+    res = eq.solve(flat, tol=1e-12)
+    assert res.converged and np.allclose(res.x[:, 0], [1.0, 2.0, 3.0])
+
+
 # -- operator, domain ------------------------------------------------------------------
 def test_operator_is_minus_the_rate_gradient_and_lipschitz_bound_holds(rng):
     game = small_game(3)
