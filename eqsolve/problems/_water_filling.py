@@ -50,7 +50,8 @@ def water_fill(c, budgets, caps=None):
     p : (Q, N) ndarray
         :math:`p_{qk} = [\\mu_q - c_{qk}]_0^{u_{qk}}`.
     mu : (Q,) ndarray
-        Water levels.
+        Water levels (not unique when caps make the sum plateau at ``P_q``;
+        any level on the plateau gives the same allocation).
 
     Examples
     --------
