@@ -13,8 +13,6 @@ receiver ``q``.  Its best response is water-filling over
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .._validation import check_array
@@ -50,8 +48,7 @@ def _check_inputs(gains, noise, budgets, masks, caps):
         raise ValueError(f"noise must be {shape_msg} with Q={Q}, N={N}; got shape {noise.shape}")
     if np.any(noise <= 0):
         raise ValueError(f"noise must be > 0 (it keeps every rate finite), got minimum {noise.min():.3g}")
-    noise = np.broadcast_to(noise.reshape(noise.shape + (1,) * (2 - noise.ndim)) if noise.ndim == 1
-                            else noise, (Q, N)).copy()
+    noise = np.broadcast_to(noise[:, None] if noise.ndim == 1 else noise, (Q, N)).copy()
     budgets = np.array(check_array("budgets", budgets), dtype=np.float64)
     if budgets.shape not in ((), (Q,)):
         raise ValueError(f"budgets must be a scalar or one value per user (Q={Q},); got shape "
