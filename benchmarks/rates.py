@@ -44,6 +44,8 @@ class Panel:
     make: Callable[[], object]
     #: method -> (options, theoretical slope or None, label of the guarantee)
     runs: dict = field(default_factory=dict)
+    #: method -> problem -> guaranteed per-iteration factor (linear rates), drawn dashed
+    factors: dict = field(default_factory=dict)
 
 
 def _bilinear():
@@ -84,6 +86,17 @@ def _local_minimax():
 
 
 NO_RESTART = {"restart": False}
+
+
+def _power_control():
+    # moderate interference: rho(S^max) ~ 0.88 < 1, so the contraction factor is certified
+    return zoo.rayleigh_power_control(8, 32, distance_ratio=5.0, path_loss=4.0, seed=0)
+
+
+def _rho_w(problem):
+    return problem.contraction()["factor"]
+
+
 PANELS = [
     Panel("bilinear", "bilinear (skew) VI, unconstrained: ||F(z)||", _bilinear, {
         "extragradient": ({**NO_RESTART, "output": "last"}, -0.5, "EG last iterate O(1/sqrt k)"),
@@ -121,6 +134,13 @@ PANELS = [
         "nash_md": ({}, -1.0, "Nash-MD O(1/k)"),
         "optimistic": ({**NO_RESTART, "geometry": "entropic"}, None, "OMWU (adaptive)"),
     }),
+    Panel("water_filling", "power control 8 users x 32 carriers: NE residual per sweep",
+          _power_control, {
+              "water_filling (simultaneous)": ({"method": "water_filling"}, None,
+                                               "linear, factor <= rho_w (Scutari et al.)"),
+              "water_filling (sequential)": ({"method": "water_filling", "schedule": "sequential"},
+                                             None, "linear, factor <= rho_w"),
+          }, factors={"water_filling (simultaneous)": _rho_w, "water_filling (sequential)": _rho_w}),
 ]
 
 
@@ -188,7 +208,8 @@ def run(iters: int = 3000, panels=None) -> dict:
                 "measured_factor": _fit_factor(h["iteration"], h["residual"]) if slope is None
                 else None,
                 "seconds": wall,
-                "theory_factor": factor,
+                "theory_factor": factor if factor is not None else (
+                    panel.factors[label](problem) if label in panel.factors else None),
             }
         out["panels"][panel.name] = entry
     return out
@@ -220,12 +241,13 @@ def plot(results: dict, path: Path) -> None:
                     xs = np.array([x0, x[-1]])
                     ax.loglog(xs, r0 * (xs / x0) ** c["theory_slope"], "--", color=color, lw=1,
                               alpha=0.7)
-                if c.get("theory_factor") is not None and row == 0:
-                    # the certified linear rate q^k, drawn from the first residual (the bound
-                    # itself holds in M(w), up to the constant sqrt(w_max/w_min))
-                    ks = np.maximum(np.asarray(c["iteration"], float), 1.0)
-                    ax.loglog(ks, r[0] * c["theory_factor"] ** ks, "--", color=color, lw=1,
-                              alpha=0.7)
+                if c.get("theory_factor") is not None and row == 0 and r.size > 1:
+                    # a guaranteed linear rate q^k from the first residual (for SGN the bound
+                    # holds in M(w), up to the constant sqrt(w_max/w_min))
+                    ks = np.asarray(c["iteration"], float)
+                    guide = r[0] * c["theory_factor"] ** ks
+                    keep = guide >= FLOOR
+                    ax.loglog(np.maximum(ks[keep], 1.0), guide[keep], ":", color=color, lw=1)
             ax.set_xlabel("iterations" if row == 0 else "operator evaluations")
             ax.set_ylabel("certified residual")
             if row == 0:
@@ -256,6 +278,8 @@ def main(argv=None) -> int:
             if c["theory_slope"] is None:
                 f = c["measured_factor"]
                 fit = "n/a" if f is None else f"contraction factor {f:.4f} per iteration"
+                if c.get("theory_factor") is not None:
+                    fit += f" (contraction bound rho_w = {c['theory_factor']:.4f})"
             else:
                 fit = (f"slope fit {c['measured_slope']:+.2f}" if c["measured_slope"] is not None
                        else "slope n/a") + f", theory {c['theory_slope']:+.2f}"

@@ -16,6 +16,7 @@ from .problems import VI, BimatrixGame, MatrixGame, PreferenceGame, Problem, Sad
 from .result import Result
 from .problems.differentiable import DifferentiableGame, QuadraticGame
 from .certificates.small_gain import SmallGainCertificate, small_gain
+from .problems import PowerControlGame
 
 __version__ = "0.1.0"
 
@@ -44,6 +45,7 @@ __all__ = [
     "SmallGainCertificate",
     "DifferentiableGame",
     "QuadraticGame",
+    "PowerControlGame",
 ]
 
 

@@ -31,6 +31,11 @@ KINDS = {
         "response): >= 0, zero exactly at the regularised equilibrium; twice it is the "
         "duality gap of the symmetric game at (pi, pi)"
     ),
+    "best_response_residual": (
+        "max_q ||p_q - BR_q(p_-q)||_2 (power control: the water-filling response): zero exactly "
+        "at a Nash equilibrium; details give the rate exploitability and, when the water-filling "
+        "map is a certified contraction, a bound on the distance to the unique equilibrium"
+    ),
     "operator_norm": (
         "||F(z)|| on an unconstrained problem: zero exactly at a solution; for a mu-strongly "
         "monotone F the distance to the solution is at most ||F(z)||/mu"

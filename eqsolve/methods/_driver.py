@@ -277,8 +277,10 @@ class _Loop:
                 except NonFiniteError:
                     status = "diverged"
                     break
-                except StepCollapsedError:
+                except StepCollapsedError as exc:
                     status = "stalled"
+                    if str(exc):  # the method says why it cannot progress (e.g. a cycle)
+                        warns.append(str(exc))
                     cand = self.certify(state)
                     if cand is not None and cand[0].value < best[0].value:
                         best, best_k = cand, k

@@ -6,7 +6,9 @@ from .games import BimatrixGame, MatrixGame
 from .preference import PreferenceGame, random_preferences
 from .vi import VI, Saddle
 from .differentiable import DifferentiableGame, QuadraticGame, game_from_spec
+from .power_control import PowerControlGame
 
 __all__ = ["Problem", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
            "Saddle", "zoo"]
+__all__ += ["PowerControlGame"]
 __all__ += ["DifferentiableGame", "QuadraticGame", "game_from_spec"]

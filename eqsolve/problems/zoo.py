@@ -25,6 +25,9 @@ __all__ = [
     "prisoners_dilemma",
     "AffineVI",
     "affine_vi",
+    "rayleigh_power_control",
+    "random_geometry_power_control",
+    "oscillating_power_control",
 ]
 
 
@@ -256,3 +259,79 @@ def sgn_markov_game(gamma: float = 0.9, tau: float = 1.0):
     from .markov import coordination_markov_game
 
     return coordination_markov_game(gamma, tau)
+
+
+def _rayleigh_gains(rng, Q, N, taps, path_gain):
+    # L i.i.d. CN(0, 1/L) taps per link, FFT to N carriers: unit average power per carrier
+    h = (rng.standard_normal((Q, Q, taps)) + 1j * rng.standard_normal((Q, Q, taps))) / np.sqrt(2 * taps)
+    H = np.fft.fft(h, n=N, axis=2)
+    return path_gain[:, :, None] * np.abs(H) ** 2
+
+
+def rayleigh_power_control(Q: int, N: int, *, taps: int = 6, distance_ratio: float = 3.0,
+                           path_loss: float = 3.0, snr_db: float = 10.0, budget: float = 1.0,
+                           seed=0):
+    """Frequency-selective Rayleigh interference channel (ALGORITHMS.md 7.6).
+
+    Direct links at distance 1, every cross link at ``distance_ratio``; path
+    gain ``d^-path_loss``; ``taps`` i.i.d. complex Gaussian taps FFT'd to ``N``
+    carriers; noise so that the direct SNR is ``snr_db`` at full budget on one carrier
+    spread evenly (``sigma = budget / N * 10^(-snr_db/10)``).
+
+    Examples
+    --------
+    >>> g = rayleigh_power_control(3, 8, seed=1)
+    >>> g.gains.shape, g.Q, g.N
+    ((3, 3, 8), 3, 8)
+    """
+    from .power_control import PowerControlGame
+
+    rng = _rng(seed)
+    d = np.full((Q, Q), float(distance_ratio))
+    np.fill_diagonal(d, 1.0)
+    G = _rayleigh_gains(rng, Q, N, taps, d ** (-float(path_loss)))
+    sigma = budget / N * 10.0 ** (-snr_db / 10.0)
+    return PowerControlGame(G, sigma, budget)
+
+
+def random_geometry_power_control(Q: int, N: int, *, taps: int = 6, area: float = 10.0,
+                                  path_loss: float = 3.0, snr_db: float = 10.0,
+                                  budget: float = 1.0, seed=0):
+    """Path-loss geometry: transmitters uniform in an ``area`` x ``area`` square, each
+    receiver 0.5-1 away from its transmitter; Rayleigh fading as in
+    :func:`rayleigh_power_control`, path gain ``d^-path_loss``.
+
+    Examples
+    --------
+    >>> random_geometry_power_control(4, 16, seed=2).N
+    16
+    """
+    from .power_control import PowerControlGame
+
+    rng = _rng(seed)
+    tx = rng.uniform(0.0, area, size=(Q, 2))
+    angle = rng.uniform(0.0, 2 * np.pi, size=Q)
+    rx = tx + rng.uniform(0.5, 1.0, size=(Q, 1)) * np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    d = np.linalg.norm(rx[:, None, :] - tx[None, :, :], axis=2)
+    G = _rayleigh_gains(rng, Q, N, taps, np.maximum(d, 0.1) ** (-float(path_loss)))
+    sigma = budget / N * 10.0 ** (-snr_db / 10.0)
+    return PowerControlGame(G, sigma, budget)
+
+
+def oscillating_power_control(cross: float = 2.0, noise: float = 0.1):
+    """Two users, two carriers, unit direct gains and symmetric cross gain ``cross > 1``.
+
+    From both users on carrier 0, simultaneous water-filling jumps to both on
+    carrier 1 and back forever (each user moves away from the other's
+    carrier); sequential water-filling stops at the equilibrium where they
+    split the carriers.  ``rho(S^max) = cross > 1``: several equilibria.
+
+    Examples
+    --------
+    >>> oscillating_power_control().certify(np.array([1.0, 0.0, 0.0, 1.0])).value < 1e-13
+    True
+    """
+    from .power_control import PowerControlGame
+
+    G = np.array([[[1.0, 1.0], [cross, cross]], [[cross, cross], [1.0, 1.0]]])
+    return PowerControlGame(G, noise, 1.0)

@@ -77,3 +77,23 @@ def test_roofline_benchmark_reports_ratios_memory_and_batches():
         if name in data["batch"]:
             assert data["batch"][name]["converged_games"] == 6
             assert data["batch"][name]["worst_gap"] <= 1e-6
+
+
+def test_water_filling_benchmark_quick_run_converges_and_writes(tmp_path):
+    pytest.importorskip("matplotlib")
+    wf = load("water_filling")
+    assert wf.main(["--quick", "--out", str(tmp_path / "w")]) == 0
+    data = json.loads((tmp_path / "w.json").read_text())
+    for entry in data["sizes"].values():
+        for r in entry["runs"].values():
+            assert r["status"] == "converged" and r["residual"] <= data["tol"]
+    assert (tmp_path / "w.png").stat().st_size > 10_000
+
+
+def test_water_filling_rate_panel_meets_the_contraction_bound():
+    rates = load("rates")
+    panel = [p for p in rates.PANELS if p.name == "water_filling"]
+    data = rates.run(iters=40, panels=panel)
+    for c in data["panels"]["water_filling"]["curves"].values():
+        assert c["theory_factor"] < 1
+        assert c["measured_factor"] <= c["theory_factor"]

@@ -1,0 +1,246 @@
+"""Iterative water-filling (IWF) for power-control games: Jacobi, Gauss-Seidel, asynchronous.
+
+Every user best-responds by water-filling, :math:`\\mathrm{WF}_q(p_{-q}) =
+[\\mu_q - c_q(p_{-q})]_0^{u_q}`, and moves a fraction :math:`\\alpha_t` of the way:
+
+.. math:: p_q^{t+1} = (1 - \\alpha_t)\\, p_q^t + \\alpha_t\\, \\mathrm{WF}_q(\\tilde p_{-q}^t),
+
+where :math:`\\tilde p^t` is :math:`p^t` (``schedule="simultaneous"``, Jacobi),
+the freshest powers with users updated in order 0..Q-1
+(``"sequential"``, Gauss-Seidel), or delayed copies
+:math:`p_r(t - d_{qr})`, :math:`0 \\le d_{qr} \\le` ``max_delay``, for a random set
+of users, each updating with probability ``update_prob`` (``"asynchronous"``,
+the Bertsekas-Tsitsiklis model; seeded).  ``damping`` is a constant
+:math:`\\alpha \\in (0, 1]` or ``"diminishing"``, :math:`\\alpha_t = (t+1)^{-2/3}`
+(:math:`\\sum \\alpha_t = \\infty`, :math:`\\sum \\alpha_t^2 < \\infty`; Hong-Garcia's
+averaged IWF).  When :math:`\\rho_w < 1` (see
+:meth:`~eqsolve.problems.PowerControlGame.contraction`) WF is a contraction in
+the weighted block-max norm and every schedule converges linearly to the
+unique equilibrium; the solve never depends on that sufficient condition.
+
+Counting: ``oracle_calls`` is the number of single-user best responses
+(water-fillings) made by the steps (Q per Jacobi or Gauss-Seidel sweep);
+``certify_calls`` counts certifications, each Q more.  One iteration is one
+sweep (asynchronous: one tick).  A period-2 cycle of the undamped schedules
+(simultaneous IWF oscillates on strong-interference instances) ends the solve
+with status ``"stalled"`` and a warning saying so.
+
+Examples
+--------
+>>> import eqsolve as eq
+>>> game = eq.zoo.rayleigh_power_control(4, 16, distance_ratio=10.0, path_loss=4.0, seed=0)
+>>> res = eq.solve(game, "water_filling", schedule="sequential", tol=1e-10)
+>>> res.converged, res.x.shape, res.certificate.details["contraction_factor"] < 1
+(True, (4, 16), True)
+>>> res.oracle_calls == 4 * res.iterations      # one water-filling per user per sweep
+True
+
+References
+----------
+.. [1] W. Yu, G. Ginis and J. M. Cioffi, IEEE JSAC 20 (2002) 1105-1115.
+.. [2] G. Scutari, D. P. Palomar and S. Barbarossa, "Asynchronous iterative
+   water-filling for Gaussian frequency-selective interference channels", IEEE
+   Trans. Inf. Theory 54 (2008) 2868-2878.
+.. [3] M. Hong and A. Garcia, "Averaged iterative water-filling algorithm: robustness
+   and convergence", IEEE Trans. Signal Process. 59 (2011) 2448-2454.
+.. [4] D. P. Bertsekas and J. N. Tsitsiklis, Parallel and Distributed Computation,
+   Prentice Hall, 1989, ch. 6.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
+
+import numpy as np
+
+from .._validation import check_max_iter, check_positive
+from ..backend import HAS_NUMBA, BackendUnavailableError
+from ..problems._water_filling import water_fill
+from ..problems.power_control import PowerControlGame
+from ._driver import Method, NonFiniteError, StepCollapsedError
+
+__all__ = ["WATER_FILLING"]
+
+SCHEDULES = ("simultaneous", "sequential", "asynchronous")
+BACKENDS = ("numpy", "numba")
+CYCLE_CHECKS = 5  # consecutive period-2 sweeps before the solve is declared oscillating
+
+
+class WFConfig(NamedTuple):
+    schedule: str
+    damping: Any  # float or "diminishing"
+    backend: str  # resolved: "numpy" or "numba"
+    update_prob: float
+    max_delay: int
+    seed: Any
+    kernels: Any  # the numba module or None
+
+
+class WFState(NamedTuple):
+    p: Any  # (Q, N) current powers
+    prev: Any  # (Q, N) powers one iteration earlier (cycle detection)
+    t: int
+    cycles: int  # consecutive period-2 detections
+    buf: Any  # (max_delay + 1, Q, N) ring of past iterates (asynchronous) or None
+    rng: Any  # numpy Generator (asynchronous) or None
+
+
+def _check_options(schedule, damping, backend, update_prob, max_delay):
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}")
+    if isinstance(damping, str):
+        if damping != "diminishing":
+            raise ValueError(f"damping must be a number in (0, 1] or 'diminishing', got {damping!r}")
+    else:
+        damping = check_positive("damping", damping)
+        if damping > 1.0:
+            raise ValueError(f"damping must lie in (0, 1], got {damping}")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+    if backend == "numba" and not HAS_NUMBA:
+        raise BackendUnavailableError("backend='numba' needs Numba, which is not installed: "
+                                      "pip install 'eqsolve[numba]' (or use backend='numpy')")
+    update_prob = check_positive("update_prob", update_prob)
+    if update_prob > 1.0:
+        raise ValueError(f"update_prob must lie in (0, 1], got {update_prob}")
+    max_delay = check_max_iter(max_delay, name="max_delay", minimum=0)
+    return damping, backend, update_prob, max_delay
+
+
+@dataclass
+class _WaterFilling(Method):
+    outputs: ClassVar[tuple] = ("last",)
+    default_output: ClassVar[str] = "last"
+    # the game's arrays are host float64: no CuPy path
+    backends: ClassVar[tuple] = ("numpy", "numba")
+
+    def configure(self, problem, *, schedule="simultaneous", damping=1.0, backend="numpy",
+                  update_prob=0.5, max_delay=3, seed=0):
+        if not isinstance(problem, PowerControlGame):
+            raise TypeError(f"water_filling needs a PowerControlGame (water-filling is the best "
+                            f"response of a power-control user), got {type(problem).__name__}; "
+                            "use extragradient or mirror_prox for other problems")
+        if seed is not None and not isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
+            raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
+        damping, resolved, update_prob, max_delay = _check_options(
+            schedule, damping, backend, update_prob, max_delay)
+        kernels = None
+        if resolved == "numba":
+            from . import _water_filling_numba as kernels
+        return WFConfig(schedule, damping, resolved, update_prob, max_delay, seed, kernels)
+
+    def warnings(self, problem, cfg):
+        con = problem.contraction()
+        if con["factor"] < 1.0:
+            return []
+        return [f"rho(S^max) = {con['rho']:.3g} (weighted factor {con['factor']:.3g}) >= 1: the "
+                "sufficient condition for a unique equilibrium and for the convergence of every "
+                "schedule does not hold; the certificate still measures the returned point exactly"]
+
+    def init(self, problem, oracle, z0, cfg):
+        p = np.array(z0, dtype=np.float64).reshape(problem.Q, problem.N)
+        buf = rng = None
+        if cfg.schedule == "asynchronous":
+            buf = np.broadcast_to(p, (cfg.max_delay + 1,) + p.shape).copy()
+            rng = np.random.default_rng(cfg.seed)
+        return WFState(p, p, 0, 0, buf, rng)
+
+    def step(self, problem, oracle, s, cfg):
+        alpha = cfg.damping if not isinstance(cfg.damping, str) else (s.t + 1.0) ** (-2.0 / 3.0)
+        buf = s.buf
+        if cfg.schedule == "simultaneous":
+            p = self._jacobi(problem, s.p, alpha, cfg)
+            oracle.calls += problem.Q
+        elif cfg.schedule == "sequential":
+            p = self._gauss_seidel(problem, s.p, alpha, cfg)
+            oracle.calls += problem.Q
+        else:
+            p, buf, n_upd = self._asynchronous(problem, s, alpha, cfg)
+            oracle.calls += n_upd
+        if not np.all(np.isfinite(p)):
+            raise NonFiniteError
+        cycles = self._cycle_count(problem, s, p, cfg)
+        return WFState(p, s.p, s.t + 1, cycles, buf, s.rng)
+
+    # -- the three schedules (NumPy reference and Numba kernels) -----------------
+    def _jacobi(self, problem, p, alpha, cfg):
+        if cfg.kernels is not None:
+            out = np.empty_like(p)
+            cfg.kernels.jacobi(problem.cross, problem.floor, p, problem.budgets, *_caps(problem),
+                               alpha, out, np.empty((problem.Q, 2, problem.N)))
+            return out
+        b = problem.best_response(p)
+        return b if alpha == 1.0 else p + alpha * (b - p)
+
+    def _gauss_seidel(self, problem, p, alpha, cfg):
+        p = p.copy()
+        if cfg.kernels is not None:
+            cfg.kernels.gauss_seidel(problem.cross, problem.floor, p, problem.budgets,
+                                     *_caps(problem), alpha, np.arange(problem.Q),
+                                     np.empty((1, 2, problem.N)))
+            return p
+        caps = problem.caps
+        for q in range(problem.Q):
+            c = problem.floor[q] + np.einsum("rk,rk->k", problem.cross[q], p)
+            b = water_fill(c[None, :], problem.budgets[q:q + 1],
+                           None if caps is None else caps[q:q + 1])[0][0]
+            p[q] = b if alpha == 1.0 else p[q] + alpha * (b - p[q])
+        return p
+
+    def _asynchronous(self, problem, s, alpha, cfg):
+        Q, D = problem.Q, cfg.max_delay + 1
+        users = np.flatnonzero(s.rng.random(Q) < cfg.update_prob)
+        # user q reads p_r(t - d_qr); delays never reach before the start
+        delays = s.rng.integers(0, min(cfg.max_delay, s.t) + 1, size=(users.size, Q))
+        slots = (s.t - delays) % D
+        p = s.p.copy()
+        if users.size and cfg.kernels is not None:
+            cfg.kernels.asynchronous(problem.cross, problem.floor, s.buf, slots, users, s.p,
+                                     problem.budgets, *_caps(problem), alpha, p,
+                                     np.empty((users.size, 2, problem.N)))
+        elif users.size:
+            seen = s.buf[slots, np.arange(Q)[None, :]]  # (U, Q, N) delayed copies
+            c = problem.floor[users] + np.einsum("urk,urk->uk", problem.cross[users], seen)
+            caps = None if problem.caps is None else problem.caps[users]
+            b = water_fill(c, problem.budgets[users], caps)[0]
+            p[users] = b if alpha == 1.0 else s.p[users] + alpha * (b - s.p[users])
+        buf = s.buf.copy()
+        buf[(s.t + 1) % D] = p
+        return p, buf, int(users.size)
+
+    def _cycle_count(self, problem, s, p, cfg):
+        # period 2: p^{t+1} returns to p^{t-1} while moving far from p^t
+        if cfg.schedule == "asynchronous" or s.t < 1:
+            return 0
+        scale = float(np.max(problem.budgets))
+        step = float(np.max(np.abs(p - s.p)))
+        back = float(np.max(np.abs(p - s.prev)))
+        cycles = s.cycles + 1 if (step > 1e-6 * scale and back <= 1e-9 * step) else 0
+        if cycles >= CYCLE_CHECKS:
+            raise StepCollapsedError(
+                f"{cfg.schedule} water-filling oscillates with period 2 (it returns to the iterate "
+                f"of two sweeps before, {step:.3g} away from the last one): it cannot reach an "
+                "equilibrium from here; use schedule='sequential' or damping < 1")
+        return cycles
+
+    def candidates(self, s, cfg):
+        return {"last": (s.p.reshape(-1), None)}
+
+    def diagnostics(self, s, cfg):
+        return {"schedule": cfg.schedule, "damping": cfg.damping, "kernel_backend": cfg.backend,
+                "sweeps": s.t}
+
+
+def _caps(problem):
+    if problem.caps is None:
+        return np.zeros((problem.Q, 1)), False  # one unused row per user
+    return problem.caps, True
+
+
+WATER_FILLING = _WaterFilling(
+    name="water_filling",
+    summary="iterative water-filling for power-control games: simultaneous (Jacobi), "
+    "sequential (Gauss-Seidel) and asynchronous schedules, damped or not; NumPy or Numba",
+)
