@@ -45,6 +45,8 @@ __all__ = ["read_nfg", "parse_nfg", "write_nfg", "format_nfg", "NFGParseError"]
 _NUMBER = re.compile(r"[+-]?(?:\d+/\d+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
+#: longest number token accepted (Python refuses to convert longer integer strings)
+MAX_NUMBER_LENGTH = 4000
 
 
 class NFGParseError(ValueError):
@@ -164,6 +166,9 @@ class _Parser:
 
     def number(self, expected: str) -> Fraction:
         tok = self.expect("number", expected)
+        if len(tok.text) > MAX_NUMBER_LENGTH:
+            raise NFGParseError(f"a number of {len(tok.text)} characters is too long (at most "
+                                f"{MAX_NUMBER_LENGTH})", tok.line, tok.col, self.source)
         try:
             return Fraction(tok.text)
         except ZeroDivisionError:
@@ -175,6 +180,9 @@ class _Parser:
         if tok.kind != "number" or not tok.text.isdigit():
             self.error(expected)
         self.advance()
+        if len(tok.text) > 18:
+            raise NFGParseError(f"{expected[0].upper()}{expected[1:]}: a {len(tok.text)}-digit "
+                                "number is far too large", tok.line, tok.col, self.source)
         value = int(tok.text)
         if value < 1:
             raise NFGParseError(f"expected {expected}, got {value}", tok.line, tok.col, self.source)

@@ -142,9 +142,13 @@ class NormalFormGame(Problem):
         self.title, self.comment = title, comment
         exact.flags.writeable = False
         self.exact_payoffs = exact
-        U = np.array([float(v) for v in exact.ravel()], dtype=np.float64).reshape(exact.shape)
-        if not np.all(np.isfinite(U)):
-            raise ValueError("payoffs must fit in float64 (an entry overflows to inf)")
+        try:
+            U = np.array([float(v) for v in exact.ravel()], dtype=np.float64).reshape(exact.shape)
+        except OverflowError:
+            U = None
+        if U is None or not np.all(np.isfinite(U)):
+            raise ValueError("payoffs must fit in float64: an entry is larger than 1.8e308 in "
+                             "magnitude; rescale the payoffs")
         U.flags.writeable = False
         self.payoffs = U
         self.outcomes = None
@@ -216,6 +220,13 @@ class NormalFormGame(Problem):
     def split(self, z):
         o = self._offsets
         return {b: z[o[i]:o[i + 1]] for i, b in enumerate(self.blocks)}
+
+    def join(self, point, name: str = "point"):
+        # one player: ([p_1, ..., p_s],) is that player's strategy, as for N players
+        if (self.num_players == 1 and isinstance(point, (tuple, list)) and len(point) == 1
+                and (isinstance(point[0], (tuple, list)) or getattr(point[0], "ndim", None) == 1)):
+            point = point[0]
+        return super().join(point, name)
 
     def initial_point(self):
         return np.concatenate([np.full(s, 1.0 / s) for s in self.shape])
