@@ -107,13 +107,13 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("bench", help="run a benchmark script from benchmarks/",
                        description="Run one of the benchmark scripts of eqsolve's source checkout "
                        "(benchmarks/NAME.py); arguments after -- go to the script, e.g. "
-                       "'eqsolve bench rates -- --quick'.")
+                       "'eqsolve bench rates -- --quick'.",
+                       usage="eqsolve bench [-h] [--dir DIR] [--list] [NAME] [-- SCRIPT_ARGS ...]")
     b.add_argument("name", nargs="?", help="the benchmark (omit, or --list, to list them)")
     b.add_argument("--dir", type=Path, default=None,
                    help="the benchmarks directory (default: next to the eqsolve package, then "
                    "$EQSOLVE_BENCHMARKS, then ./benchmarks)")
     b.add_argument("--list", action="store_true", help="list the available benchmarks")
-    b.add_argument("args", nargs=argparse.REMAINDER, help="arguments for the script, after --")
     return p
 
 
@@ -278,11 +278,7 @@ def _find_benchmarks(explicit):
         if not explicit.is_dir():
             raise _BadInput(f"--dir {str(explicit)!r} is not a directory")
         return explicit
-    here = Path(__file__).resolve().parent.parent / "benchmarks"
-    candidates = [here]
-    if os.environ.get("EQSOLVE_BENCHMARKS"):
-        candidates.append(Path(os.environ["EQSOLVE_BENCHMARKS"]))
-    candidates.append(Path.cwd() / "benchmarks")
+    candidates = _default_benchmark_dirs()
     for c in candidates:
         if c.is_dir() and _discover(c):
             return c
@@ -292,6 +288,15 @@ def _find_benchmarks(explicit):
         + "); the benchmarks are scripts in eqsolve's source checkout, not part of the installed "
         "package: run from a checkout, set EQSOLVE_BENCHMARKS, or pass --dir PATH"
     )
+
+
+def _default_benchmark_dirs() -> list:
+    """Where the benchmarks may be: the source checkout holding this package, then the user's hints."""
+    dirs = [Path(__file__).resolve().parent.parent / "benchmarks"]
+    if os.environ.get("EQSOLVE_BENCHMARKS"):
+        dirs.append(Path(os.environ["EQSOLVE_BENCHMARKS"]))
+    dirs.append(Path.cwd() / "benchmarks")
+    return dirs
 
 
 def _discover(directory: Path) -> dict:
@@ -313,8 +318,6 @@ def _bench(a) -> int:
     if name not in scripts:
         raise _BadInput(f"unknown benchmark {a.name!r}; available: {', '.join(scripts)}")
     args = list(a.args)
-    if args and args[0] == "--":
-        args = args[1:]
     env = dict(os.environ)
     # the script imports the same eqsolve as this command
     pkg_root = str(Path(__file__).resolve().parent.parent)
@@ -356,10 +359,20 @@ def main(argv=None) -> int:
     2
     """
     parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # everything after the first "--" belongs to a benchmark script, not to eqsolve
+    passthrough = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1:]
     try:
         a = parser.parse_args(argv)
+        if passthrough and a.command != "bench":
+            parser.error(f"arguments after -- are passed to benchmark scripts only "
+                         f"('eqsolve bench NAME -- ...'), not to {a.command}")
     except SystemExit as exc:  # argparse: --help (0) or a usage error (2)
         return int(exc.code or 0)
+    a.args = passthrough
     commands = {"solve": _solve, "certify": _certify, "report": _report, "bench": _bench}
     try:
         return commands[a.command](a)
