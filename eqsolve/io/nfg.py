@@ -334,7 +334,7 @@ def parse_nfg(text: str, *, max_contingencies: int | None = None, source: str | 
     >>> parse_nfg('NFG 1 R "" { "A" } { 2 } 1')
     Traceback (most recent call last):
     ...
-    eqsolve.io.nfg.NFGParseError: line 1, column 26: expected the payoff of player 1 at pure profile 2 of 2 (a number), got the end of the file
+    eqsolve.io.nfg.NFGParseError: line 1, column 27: expected the payoff of player 1 at pure profile 2 of 2 (a number), got the end of the file
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
