@@ -341,10 +341,7 @@ def parse_nfg(text: str, *, max_contingencies: int | None = None, source: str | 
     limit = normal_form.MAX_CONTINGENCIES if max_contingencies is None else max_contingencies
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise ValueError(f"max_contingencies must be a positive integer, got {max_contingencies!r}")
-    try:
-        return _Parser(text, source, limit).parse()
-    except RecursionError:  # pragma: no cover - the parser is iterative
-        raise NFGParseError("the file is nested too deeply", source=source) from None
+    return _Parser(text, source, limit).parse()
 
 
 def read_nfg(source, *, max_contingencies: int | None = None):

@@ -95,10 +95,15 @@ class NormalFormGame(Problem):
         Float64 payoffs (read-only).
     exact_payoffs : ndarray of Fraction, shape (N, s_1, ..., s_N)
         The exact payoffs (read-only).
+    zero_sum : bool
+        Two players whose exact payoffs sum to zero everywhere.
     outcomes : list of (str, tuple of Fraction), or None
         The outcome table when the game came from a Gambit outcome-form file
         (``outcome_index`` then maps each profile to an outcome, 0 = none);
         kept so that writing the game back gives the same file.
+
+    A solve's ``Result.value`` is the first player's expected payoff;
+    :meth:`payoff` gives every player's.
 
     Examples
     --------
