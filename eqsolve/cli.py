@@ -174,17 +174,16 @@ def _profile(data, game):
     return tuple(out)
 
 
-def _strategies(game, z):
+def _profile_lists(game, z):
+    """One list of probabilities per player (labels may repeat, so not a dict)."""
     import numpy as np
 
-    blocks = game.split(np.asarray(z, dtype=np.float64))
-    return [{lab: float(p) for lab, p in zip(game.strategies[i], x)}
-            for i, x in enumerate(blocks.values())]
+    return [[float(p) for p in x] for x in game.split(np.asarray(z, dtype=np.float64)).values()]
 
 
 def _print_profile(game, z):
-    for i, probs in enumerate(_strategies(game, z)):
-        shown = "  ".join(f"{lab}={p:.6g}" for lab, p in probs.items() if p > 0)
+    for i, probs in enumerate(_profile_lists(game, z)):
+        shown = "  ".join(f"{lab}={p:.6g}" for lab, p in zip(game.strategies[i], probs) if p > 0)
         print(f"  {game.players[i]}: {shown}")
 
 
@@ -209,7 +208,7 @@ def _solve(a) -> int:
     code = EXIT_OK if res.converged else EXIT_NOT_CONVERGED
     if a.json:
         out = {"game": _game_info(game, a.game), "problem": type(problem).__name__,
-               "profile": _strategies(game, res.z), "result": res.to_dict(),
+               "profile": _profile_lists(game, res.z), "result": res.to_dict(),
                "nash_gap": nash.to_dict(), "exit_code": code}
         print(json.dumps(out, default=_json_default))
         return code

@@ -39,7 +39,8 @@ def test_solve_json_for_scripts(capsys):
     data = json.loads(out)
     assert code == 0 and data["exit_code"] == 0
     assert data["problem"] == "BimatrixGame" and data["game"]["players"] == ["Alice", "Bob"]
-    assert data["profile"][0] == {"Cooperate": 0.0, "Defect": 1.0}
+    assert data["game"]["strategies"][0] == ["Cooperate", "Defect"]
+    assert data["profile"] == [[0.0, 1.0], [0.0, 1.0]]
     assert data["result"]["converged"] and data["result"]["certificate"]["kind"] == "nash_gap"
     assert data["nash_gap"]["value"] <= 1e-9
 
