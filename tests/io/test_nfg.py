@@ -42,6 +42,30 @@ SELTEN_OUTCOME = """NFG 1 R "Selten (IJGT, 75), Figure 2, normal form"
 """
 
 
+# the layout Gambit itself writes (title and players on one line, one outcome per line)
+GAMBIT_LAYOUT = """NFG 1 R "Inspection game" { "Inspector" "Worker" }
+
+{ { "inspect" "trust" }
+{ "work" "shirk" }
+}
+""
+
+{
+{ "" -1, 1 }
+{ "" 0, 2 }
+{ "" 1, -0.5 }
+{ "" -2, 3 }
+}
+1 2 3 4
+"""
+
+
+def test_files_in_gambits_layout_are_rewritten_byte_for_byte():
+    g = parse_nfg(GAMBIT_LAYOUT)
+    assert write_nfg(g) == GAMBIT_LAYOUT
+    assert g.exact_payoffs[1, 0, 1] == Fraction(-1, 2)
+
+
 def test_both_forms_of_the_documented_example_give_the_same_game():
     a, b = parse_nfg(SELTEN_PAYOFF), parse_nfg(SELTEN_OUTCOME)
     assert a.shape == b.shape == (3, 2)
