@@ -75,9 +75,10 @@ def from_pygambit(game) -> NormalFormGame:
     shape = tuple(len(s) for s in strategies)
     payoffs = np.empty((len(players),) + shape, dtype=object)
     for idx in np.ndindex(shape):
-        profile = game[tuple(strategies[i][a] for i, a in enumerate(idx))]
+        outcome = game[tuple(int(a) for a in idx)]
         for i, p in enumerate(players):
-            payoffs[(i,) + idx] = _gambit_number(profile[p])
+            # a strategic game's profile without an outcome (None) pays everyone zero
+            payoffs[(i,) + idx] = 0 if outcome is None else _gambit_number(outcome[p])
     return NormalFormGame(
         payoffs,
         players=[p.label or f"Player {i + 1}" for i, p in enumerate(players)],
