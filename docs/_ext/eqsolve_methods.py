@@ -2,8 +2,8 @@
 
 At ``builder-inited`` it writes ``methods/index.rst`` and ``methods/<name>.rst``
 into the source directory (git-ignored): the method's name and summary, how
-to call it, the problem classes it targets, and its module's docstring (the
-update rule, the guarantee and the references).  A method registered by any
+to call it, its class docstring, and its module's docstring (the update rule,
+the guarantee and the references).  A method registered by any
 module imported by ``eqsolve`` gets its page without touching the docs.
 """
 
@@ -39,7 +39,7 @@ def _page(name, method) -> str:
         "",
     ]
     if cls_doc and cls_doc != inspect.getdoc(type(method).__mro__[-2]):
-        lines += ["Options", "-------", "", cls_doc, ""]
+        lines += ["Implementation", "--------------", "", cls_doc, ""]
     lines += ["Update rule, guarantee and references", "-------------------------------------", ""]
     # the module docstring's own numpy-style section titles sit one level lower
     body = doc.replace("\nReferences\n----------\n", "\nReferences\n~~~~~~~~~~\n")
