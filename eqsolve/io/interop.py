@@ -84,5 +84,6 @@ def from_pygambit(game) -> NormalFormGame:
         players=[p.label or f"Player {i + 1}" for i, p in enumerate(players)],
         strategies=[[s.label or str(k + 1) for k, s in enumerate(ss)] for ss in strategies],
         title=game.title or "",
-        comment=getattr(game, "comment", "") or "",
+        # pygambit 16.3 renamed the game's comment to its description
+        comment=getattr(game, "description", None) or getattr(game, "comment", "") or "",
     )

@@ -1,5 +1,6 @@
 """Games from nashpy and pygambit, cross-checked against those libraries' own solvers."""
 
+import io
 from fractions import Fraction
 
 import numpy as np
@@ -60,16 +61,22 @@ def test_from_nashpy_rejects_other_objects():
 def test_from_pygambit_keeps_labels_and_exact_payoffs():
     gbt = pytest.importorskip("pygambit")
     g = gbt.Game.new_table([2, 3], title="interop")
-    g.players[0].label, g.players[1].label = "Ann", "Bob"
-    for k, s in enumerate(g.players[1].strategies):
+    ann, bob = list(g.players)
+    ann.label, bob.label = "Ann", "Bob"
+    for k, s in enumerate(bob.strategies):
         s.label = f"s{k}"
     for i in range(2):
         for j in range(3):
-            if (i, j) != (0, 0):           # (0, 0) keeps no outcome: zero payoffs
-                g[i, j][g.players[0]] = gbt.Rational(i + 1, j + 2)
-                g[i, j][g.players[1]] = -j
+            if (i, j) != (0, 0):           # (0, 0) keeps its payoffs at zero
+                g[i, j][ann] = gbt.Rational(i + 1, j + 2)
+                g[i, j][bob] = -j
+    g[1, 0][bob] = __import__("decimal").Decimal("0.125")
     game = from_pygambit(g)
     assert game.exact_payoffs[:, 0, 0].tolist() == [0, 0]
+    assert game.exact_payoffs[1, 1, 0] == Fraction(1, 8)
+    if hasattr(g, "to_nfg"):
+        # pygambit's own file of this game (outcome form, rationals and decimals) reads the same
+        assert parse_nfg(g.to_nfg()) == game
     assert game.players == ("Ann", "Bob") and game.strategies[1] == ("s0", "s1", "s2")
     assert game.title == "interop"
     assert game.exact_payoffs[0, 1, 2] == Fraction(2, 4)
@@ -81,12 +88,17 @@ def test_files_written_by_pygambit_read_identically(rng):
     for n_players, shape in ((2, (3, 2)), (3, (2, 2, 3))):
         arrays = [rng.integers(-5, 6, size=shape) for _ in range(n_players)]
         g = gbt.Game.from_arrays(*arrays, title="random")
-        game = parse_nfg(g.write(format="nfg"))
+        # pygambit >= 16.3 has to_nfg(); earlier versions write(format="nfg")
+        text = g.to_nfg() if hasattr(g, "to_nfg") else g.write(format="nfg")
+        game = parse_nfg(text)
         for i in range(n_players):
             np.testing.assert_array_equal(game.payoffs[i], arrays[i])
         assert game == from_pygambit(g)
         # and pygambit reads eqsolve's files back to the same game
-        assert from_pygambit(gbt.Game.parse_game(write_nfg(game))) == game
+        back = (gbt.read_nfg(io.StringIO(write_nfg(game))) if hasattr(gbt, "read_nfg")
+                else gbt.Game.parse_game(write_nfg(game)))
+        assert from_pygambit(back) == game
+        assert write_nfg(parse_nfg(text)) == write_nfg(game)
 
 
 def test_from_pygambit_rejects_other_objects():
