@@ -75,11 +75,9 @@ class _Token:
     def describe(self) -> str:
         if self.kind == "eof":
             return "the end of the file"
-        if self.kind == "string":
-            shown = self.text if len(self.text) <= 30 else self.text[:27] + "..."
-            return f"the string {shown!r}"
-        shown = self.text if len(self.text) <= 30 else self.text[:27] + "..."
-        return f"{shown!r}"
+        # long tokens are cut so that the message stays readable
+        shown = repr(self.text if len(self.text) <= 30 else self.text[:27] + "...")
+        return f"the string {shown}" if self.kind == "string" else shown
 
 
 def _tokenize(text: str, source):
