@@ -148,3 +148,9 @@ def certify(problem, point) -> Certificate:
     _check_problem(problem)
     z = problem.check_point("point", point)
     return problem.certify(z, point="given")
+
+# game files, interop and N-player normal-form games (issue 9)
+from . import io  # noqa: E402
+from .problems import NormalFormGame  # noqa: E402
+
+__all__ += ["NormalFormGame", "io"]

@@ -121,7 +121,7 @@ class Result:
             f"iterations={self.iterations}, oracle_calls={self.oracle_calls})"
         )
 
-    def plot(self, ax=None, *, against: str = "iteration"):
+    def plot(self, ax=None, *, against: str = "iteration", time_axis: bool = True):
         """Plot the certified residual recorded at each checkpoint (log scale) with ``tol``.
 
         Parameters
@@ -130,6 +130,10 @@ class Result:
             Drawn into a new figure when omitted.
         against : {"iteration", "elapsed", "oracle_calls"}
             The horizontal axis.
+        time_axis : bool
+            With ``against="iteration"``, also label the top edge in elapsed
+            seconds (interpolated between checkpoints), so one figure shows
+            the residual against both iterations and time.
 
         Returns
         -------
@@ -141,8 +145,8 @@ class Result:
         >>> matplotlib.use("Agg")
         >>> import eqsolve as eq
         >>> ax = eq.solve(eq.zoo.random_matrix_game(20, seed=0), tol=1e-8).plot()
-        >>> ax.get_yscale()
-        'log'
+        >>> ax.get_yscale(), ax.get_xlabel()
+        ('log', 'iterations')
         """
         if against not in ("iteration", "elapsed", "oracle_calls"):
             raise ValueError(f"against must be 'iteration', 'elapsed' or 'oracle_calls', got {against!r}")
@@ -151,17 +155,35 @@ class Result:
         except ImportError as exc:  # pragma: no cover - optional extra
             raise ImportError("Result.plot needs matplotlib: pip install 'eqsolve[plot]'") from exc
         if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
+            _, ax = plt.subplots(figsize=(5, 3.5), layout="constrained")
         x, r = self.history[against], self.history["residual"]
         ax.plot(x, r, marker=".", label=f"{self.method} ({self.certificate.kind})")
         ax.axhline(self.tol, color="k", ls="--", lw=1, label=f"tol = {self.tol:g}")
         ax.set_yscale("log")
         ax.set_xlabel({"iteration": "iterations", "elapsed": "seconds",
                        "oracle_calls": "operator evaluations"}[against])
+        sec = self._seconds_axis(ax) if against == "iteration" and time_axis else None
         ax.set_ylabel("certified residual")
-        ax.set_title(f"{self.status}: residual {self.residual:.2e}", fontsize=9)
+        # above the seconds axis when there is one
+        ax.set_title(f"{self.status}: residual {self.residual:.2e}", fontsize=9,
+                     pad=26 if sec is not None else 6)
         ax.legend(fontsize=8)
         return ax
+
+    def _seconds_axis(self, ax):
+        import numpy as np
+
+        it = np.asarray(self.history.get("iteration", []), dtype=np.float64)
+        el = np.asarray(self.history.get("elapsed", []), dtype=np.float64)
+        # the interpolation needs increasing checkpoints and some elapsed time
+        if it.size < 2 or not np.all(np.diff(it) > 0) or not el[-1] > el[0]:
+            return None
+        el = np.maximum.accumulate(el)
+        sec = ax.secondary_xaxis("top", functions=(lambda k: np.interp(k, it, el),
+                                                   lambda t: np.interp(t, el, it)))
+        sec.set_xlabel("seconds", fontsize=8)
+        sec.tick_params(labelsize=7)
+        return sec
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the point as a list of floats)."""

@@ -35,3 +35,26 @@ def test_to_dict_is_json_and_round_trips_the_numbers():
     d = json.loads(json.dumps(res.to_dict()))
     assert d["residual"] == res.residual and d["certificate"]["kind"] == "duality_gap"
     np.testing.assert_array_equal(d["x"], res.x)
+
+
+def test_plot_shows_iterations_and_seconds_together():
+    res = eq.solve(eq.zoo.random_matrix_game(30, seed=2), method="extragradient", tol=1e-8)
+    ax = res.plot()
+    (sec,) = ax.child_axes
+    assert ax.get_xlabel() == "iterations" and sec.get_xlabel() == "seconds"
+    # the top axis maps the last checkpoint's iteration to its elapsed time
+    it, el = res.history["iteration"], res.history["elapsed"]
+    ax.figure.canvas.draw()            # the secondary axis takes its limits at draw time
+    lo, hi = ax.get_xlim()
+    slo, shi = sec.get_xlim()
+    assert shi == pytest.approx(np.interp(hi, it, np.maximum.accumulate(el)))
+    assert not res.plot(time_axis=False).child_axes
+    assert not res.plot(against="elapsed").child_axes
+    matplotlib.pyplot.close("all")
+
+
+def test_plot_without_matplotlib_says_how_to_install(monkeypatch):
+    res = eq.solve(eq.zoo.matching_pennies(), tol=1e-6)
+    monkeypatch.setitem(__import__("sys").modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"Result.plot needs matplotlib: pip install 'eqsolve\[plot\]'"):
+        res.plot()

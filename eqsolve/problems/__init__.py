@@ -7,8 +7,10 @@ from .preference import PreferenceGame, random_preferences
 from .vi import VI, Saddle
 from .differentiable import DifferentiableGame, QuadraticGame, game_from_spec
 from .power_control import PowerControlGame
+from .normal_form import NormalFormGame
 
 __all__ = ["Problem", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
            "Saddle", "zoo"]
 __all__ += ["PowerControlGame"]
 __all__ += ["DifferentiableGame", "QuadraticGame", "game_from_spec"]
+__all__ += ["NormalFormGame"]
