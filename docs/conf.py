@@ -35,3 +35,32 @@ nitpicky = False
 # numpydoc References sections list ".. [1]" footnotes without citing them inline;
 # docutils >= 0.22 warns about that, and -W would turn the convention into an error
 suppress_warnings = ["ref.footnote"]
+
+
+# numpydoc's ".. [1]" reference labels repeat from one docstring to the next, and
+# autodoc puts many docstrings on one page (duplicate targets); render each
+# References entry as a plain list item "[1] ..." and inline "[1]_" as "[1]".
+import re  # noqa: E402
+
+_REF = re.compile(r"^(\s*)\.\. \[(\d+)\]\s?(.*)$")
+
+
+def _plain_references(app, what, name, obj, options, lines):
+    out, inside = [], None
+    for line in lines:
+        m = _REF.match(line)
+        if m:
+            inside = len(m.group(1))
+            out.append(f"{m.group(1)}- [{m.group(2)}] {m.group(3)}")
+            continue
+        if inside is not None and line.strip() and len(line) - len(line.lstrip()) > inside:
+            out.append(" " * (inside + 2) + line.strip())
+            continue
+        if not line.strip() or (inside is not None and len(line) - len(line.lstrip()) <= inside):
+            inside = None if line.strip() else inside
+        out.append(re.sub(r"\[(\d+)\]_", r"[\1]", line))
+    lines[:] = out
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _plain_references)
