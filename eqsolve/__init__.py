@@ -14,6 +14,7 @@ from .domains import Ball, Box, Product, Reals, Simplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run, second_order_check
 from .problems import VI, BimatrixGame, MatrixGame, PreferenceGame, Problem, Saddle, zoo
 from .result import Result
+from .problems import FiniteSumVI
 
 __version__ = "0.1.0"
 
@@ -39,6 +40,7 @@ __all__ = [
     "Product",
     "zoo",
 ]
+__all__ += ["FiniteSumVI"]
 
 
 def _check_problem(problem) -> Problem:

@@ -7,6 +7,7 @@ from .optimistic import OPTIMISTIC, OnlineOptimistic
 from .halpern import HALPERN
 from .pdhg import PDHG
 from .two_timescale import TWO_TIMESCALE_EG, SecondOrderCheck, second_order_check
+from .vr_halpern import VR_HALPERN
 
 #: name -> method; add a method by calling :func:`register`
 METHODS: dict[str, Method] = {}
@@ -35,6 +36,7 @@ def get_method(name) -> Method:
 
 for _m in (EXTRAGRADIENT, MIRROR_PROX, OPTIMISTIC, HALPERN, PDHG, TWO_TIMESCALE_EG, NASH_MP, NASH_MD):
     register(_m)
+register(VR_HALPERN)
 
 __all__ = ["METHODS", "Method", "Oracle", "Progress", "NonFiniteError", "StepCollapsedError",
            "register", "get_method", "run", "OnlineOptimistic",

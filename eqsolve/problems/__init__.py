@@ -5,6 +5,8 @@ from .base import Problem
 from .games import BimatrixGame, MatrixGame
 from .preference import PreferenceGame, random_preferences
 from .vi import VI, Saddle
+from .finite_sum import FiniteSumVI
 
 __all__ = ["Problem", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
            "Saddle", "zoo"]
+__all__ += ["FiniteSumVI"]
