@@ -42,7 +42,21 @@ The point returned and certified is :math:`\\tilde u_k`.
 
 The schedules are the authors' experiment constants (ALGORITHMS.md section 6); the
 certificate never uses the estimator: the driver certifies the returned point
-with full passes, counted in ``certify_calls``.
+with full passes, counted in ``certify_calls``.  Options: ``variant`` (default
+``"cocoercive"`` when the problem knows its cocoercivity on average, else
+``"monotone"``), ``step`` (eta), ``batch``, ``inner_step``, ``inner_factor``
+(0.05), ``seed``.  Checkpoints are spaced so that certification costs about 5 %
+of the component evaluations.
+
+Examples
+--------
+>>> import numpy as np, eqsolve as eq
+>>> game = eq.FiniteSumVI.from_matrix_game(np.array([[3.0, -1.0], [-2.0, 1.0]]))
+>>> res = eq.solve(game, method="vr_halpern", tol=1e-8, seed=0)
+>>> res.converged, res.info["variant"], res.certificate.kind
+(True, 'monotone', 'natural_residual')
+>>> res.info["component_calls"] > 0 and res.residual <= 1e-8
+True
 
 References
 ----------

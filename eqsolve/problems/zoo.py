@@ -172,6 +172,12 @@ def policeman_burglar(n: int = 500, *, theta: float = 0.8, seed=1) -> MatrixGame
     >>> g = policeman_burglar(4, seed=0)
     >>> g.A.shape, bool((g.A >= 0).all()), float(g.A[2, 2])
     ((4, 4), True, 0.0)
+
+    References
+    ----------
+    X. Cai, A. Alacaoglu, J. Diakonikolas, "Variance reduced Halpern iteration for
+    finite-sum monotone inclusions", ICLR 2024, arXiv:2310.02987 (its experiment; the
+    orientation and value are checked in ALGORITHMS.md section 6.7).
     """
     if isinstance(seed, np.random.Generator):
         w = np.abs(seed.standard_normal(n))
