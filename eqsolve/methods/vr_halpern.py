@@ -184,8 +184,12 @@ class _VRHalpern(Method):
             elif cfg.step > (1 + 1e-12) / c:
                 out.append(f"step {cfg.step:.3g} exceeds 1/c = {1 / c:.3g}, the cocoercive "
                            "step; no rate is claimed")
-        elif problem.monotone is None:
-            out.append("variant='monotone' assumes F is monotone; this problem does not say so")
+        else:
+            if problem.monotone is None:
+                out.append("variant='monotone' assumes F is monotone; this problem does not say so")
+            if problem.lipschitz_avg is None:
+                out.append("the problem has no L_avg: the inner step assumes eta * L_avg = 1; "
+                           "give the FiniteSumVI L_avg= or pass inner_step=")
         return out
 
     def init(self, problem, oracle, z0, cfg):

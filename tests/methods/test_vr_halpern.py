@@ -187,3 +187,4 @@ def test_needs_a_finite_sum_and_its_constants():
         eq.solve(bare, method="vr_halpern")
     res = eq.solve(bare, method="vr_halpern", step=0.5, tol=1e-8, max_iter=5000, seed=0)
     assert res.converged and np.allclose(res.z, 1.0, atol=1e-7)
+    assert any("has no L_avg" in w for w in res.warnings)
