@@ -246,8 +246,12 @@ class FiniteSumVI(VI):
     def _radius(self) -> float:
         """``max_{w in Z} ||w||_2`` bounded through the support function per coordinate (cached)."""
         if not hasattr(self, "_radius_cache"):
-            eye = np.eye(self.dim)
-            far = [max(float(self.domain.support(e)), float(self.domain.support(-e))) for e in eye]
+            far = np.empty(self.dim)
+            e = np.zeros(self.dim)
+            for i in range(self.dim):  # one unit vector at a time: O(d) memory
+                e[i] = 1.0
+                far[i] = max(float(self.domain.support(e)), float(self.domain.support(-e)))
+                e[i] = 0.0
             self._radius_cache = float(np.linalg.norm(far))
         return self._radius_cache
 
