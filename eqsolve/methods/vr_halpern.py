@@ -105,6 +105,7 @@ class VRConfig:
     inner_factor: float
     seed: Any
     min_check: int
+    inner_step_given: bool = False
 
 
 def _check_options(problem, variant, step, batch, inner_step, inner_factor, seed):
@@ -159,6 +160,7 @@ class _VRHalpern(Method):
                                  "cocoercivity=), or pass step=")
             step = 1.0 / const if variant == "cocoercive" else root / const
         p_in = 1.0 / max(n, 2)
+        inner_given = inner_step is not None
         if inner_step is None:
             lip = 1.0 + step * (L_avg if L_avg is not None else 1.0 / step)
             # the authors' x5 constant, capped at 1/(2 L_Phi): it only binds for small n
@@ -168,7 +170,7 @@ class _VRHalpern(Method):
         cost = 4.0 * n / (root + 5.0) + 2.0 * batch if variant == "cocoercive" else float(n)
         min_check = max(1, math.ceil(20.0 * n / cost))
         return VRConfig(variant, step, n, batch, 4.0 / (root + 5.0), inner_step, inner_factor,
-                        seed, min_check)
+                        seed, min_check, inner_given)
 
     def check_interval(self, k, cfg):
         return max(cfg.min_check, _auto_interval(k))
@@ -187,7 +189,7 @@ class _VRHalpern(Method):
         else:
             if problem.monotone is None:
                 out.append("variant='monotone' assumes F is monotone; this problem does not say so")
-            if problem.lipschitz_avg is None:
+            if problem.lipschitz_avg is None and not cfg.inner_step_given:
                 out.append("the problem has no L_avg: the inner step assumes eta * L_avg = 1; "
                            "give the FiniteSumVI L_avg= or pass inner_step=")
         return out
