@@ -17,6 +17,7 @@ from .result import Result
 from .problems.differentiable import DifferentiableGame, QuadraticGame
 from .certificates.small_gain import SmallGainCertificate, small_gain
 from .problems import PowerControlGame
+from .problems import FiniteSumVI
 
 __version__ = "0.1.0"
 
@@ -47,6 +48,7 @@ __all__ = [
     "QuadraticGame",
     "PowerControlGame",
 ]
+__all__ += ["FiniteSumVI"]
 
 
 def _check_problem(problem) -> Problem:

@@ -9,6 +9,7 @@ from .pdhg import PDHG
 from .two_timescale import TWO_TIMESCALE_EG, SecondOrderCheck, second_order_check
 from .flows import PROJECTED_EULER, RK4
 from .water_filling import WATER_FILLING
+from .vr_halpern import VR_HALPERN
 
 #: name -> method; add a method by calling :func:`register`
 METHODS: dict[str, Method] = {}
@@ -40,6 +41,7 @@ for _m in (EXTRAGRADIENT, MIRROR_PROX, OPTIMISTIC, HALPERN, PDHG, TWO_TIMESCALE_
 register(PROJECTED_EULER)
 register(RK4)
 register(WATER_FILLING)
+register(VR_HALPERN)
 
 __all__ = ["METHODS", "Method", "Oracle", "Progress", "NonFiniteError", "StepCollapsedError",
            "register", "get_method", "run", "OnlineOptimistic",

@@ -36,17 +36,40 @@ class StepCollapsedError(ArithmeticError):
 
 
 class Oracle:
-    """Counts evaluations of the problem's operator made by a method."""
+    """Counts evaluations of the problem's operator made by a method.
 
-    __slots__ = ("F", "calls")
+    ``calls`` counts full evaluations of ``F``.  For finite sums
+    (``problem.n_components`` set) :meth:`sample` evaluates a mean of
+    components and ``components`` counts them, so that a method's total cost in
+    component evaluations is ``n * calls + components``.
+    """
+
+    __slots__ = ("F", "calls", "components", "_problem")
 
     def __init__(self, problem):
         self.F = problem.operator
         self.calls = 0
+        self.components = 0
+        self._problem = problem
 
     def __call__(self, z):
         self.calls += 1
         return self.F(z)
+
+    def sample(self, indices, z):
+        """Mean of the components ``F_i(z)``, ``i`` in ``indices`` (finite sums only)."""
+        self.components += len(indices)
+        return self._problem.sample_mean(indices, z)
+
+    def sample_diff(self, indices, u, v):
+        """Mean of ``F_i(u) - F_i(v)``, ``i`` in ``indices``: ``2 len(indices)`` evaluations."""
+        self.components += 2 * len(indices)
+        return self._problem.sample_mean_diff(indices, u, v)
+
+    def component_calls(self) -> int | None:
+        """Component evaluations so far (full passes count ``n``); ``None`` if not a finite sum."""
+        n = getattr(self._problem, "n_components", None)
+        return None if n is None else n * self.calls + self.components
 
 
 class Progress(NamedTuple):
@@ -111,6 +134,10 @@ class Method:
     def finalize(self, problem, cert, z, Fz, cfg) -> dict:
         """Extra ``Result.info`` entries for the returned point (e.g. a-posteriori bounds)."""
         return {}
+
+    def check_interval(self, k: int, cfg) -> int:
+        """Iterations until the next certification when ``check_every`` is not given."""
+        return _auto_interval(k)
 
 
 def _auto_interval(k: int) -> int:
@@ -235,7 +262,11 @@ class _Loop:
         self.counter = [0]  # evaluations spent on certification only
         self.history = {"iteration": [], "residual": [], "elapsed": [], "oracle_calls": []}
         self.restarts = 0
-        self.auto_interval = (lambda k: 1) if method.free_certificates else _auto_interval
+        self.auto_interval = ((lambda k: 1) if method.free_certificates
+                              else (lambda k: method.check_interval(k, cfg)))
+        self.n_components = getattr(problem, "n_components", None)
+        if self.n_components is not None:
+            self.history["component_calls"] = []
 
     def certify(self, state):
         return _certify_candidates(self.problem, self.method, state, self.cfg, self.output,
@@ -248,6 +279,8 @@ class _Loop:
         h["residual"].append(cert.value)
         h["elapsed"].append(elapsed)
         h["oracle_calls"].append(self.oracle.calls)
+        if self.n_components is not None:
+            h["component_calls"].append(self.oracle.component_calls())
         return elapsed
 
     def run(self, z0, progress, warns):
@@ -338,6 +371,10 @@ class _Loop:
         info.update(self.method.finalize(self.problem, cert, z, Fz, self.cfg))
         if self.restart_factor is not None:
             info["restarts"] = self.restarts
+        if self.n_components is not None:
+            # finite sums: cost in component evaluations (a full pass is n of them)
+            info["component_calls"] = self.oracle.component_calls()
+            info["certify_component_calls"] = self.n_components * self.counter[0]
         return Result(
             z=z,
             certificate=cert,

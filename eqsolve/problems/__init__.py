@@ -8,9 +8,11 @@ from .vi import VI, Saddle
 from .differentiable import DifferentiableGame, QuadraticGame, game_from_spec
 from .power_control import PowerControlGame
 from .normal_form import NormalFormGame
+from .finite_sum import FiniteSumVI
 
 __all__ = ["Problem", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
            "Saddle", "zoo"]
 __all__ += ["PowerControlGame"]
 __all__ += ["DifferentiableGame", "QuadraticGame", "game_from_spec"]
 __all__ += ["NormalFormGame"]
+__all__ += ["FiniteSumVI"]

@@ -97,3 +97,22 @@ def test_water_filling_rate_panel_meets_the_contraction_bound():
     for c in data["panels"]["water_filling"]["curves"].values():
         assert c["theory_factor"] < 1
         assert c["measured_factor"] <= c["theory_factor"]
+
+
+def test_vr_halpern_benchmark_quick_run_writes_certified_curves(tmp_path):
+    pytest.importorskip("matplotlib")
+    vb = load("vr_halpern")
+    assert vb.main(["--quick", "--out", str(tmp_path / "v")]) == 0
+    data = json.loads((tmp_path / "v.json").read_text())
+    assert (tmp_path / "v.png").stat().st_size > 10_000
+    (entry,) = data["sizes"].values()
+    assert {"EG", "VR-EG", "EAG", "FEG", "Alg 1", "Alg 2"} <= set(entry["curves"])
+    for c in entry["curves"].values():
+        r, e = np.asarray(c["residual"]), np.asarray(c["epochs"])
+        assert np.all(np.isfinite(r)) and np.all(r >= 0)
+        assert np.all(np.diff(e) >= 0) and e[-1] <= 1.2 * entry["epochs"] + 2
+    for cmp in entry["comparison"].values():
+        assert cmp["ratio"] is None or cmp["ratio"] > 0
+    # the curves are full-pass certificates: the VR-EG start is the certified uniform point
+    fs = vb.game(60)
+    assert entry["curves"]["VR-EG"]["residual"][0] == fs.certify(fs.initial_point()).value

@@ -41,6 +41,10 @@ def problems():
         "skewed_game": zoo.skewed_game()[0],
         "affine_vi_box": inst.problem,
         "bilinear_saddle": bilinear,
+        "finite_sum_box": eq.FiniteSumVI.affine(
+            np.stack([inst.M * (1 + 0.5 * np.sin(i)) for i in range(6)]),
+            np.stack([inst.M @ -inst.solution + inst.q + 0.1 * np.cos(i + np.arange(12))
+                      for i in range(6)]), eq.Box(-1.0, 1.0, dim=12)),
     }
 
 
