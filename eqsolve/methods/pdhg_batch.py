@@ -40,6 +40,8 @@ from ..certificates.residuals import gamma
 __all__ = ["BatchedHalpernPDHG", "project_rows", "batch_power_norm"]
 
 _FIELDS = ("x", "y", "ATx", "Ay", "ax", "ay", "aATx", "aAy", "tx", "ty", "tATx", "tAy")
+_SCALARS = ("k", "ref", "epoch", "restarts", "it")
+_STATE = _FIELDS + _SCALARS + ("step",)
 
 
 def project_rows(xp, V, radius: float = 1.0):
@@ -70,6 +72,40 @@ def batch_power_norm(xp, A, iters: int):
         est = xp.where(nw > 0, nw / xp.linalg.vector_norm(v, axis=1), est)
         v = w / xp.where(nw > 0, nw, xp.ones_like(nw))[:, None]
     return xp.sqrt(est)
+
+
+def _halpern_arrays(xp, A, s, cfg):
+    """One reflected Halpern PDHG iteration of every game in the stack ``A`` (state dict ``s``)."""
+    rho, beta = cfg.rho, cfg.beta
+    step = s["step"]
+    tau = step[:, None]
+    y1 = project_rows(xp, s["y"] - tau * s["ATx"])
+    Ay1 = _Ay(xp, A, y1)
+    x1 = project_rows(xp, s["x"] + tau * (2.0 * Ay1 - s["Ay"]))
+    ATx1 = _ATx(xp, A, x1)
+    dx, dy = x1 - s["x"], y1 - s["y"]
+    r2 = (xp.sum(dx * dx, axis=1) / step + xp.sum(dy * dy, axis=1) / step
+          - 2.0 * xp.sum(dx * (Ay1 - s["Ay"]), axis=1))
+    r = xp.sqrt(xp.maximum(r2, xp.zeros_like(r2)))
+    it = s["it"] + 1
+    ref = xp.where(s["ref"] == math.inf, r, s["ref"])
+    restart = (r <= beta * ref) | ((it - s["epoch"] >= 0.36 * it) & (it > 64))
+    # the integer counter would promote float32 iterates to float64
+    cw = xp.astype((s["k"] + 1.0) / (s["k"] + 2.0), x1.dtype)[:, None]
+    R = restart[:, None]
+    new = {}
+    for name, tv in zip(("x", "y", "ATx", "Ay"), (x1, y1, ATx1, Ay1)):
+        old, anc = s[name], s["a" + name]
+        halpern = cw * ((1.0 + rho) * tv - rho * old) + (1.0 - cw) * anc
+        new[name] = xp.where(R, tv, halpern)
+        new["a" + name] = xp.where(R, tv, anc)
+        new["t" + name] = tv
+    new["k"] = xp.where(restart, xp.zeros_like(s["k"]), s["k"] + 1)
+    new["ref"] = xp.where(restart, r, ref)
+    new["epoch"] = xp.where(restart, it, s["epoch"])
+    new["restarts"] = s["restarts"] + xp.astype(restart, s["restarts"].dtype)
+    new["it"] = it
+    return new
 
 
 class BatchedHalpernPDHG:
@@ -154,42 +190,33 @@ class BatchedHalpernPDHG:
         return s
 
     def step_numpy(self, problem, s, active, cfg):
-        """Reference step: every game computed, only the ``active`` ones updated."""
-        xp, A = namespace(s.x), problem.A
-        rho, beta = cfg.rho, cfg.beta
-        tau = s.step[:, None]
-        y1 = project_rows(xp, s.y - tau * s.ATx)
-        Ay1 = _Ay(xp, A, y1)
-        x1 = project_rows(xp, s.x + tau * (2.0 * Ay1 - s.Ay))
-        ATx1 = _ATx(xp, A, x1)
-        dx, dy = x1 - s.x, y1 - s.y
-        r2 = (xp.sum(dx * dx, axis=1) / s.step + xp.sum(dy * dy, axis=1) / s.step
-              - 2.0 * xp.sum(dx * (Ay1 - s.Ay), axis=1))
-        r = xp.sqrt(xp.maximum(r2, xp.zeros_like(r2)))
-        it = s.it + 1
-        ref = xp.where(s.ref == math.inf, r, s.ref)
-        restart = (r <= beta * ref) | ((it - s.epoch >= 0.36 * it) & (it > 64))
-        # the integer counter would promote float32 iterates to float64
-        cw = xp.astype((s.k + 1.0) / (s.k + 2.0), s.x.dtype)[:, None]
-        R = restart[:, None]
-        t = (x1, y1, ATx1, Ay1)
-        new = {}
-        for name, tv, old, anc in zip(("x", "y", "ATx", "Ay"), t, (s.x, s.y, s.ATx, s.Ay),
-                                      (s.ax, s.ay, s.aATx, s.aAy)):
-            halpern = cw * ((1.0 + rho) * tv - rho * old) + (1.0 - cw) * anc
-            new[name] = xp.where(R, tv, halpern)
-            new["a" + name] = xp.where(R, tv, anc)
-            new["t" + name] = tv
-        new["k"] = xp.where(restart, xp.zeros_like(s.k), s.k + 1)
-        new["ref"] = xp.where(restart, r, ref)
-        new["epoch"] = xp.where(restart, it, s.epoch)
-        new["restarts"] = s.restarts + xp.astype(restart, s.restarts.dtype)
-        new["it"] = it
-        act = active[:, None]
-        for name in _FIELDS:
-            setattr(s, name, xp.where(act, new[name], getattr(s, name)))
-        for name in ("k", "ref", "epoch", "restarts", "it"):
-            setattr(s, name, xp.where(active, new[name], getattr(s, name)))
+        """Reference step of the ``active`` games (a boolean mask); the others do not move.
+
+        While most games run, every game is computed and the finished ones are
+        masked out (no copy of ``A``).  Once at most half run, only those are
+        computed, on gathered blocks of at most ``B // 8`` games, so a tail of
+        hard games costs its own work plus a transient copy of at most 1/8 of
+        ``A`` (see docs/design.md).
+        """
+        xp = namespace(s.x)
+        B = s.x.shape[0]
+        mask = np.asarray(active.get() if hasattr(active, "get") else active)
+        idx = np.flatnonzero(mask)
+        if 2 * idx.size > B:
+            new = _halpern_arrays(xp, problem.A, {n: getattr(s, n) for n in _STATE}, cfg)
+            act = active[:, None]
+            for name in _FIELDS:
+                setattr(s, name, xp.where(act, new[name], getattr(s, name)))
+            for name in _SCALARS:
+                setattr(s, name, xp.where(active, new[name], getattr(s, name)))
+            return s
+        size = max(1, B // 8)
+        for start in range(0, idx.size, size):
+            blk = xp.asarray(idx[start:start + size])
+            new = _halpern_arrays(xp, problem.A[blk, ...],
+                                  {n: getattr(s, n)[blk, ...] for n in _STATE}, cfg)
+            for name in _FIELDS + _SCALARS:
+                getattr(s, name)[blk, ...] = new[name]
         return s
 
     @staticmethod
