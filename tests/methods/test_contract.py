@@ -45,6 +45,11 @@ def problems():
             np.stack([inst.M * (1 + 0.5 * np.sin(i)) for i in range(6)]),
             np.stack([inst.M @ -inst.solution + inst.q + 0.1 * np.cos(i + np.arange(12))
                       for i in range(6)]), eq.Box(-1.0, 1.0, dim=12)),
+        # low SNR keeps L (which grows like 1/noise^2) small enough for fixed-step methods
+        "power_control": zoo.rayleigh_power_control(4, 8, snr_db=-5.0, seed=0),
+        # monotone (positive-definite symmetric part): the flows' certified step applies
+        "quadratic_game": eq.QuadraticGame([[2.0, 1.0, 0.5], [-1.0, 1.5, 0.3], [-0.5, -0.3, 1.0]],
+                                           [1.0, -2.0, 0.5], blocks=[1, 2]),
     }
 
 
