@@ -2,8 +2,9 @@
 
 Used when a problem carries a leading batch dimension (``problem.batch = B``,
 e.g. ``MatrixGame`` of a ``(B, m, n)`` stack) and the method implements the
-batched interface (``batch_configure``, ``batch_init``, ``batch_advance``, ``batch_best``,
-``batch_diagnostics``).
+batched interface (``batch_ok``, ``batch_configure``, ``batch_init``, ``batch_advance``,
+``batch_best``, ``batch_calls``, ``batch_diagnostics``) and the problem gives
+each game as ``problem.game(b)``.
 Every game is certified after every one of its iterations from the products
 the step made (free), and keeps its best certified point.  The method advances
 the running games by chunks of ``CHUNK`` iterations (each game stops inside a
@@ -31,6 +32,11 @@ __all__ = ["run_batched"]
 
 def _host(a):
     return np.asarray(a.get() if hasattr(a, "get") else a)
+
+
+def _row(F, b):
+    """Row ``b`` of a stack of operator values, or ``None`` when the method keeps none."""
+    return None if F is None else F[b, ...]
 
 
 #: iterations per game between two visits of the loop (time limit, callback, freezing)
@@ -61,7 +67,7 @@ def run_batched(problem, method, *, z0, tol, max_iter, time_limit, callback, pro
         for b in np.flatnonzero(active & (best_gap <= tol_b)):
             # the certificate the user gets decides, not the vectorized one
             z, Fz = method.batch_best(s)
-            cert = problem.game(int(b)).certify(z[b, ...], Fz=Fz[b, ...], point="last")
+            cert = problem.game(int(b)).certify(z[b, ...], Fz=_row(Fz, b), point="last")
             if cert.value <= tol:
                 active[b], status[b] = False, "converged"
             else:
@@ -77,7 +83,7 @@ def run_batched(problem, method, *, z0, tol, max_iter, time_limit, callback, pro
         h["iteration"].append(int(it.max()))
         h["residual"].append(float(best_gap.max()))
         h["elapsed"].append(time.perf_counter() - start)
-        h["oracle_calls"].append(int(it.sum()) + B * s.setup_calls)
+        h["oracle_calls"].append(sum(method.batch_calls(s, b) for b in range(B)))
         h["running"].append(int(active.sum()))
 
     record(*settle())
@@ -94,7 +100,7 @@ def run_batched(problem, method, *, z0, tol, max_iter, time_limit, callback, pro
                 bar.set_postfix(running=int(active.sum()), residual=f"{best_gap.max():.2e}")
             if active.any() and callback is not None and callback(Progress(
                     int(it.max()), float(best_gap.max()), method.batch_best(s)[0], None,
-                    time.perf_counter() - start, int(it.sum()))):
+                    time.perf_counter() - start, history["oracle_calls"][-1])):
                 status[active] = "stopped"
                 break
     finally:
@@ -106,27 +112,31 @@ def run_batched(problem, method, *, z0, tol, max_iter, time_limit, callback, pro
     games = []
     for b in range(B):
         g = problem.game(b)
-        cert = g.certify(Z[b, ...], Fz=FZ[b, ...], point="last")
+        cert = g.certify(Z[b, ...], Fz=_row(FZ, b), point="last")
         parts = g.split(Z[b, ...])
         info = method.batch_diagnostics(s, b)
         info["certified_iteration"] = int(best_it[b])
+        calls = method.batch_calls(s, b)
         games.append(Result(z=Z[b, ...], certificate=cert, status=str(status[b]), tol=tol,
                             method=method.name, backend=backend_name(namespace(Z)),
-                            iterations=int(it[b]), oracle_calls=int(it[b]) + s.setup_calls,
-                            elapsed=elapsed, x=parts["x"], y=parts["y"],
-                            value=g.value(Z[b, ...], Fz=FZ[b, ...], certificate=cert),
+                            iterations=int(it[b]), oracle_calls=calls, elapsed=elapsed,
+                            x=parts.get("x"), y=parts.get("y"),
+                            value=g.value(Z[b, ...], Fz=_row(FZ, b), certificate=cert),
                             warnings=list(warns), info=info))
     # a running game's residual exceeds tol (else it would be frozen), so the
     # worst game is a running one whenever any is left
     worst = max(range(B), key=lambda b: games[b].residual)
     worst_cert = games[worst].certificate
-    cert = Certificate("duality_gap", worst_cert.value, "last", worst_cert.rounding,
+    cert = Certificate(worst_cert.kind, worst_cert.value, "last", worst_cert.rounding,
                        {"games": [r.certificate for r in games], "worst_game": worst})
-    m = problem.m
+    stacked = {k: xp.stack([getattr(r, k) for r in games]) for k in ("x", "y")
+               if games[0].__dict__[k] is not None}
+    values = [r.value for r in games]
     return Result(z=Z, certificate=cert, status=games[worst].status, tol=tol, method=method.name,
                   backend=backend_name(namespace(Z)), iterations=int(it.max()),
-                  oracle_calls=int(it.sum()) + B * s.setup_calls, elapsed=elapsed, x=Z[:, :m],
-                  y=Z[:, m:], value=np.array([r.value for r in games]), history=history,
+                  oracle_calls=sum(r.oracle_calls for r in games), elapsed=elapsed,
+                  x=stacked.get("x"), y=stacked.get("y"),
+                  value=None if values[0] is None else np.array(values), history=history,
                   warnings=list(warns),
                   info={"converged_games": int(sum(r.converged for r in games)),
                         "running_at_end": int(active.sum())},

@@ -219,7 +219,7 @@ def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_lim
 
     problem = _select_backend(problem, method, backend, options)
     z0 = problem.initial_point() if x0 is None else problem.check_point("x0", x0)
-    if getattr(problem, "batch", None) is not None:
+    if getattr(problem, "batch", None) is not None and _per_game(problem, method, options):
         return _run_batch(problem, method, z0, tol, max_iter, time_limit, callback, progress,
                           options)
     cfg = method.configure(problem, **options)
@@ -236,10 +236,19 @@ def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_lim
         return loop.run(z0, progress, warns)
 
 
+def _per_game(problem, method, options) -> bool:
+    """Whether a batch of games is solved game by game (each its own status) or as one problem."""
+    if hasattr(method, "batch_init") and method.batch_ok(problem, options):
+        return True
+    if getattr(problem, "joint_batch", False):
+        return False
+    have = sorted(n for n, m in _registry().items() if hasattr(m, "batch_init"))
+    raise TypeError(f"{method.name} solves one game at a time; a batch of games ({problem!r}) "
+                    f"needs a method with a per-game loop ({', '.join(have)}), or solve "
+                    "problem.game(b) in a loop")
+
+
 def _run_batch(problem, method, z0, tol, max_iter, time_limit, callback, progress, options):
-    if not hasattr(method, "batch_init"):
-        raise TypeError(f"{method.name} solves one game at a time; a batch of games "
-                        f"({problem!r}) needs method='pdhg', or solve problem.game(b) in a loop")
     from ._batch import run_batched
 
     cfg = method.batch_configure(problem, **options)

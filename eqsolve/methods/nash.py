@@ -45,6 +45,7 @@ from .._validation import check_max_iter, check_positive
 from ..backend import all_finite, namespace
 from ..problems.preference import PreferenceGame, _lse
 from ._driver import Method, NonFiniteError
+from .nash_batch import BatchedNashMP
 
 __all__ = ["NASH_MP", "NASH_MD"]
 
@@ -132,7 +133,7 @@ def _normalise(xp, v):
     return v - _lse(xp, v)[:, None]
 
 
-class _NashMP(_Nash):
+class _NashMP(BatchedNashMP, _Nash):
     def step(self, problem, oracle, s, cfg):
         xp = namespace(s.logpi)
         eta, beta = cfg.eta, problem.beta

@@ -116,6 +116,10 @@ class BatchedHalpernPDHG:
     (``bx, by, bATx, bAy`` with its gap ``best_gap`` and iteration ``best_it``).
     """
 
+    def batch_ok(self, problem, options) -> bool:
+        """A batch of matrix games always runs game by game."""
+        return True
+
     def batch_init(self, problem, Z0, cfg):
         xp, A = problem.xp, problem.A
         m = problem.m
@@ -224,6 +228,11 @@ class BatchedHalpernPDHG:
         """Every game's best certified point and ``F`` there, as ``(B, m + n)`` stacks."""
         xp = namespace(s.x)
         return xp.concat([s.bx, s.by], axis=1), xp.concat([-s.bAy, s.bATx], axis=1)
+
+    @staticmethod
+    def batch_calls(s, b):
+        """Operator evaluations (product pairs) spent on game ``b``."""
+        return int(s.it[b]) + s.setup_calls
 
     @staticmethod
     def batch_diagnostics(s, b):

@@ -87,6 +87,9 @@ class PreferenceGame(Problem):
     residual_kind = "exploitability"
     monotone = True
     default_method = "mirror_prox"
+    #: a batch can also be solved as one problem on the product of simplices (by
+    #: methods without a per-game loop); ``nash_mp`` stops each game on its own
+    joint_batch = True
 
     def __init__(self, P, beta: float, reference=None, *, regularizer="reverse_kl", equilibrium=None):
         P = check_array("P", P)
@@ -132,6 +135,24 @@ class PreferenceGame(Problem):
         self.equilibrium = None
         if equilibrium is not None:
             self.equilibrium = self.check_point("equilibrium", equilibrium)
+
+    @property
+    def batch(self):
+        """``B`` for a batch of games (``P`` of shape (B, n, n)), else ``None``."""
+        return self.B if self.batched else None
+
+    def game(self, b: int) -> "PreferenceGame":
+        """Game ``b`` of a batch as a single :class:`PreferenceGame` (views of ``P`` and the reference)."""
+        if not self.batched:
+            raise ValueError("game(b) needs a batch of games (P with shape (B, n, n))")
+        if not -self.B <= b < self.B:
+            raise IndexError(f"game index {b} out of range for a batch of {self.B}")
+        g = PreferenceGame(self.P[b, ...], self.beta, self.reference[b, ...],
+                           regularizer=self.alpha)
+        g._force_dual = self._force_dual
+        if self.equilibrium is not None:
+            g.equilibrium = self._policies(self.equilibrium)[b, ...]
+        return g
 
     # -- shapes ----------------------------------------------------------
     def _policies(self, z):
