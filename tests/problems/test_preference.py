@@ -70,13 +70,14 @@ def test_batch_equals_a_loop_over_single_games():
     Ps = random_preferences(12, batch=4, seed=5)
     refs = np.stack([random_simplex_point(np.random.default_rng(s), 12) for s in range(4)])
     batch = eq.solve(eq.PreferenceGame(Ps, 0.2, refs), method="nash_mp", tol=1e-12)
-    assert batch.converged and len(batch.certificate.details["per_game"]) == 4
+    # nash_mp runs a batch game by game: one Result per game
+    assert batch.converged and len(batch.games) == len(batch.certificate.details["games"]) == 4
     for b in range(4):
         one = eq.solve(eq.PreferenceGame(Ps[b], 0.2, refs[b]), method="nash_mp", tol=1e-12)
         # same iterates game by game: the batch differs only in when it stops
         assert one.residual <= 1e-12
         np.testing.assert_allclose(batch.x[b], one.x, atol=4 * np.sqrt(2 * 1e-12 / 0.2))
-        assert batch.certificate.details["per_game"][b] <= 1e-12
+        assert batch.games[b].residual <= 1e-12 and batch.games[b].converged
 
 
 @pytest.mark.parametrize("beta", [0.01, 0.1, 1.0])
