@@ -27,7 +27,7 @@ from ..backend import backend_name, namespace
 from ..certificates import Certificate
 from ..result import Result
 
-__all__ = ["run_batched"]
+__all__ = ["run_batched", "advance_by_mask"]
 
 
 def _host(a):
@@ -37,6 +37,33 @@ def _host(a):
 def _row(F, b):
     """Row ``b`` of a stack of operator values, or ``None`` when the method keeps none."""
     return None if F is None else F[b, ...]
+
+
+def advance_by_mask(s, active, steps, tol, max_iter, step, gaps, best):
+    """Up to ``steps`` lock-step iterations of the games still running, the others masked.
+
+    The reference form of ``batch_advance`` shared by the batched methods: a game
+    runs while it is ``active``, above its ``tol``, under ``max_iter`` and finite.
+    ``step(run)`` advances the running games of the state ``s`` in place (and
+    their ``s.it``), ``gaps()`` certifies every game's current point, and ``best``
+    maps each field holding the best point to the field it is copied from.
+    """
+    xp = namespace(s.best_gap)
+    tol = xp.asarray(tol, dtype=s.best_gap.dtype)
+    run = xp.asarray(active)
+    for _ in range(steps):
+        run = run & (s.best_gap > tol) & (s.it < max_iter) & (s.bad == 0)
+        if not bool(xp.any(run)):
+            break
+        step(run)
+        g = gaps()
+        s.bad = xp.where(run & ~xp.isfinite(g), xp.ones_like(s.bad), s.bad)
+        better = run & (g < s.best_gap)
+        for dst, src in best.items():
+            setattr(s, dst, xp.where(better[:, None], getattr(s, src), getattr(s, dst)))
+        s.best_gap = xp.where(better, g, s.best_gap)
+        s.best_it = xp.where(better, s.it, s.best_it)
+    return s
 
 
 #: iterations per game between two visits of the loop (time limit, callback, freezing)

@@ -30,6 +30,7 @@ from types import SimpleNamespace
 from ..backend import finfo_eps, namespace, to_float
 from ..certificates.residuals import gamma
 from ..problems.preference import _lse
+from ._batch import advance_by_mask
 
 __all__ = ["BatchedNashMP"]
 
@@ -73,12 +74,8 @@ class BatchedNashMP:
     def batch_advance(self, problem, s, active, steps, tol, max_iter, cfg):
         xp = namespace(s.logpi)
         eta, beta = cfg.eta, problem.beta
-        tol = xp.asarray(tol, dtype=s.best_gap.dtype)
-        run = xp.asarray(active)
-        for _ in range(steps):
-            run = run & (s.best_gap > tol) & (s.it < max_iter) & (s.bad == 0)
-            if not bool(xp.any(run)):
-                break
+
+        def step(run):
             anchor = s.logpi + (eta * beta) * problem.log_reference
             half = _normalise(xp, (anchor + eta * s.p) / (1.0 + eta * beta))
             q = problem.preference_of(xp.exp(half))
@@ -87,14 +84,9 @@ class BatchedNashMP:
             R = run[:, None]
             s.logpi, s.p = xp.where(R, new, s.logpi), xp.where(R, p, s.p)
             s.it = s.it + xp.astype(run, s.it.dtype)
-            gaps = self._gaps(problem, s.logpi, s.p)
-            bad = run & ~xp.isfinite(gaps)
-            s.bad = xp.where(bad, xp.ones_like(s.bad), s.bad)
-            better = run & (gaps < s.best_gap)
-            s.best = xp.where(better[:, None], s.logpi, s.best)
-            s.best_gap = xp.where(better, gaps, s.best_gap)
-            s.best_it = xp.where(better, s.it, s.best_it)
-        return s
+
+        return advance_by_mask(s, active, steps, tol, max_iter, step,
+                               lambda: self._gaps(problem, s.logpi, s.p), {"best": "logpi"})
 
     @staticmethod
     def batch_best(s):

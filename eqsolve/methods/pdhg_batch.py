@@ -36,6 +36,7 @@ import numpy as np
 
 from ..backend import finfo_eps, namespace, to_float
 from ..certificates.residuals import gamma
+from ._batch import advance_by_mask
 
 __all__ = ["BatchedHalpernPDHG", "project_rows", "batch_power_norm"]
 
@@ -174,24 +175,10 @@ class BatchedHalpernPDHG:
                              s.by, s.bATx, s.bAy, s.best_it, s.bad, cfg.rho, cfg.beta, s.amax,
                              g, eps)
             return s
-        xp = namespace(s.x)
-        tol = xp.asarray(tol, dtype=s.best_gap.dtype)
-        run = xp.asarray(active)
-        for _ in range(steps):
-            run = run & (s.best_gap > tol) & (s.it < max_iter) & (s.bad == 0)
-            if not bool(xp.any(run)):
-                break
-            self.step_numpy(problem, s, run, cfg)
-            gaps = self.batch_gaps(problem, s)
-            bad = run & ~xp.isfinite(gaps)
-            s.bad = xp.where(bad, xp.ones_like(s.bad), s.bad)
-            better = run & (gaps < s.best_gap)
-            B = better[:, None]
-            s.bx, s.by = xp.where(B, s.tx, s.bx), xp.where(B, s.ty, s.by)
-            s.bATx, s.bAy = xp.where(B, s.tATx, s.bATx), xp.where(B, s.tAy, s.bAy)
-            s.best_gap = xp.where(better, gaps, s.best_gap)
-            s.best_it = xp.where(better, s.it, s.best_it)
-        return s
+        return advance_by_mask(s, active, steps, tol, max_iter,
+                               lambda run: self.step_numpy(problem, s, run, cfg),
+                               lambda: self.batch_gaps(problem, s),
+                               {"bx": "tx", "by": "ty", "bATx": "tATx", "bAy": "tAy"})
 
     def step_numpy(self, problem, s, active, cfg):
         """Reference step of the ``active`` games (a boolean mask); the others do not move.
