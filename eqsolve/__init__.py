@@ -9,15 +9,15 @@
 
 from __future__ import annotations
 
+from . import io
 from .certificates import Certificate
+from .certificates.small_gain import SmallGainCertificate, small_gain
 from .domains import Ball, Box, Product, Reals, Simplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run, second_order_check
-from .problems import VI, BimatrixGame, MatrixGame, PreferenceGame, Problem, Saddle, zoo
-from .result import Result
+from .problems import (VI, BimatrixGame, FiniteSumVI, MatrixGame, NormalFormGame,
+                       PowerControlGame, PreferenceGame, Problem, Saddle, zoo)
 from .problems.differentiable import DifferentiableGame, QuadraticGame
-from .certificates.small_gain import SmallGainCertificate, small_gain
-from .problems import PowerControlGame
-from .problems import FiniteSumVI
+from .result import Result
 
 __version__ = "0.1.0"
 
@@ -47,8 +47,10 @@ __all__ = [
     "DifferentiableGame",
     "QuadraticGame",
     "PowerControlGame",
+    "FiniteSumVI",
+    "NormalFormGame",
+    "io",
 ]
-__all__ += ["FiniteSumVI"]
 
 
 def _check_problem(problem) -> Problem:
@@ -91,11 +93,18 @@ def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max
         Show a progress bar.
     check_every : int, optional
         Certify every ``check_every`` iterations; by default about every 5 %
-        of the iterations done so far (at most every 100).
+        of the iterations done so far (at most every 100), every iteration
+        for methods whose certificate is free, and no more often than a
+        method's minimum interval (an expensive certificate).  Not for a batch
+        of games solved game by game (each is certified after each iteration).
     output : {"best", "last", "average"}, optional
         Which point to return: the last iterate, the ergodic average, or
-        (default) whichever of the two has the smaller certified residual at
-        the final checkpoint.  The certificate names the point it certifies.
+        (``"best"``) the point with the smallest certified residual over every
+        checkpoint of the solve, last iterates and averages alike.  The
+        default is the method's (``"best"`` for most; ``"last"`` for methods
+        with only a last iterate).  The certificate names the point it
+        certifies and ``info["certified_iteration"]`` where it was certified.
+        A batch of games solved game by game always returns each game's best.
     backend : {"numpy", "numba", "cupy"}, optional
         By default the arrays decide (NumPy in, NumPy out; CuPy in, CuPy out).
         ``"numba"`` runs the method's compiled CPU kernels (methods listing it
@@ -151,8 +160,3 @@ def certify(problem, point) -> Certificate:
     z = problem.check_point("point", point)
     return problem.certify(z, point="given")
 
-# game files, interop and N-player normal-form games (issue 9)
-from . import io  # noqa: E402
-from .problems import NormalFormGame  # noqa: E402
-
-__all__ += ["NormalFormGame", "io"]

@@ -16,30 +16,51 @@ from pathlib import Path
 OUT = "methods"
 
 
-def _page(name, method) -> str:
-    module = sys.modules[type(method).__module__]
+def _classes(entry):
+    """The method classes behind a registry entry: the entry, or a family's variants."""
+    variants = getattr(entry, "variants", None)
+    return list(variants.items()) if variants else [(None, entry)]
+
+
+def _page(name, entry) -> str:
+    module = sys.modules[entry.__module__]
     doc = inspect.getdoc(module) or "(no module docstring)"
-    cls_doc = inspect.getdoc(type(method))
     title = f"``{name}``"
+    classes = _classes(entry)
+    outputs = []
+    for _, cls in classes:
+        outputs += [o for o in cls.TRAITS.outputs if o not in outputs]
     lines = [
         f".. _method-{name}:",
         "",
         title,
         "=" * len(title),
         "",
-        f"*{method.summary}*" if method.summary else "",
+        f"*{entry.summary}*" if entry.summary else "",
         "",
         ".. code-block:: python",
         "",
         f'    res = eq.solve(problem, method="{name}", tol=1e-6)',
         "",
-        f"Implemented in :mod:`{module.__name__}` (class ``{type(method).__name__}``); "
-        f"returns {', '.join(repr(o) for o in getattr(method, 'outputs', ()))} candidates, "
-        "certified at every checkpoint.",
+        f"Implemented in :mod:`{module.__name__}` (class ``{entry.__name__}``); returns "
+        f"{', '.join(repr(o) for o in outputs)} candidates, certified at every checkpoint.",
         "",
     ]
-    if cls_doc and cls_doc != inspect.getdoc(type(method).__mro__[-2]):
-        lines += ["Implementation", "--------------", "", cls_doc, ""]
+    for variant, cls in classes:
+        heading = (f"Options (``{entry.option}={variant!r}``: class ``{cls.__name__}``)"
+                   if variant is not None else "Options")
+        lines += [heading, "-" * len(heading), ""]
+        for klass in cls.__mro__:
+            # the class docstring with the numpy-style Parameters of its options (fields)
+            text = inspect.getdoc(klass) or ""
+            if "Parameters\n----------" in text:
+                own = inspect.getdoc(cls)
+                if own and own != text:
+                    lines += [own.split("\n\n")[0], ""]
+                lines += [text.replace("Parameters\n----------\n", "").strip(), ""]
+                break
+        else:
+            lines += [inspect.getdoc(cls) or "(no options)", ""]
     lines += ["Update rule, guarantee and references", "-------------------------------------", ""]
     # the module docstring's own numpy-style section titles sit one level lower
     body = doc.replace("\nReferences\n----------\n", "\nReferences\n~~~~~~~~~~\n")

@@ -23,6 +23,7 @@ from ..backend import finfo_eps, namespace, to_float
 __all__ = [
     "gamma",
     "simplex_defect",
+    "gap_allowance",
     "matrix_game_gap",
     "bimatrix_nash_gap",
     "natural_residual",
@@ -39,10 +40,27 @@ def gamma(k: int, eps: float) -> float:
     return ku / (1.0 - ku) if ku < 0.5 else float("inf")
 
 
-def simplex_defect(xp, x) -> float:
-    """l1 distance bound from ``x`` to the probability simplex: ``2||x^-||_1 + |sum(x) - 1|``."""
-    neg = to_float(xp.sum(xp.maximum(-x, xp.zeros_like(x))))
-    return 2.0 * neg + abs(to_float(xp.sum(x)) - 1.0)
+def simplex_defect(xp, x):
+    """l1 distance bound from ``x`` to the probability simplex: ``2||x^-||_1 + |sum(x) - 1|``.
+
+    Over the last axis: a float for a vector, one value per row for a stack.
+    """
+    neg = xp.sum(xp.maximum(-x, xp.zeros_like(x)), axis=-1)
+    d = 2.0 * neg + xp.abs(xp.sum(x, axis=-1) - 1.0)
+    return to_float(d) if x.ndim == 1 else d
+
+
+def gap_allowance(amax, defect, upper, lower, m: int, n: int, eps: float):
+    """Rounding allowance of a computed duality gap ``upper - lower`` of an m x n game.
+
+    The products ``A y`` and ``A^T x`` are off by at most ``gamma_n`` and
+    ``gamma_m`` times ``max|A_ij|`` (for strategies summing to one), the
+    strategies' simplex ``defect`` moves the bracket by ``amax * defect``, and
+    the subtraction by ``eps (|upper| + |lower|)``.  Elementwise: floats, or one
+    value per game of a batch.
+    """
+    return amax * ((gamma(n, eps) + gamma(m, eps)) * (1.0 + defect) + defect) + eps * (
+        abs(upper) + abs(lower))
 
 
 def matrix_game_gap(xp, A, x, y, Ay, ATx, amax: float):
@@ -68,9 +86,7 @@ def matrix_game_gap(xp, A, x, y, Ay, ATx, amax: float):
     lower = to_float(xp.min(ATx))
     eps = finfo_eps(xp, Ay.dtype)
     defect = simplex_defect(xp, x) + simplex_defect(xp, y)
-    rounding = amax * ((gamma(n, eps) + gamma(m, eps)) * (1.0 + defect) + defect) + eps * (
-        abs(upper) + abs(lower)
-    )
+    rounding = gap_allowance(amax, defect, upper, lower, m, n, eps)
     return upper - lower, rounding, lower, upper
 
 

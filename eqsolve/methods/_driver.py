@@ -1,404 +1,362 @@
-"""The driver loop shared by every method, and the method interface.
+"""The one driver loop shared by every method, for single games and batches alike.
 
-A method is a small object with pure steps over arrays (in the spirit of
-optax): ``configure`` validates its options, ``init`` builds a state from the
-start point, ``step`` maps a state to the next one, ``candidates`` names the
-points it could return (last iterate, ergodic average).  Everything else --
-iteration and time limits, non-finite detection, certification of the
-candidates at checkpoints, choosing the point to return, callbacks, oracle
-counting, history, progress -- lives here, once.
+:func:`run` checks the driver's arguments, configures the method (which
+validates its own options), and runs one :class:`_Loop`: the time limit, the
+callback (with a certificate), the progress bar, the history and the
+:class:`~eqsolve.result.Result` live there, once.  What advances between two
+checkpoints is an *engine*:
+
+* :class:`_Single` steps one problem, certifies the method's candidates at
+  checkpoints, keeps the best certified point and restarts the method;
+* :class:`~eqsolve.methods._batch.Batch` advances a batch of games in lock
+  step through the method's :class:`~eqsolve.methods.base.BatchMethod`, each
+  game certified after each of its iterations and frozen when done.
+
+The driver touches a method only through its hooks and its
+:class:`~eqsolve.methods.base.Traits`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, NamedTuple
+from typing import Callable
 
-from .._validation import check_callable, check_max_iter, check_positive, check_time_limit
-from ..backend import all_finite, backend_name, check_backend, namespace
 import numpy as np
 
-from ..result import Result
+from .._validation import check_callable, check_max_iter, check_positive, check_time_limit
+from ..backend import all_finite, check_backend, namespace
+from ._batch import Batch
+from ._checkpoint import Checkpoint, make_result
+from .base import MIN_EPOCH, Candidate, Method, NonFiniteError, Oracle, Progress, StepCollapsedError
+from .registry import METHODS, get_method
 
-__all__ = ["Method", "Oracle", "NonFiniteError", "StepCollapsedError", "Progress", "run"]
+__all__ = ["run", "iterate"]
 
 OUTPUTS = ("best", "last", "average")
 
 
-class NonFiniteError(ArithmeticError):
-    """Raised by a step whose operator values or iterates became NaN/inf."""
-
-
-class StepCollapsedError(ArithmeticError):
-    """Raised by an adaptive step that cannot find an admissible step size."""
-
-
-class Oracle:
-    """Counts evaluations of the problem's operator made by a method.
-
-    ``calls`` counts full evaluations of ``F``.  For finite sums
-    (``problem.n_components`` set) :meth:`sample` evaluates a mean of
-    components and ``components`` counts them, so that a method's total cost in
-    component evaluations is ``n * calls + components``.
-    """
-
-    __slots__ = ("F", "calls", "components", "_problem")
-
-    def __init__(self, problem):
-        self.F = problem.operator
-        self.calls = 0
-        self.components = 0
-        self._problem = problem
-
-    def __call__(self, z):
-        self.calls += 1
-        return self.F(z)
-
-    def sample(self, indices, z):
-        """Mean of the components ``F_i(z)``, ``i`` in ``indices`` (finite sums only)."""
-        self.components += len(indices)
-        return self._problem.sample_mean(indices, z)
-
-    def sample_diff(self, indices, u, v):
-        """Mean of ``F_i(u) - F_i(v)``, ``i`` in ``indices``: ``2 len(indices)`` evaluations."""
-        self.components += 2 * len(indices)
-        return self._problem.sample_mean_diff(indices, u, v)
-
-    def component_calls(self) -> int | None:
-        """Component evaluations so far (full passes count ``n``); ``None`` if not a finite sum."""
-        n = getattr(self._problem, "n_components", None)
-        return None if n is None else n * self.calls + self.components
-
-
-class Progress(NamedTuple):
-    """What a callback receives at each certification checkpoint."""
-
-    iteration: int
-    residual: float
-    z: Any
-    certificate: Any
-    elapsed: float
-    oracle_calls: int
-
-
-@dataclass
-class Method:
-    """Interface of a registered method (see the module docstring)."""
-
-    name: str = ""
-    summary: str = ""
-    #: candidates this method can return besides the last iterate
-    outputs: ClassVar[tuple] = ("last", "average")
-    default_output: ClassVar[str] = "best"
-    #: whether the driver restarts this method by default (``restart=`` overrides)
-    default_restart: ClassVar[bool] = False
-    #: True when certifying the candidates costs no operator evaluation (then the
-    #: driver certifies, and may restart, after every iteration)
-    free_certificates: ClassVar[bool] = False
-    #: restart anyway when the epoch exceeds this fraction of all iterations (PDLP's rule)
-    artificial_restart: ClassVar[float] = math.inf
-    #: True when the method's guarantee does not need a monotone operator (Small-Gain flows)
-    nonmonotone_ok: ClassVar[bool] = False
-    #: the backends this method runs on; those listing "numba" take ``backend=`` in configure
-    backends: ClassVar[tuple] = ("numpy", "cupy")
-
-    def configure(self, problem, **options) -> Any:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def init(self, problem, oracle: Oracle, z0, cfg) -> Any:  # pragma: no cover
-        raise NotImplementedError
-
-    def step(self, problem, oracle: Oracle, state, cfg) -> Any:  # pragma: no cover
-        raise NotImplementedError
-
-    def candidates(self, state, cfg) -> dict:  # pragma: no cover
-        """``{name: (point, F(point) or None)}`` for each candidate point."""
-        raise NotImplementedError
-
-    def diagnostics(self, state, cfg) -> dict:
-        return {}
-
-    def restart_by_default(self, cfg) -> bool:
-        """Whether the driver restarts this method when the user did not say."""
-        return self.default_restart
-
-    def restart(self, problem, oracle, state, name, z, Fz, cfg) -> Any:
-        """A fresh state started at the certified candidate ``z`` (``Fz = F(z)``)."""
-        return self.init(problem, oracle, z, cfg)
-
-    def warnings(self, problem, cfg) -> list:
-        return []
-
-    def finalize(self, problem, cert, z, Fz, cfg) -> dict:
-        """Extra ``Result.info`` entries for the returned point (e.g. a-posteriori bounds)."""
-        return {}
-
-    def check_interval(self, k: int, cfg) -> int:
-        """Iterations until the next certification when ``check_every`` is not given."""
-        return _auto_interval(k)
-
-
-def _auto_interval(k: int) -> int:
+def auto_interval(k: int) -> int:
+    """Iterations until the next certification when ``check_every`` is not given."""
     # certify often early (fast problems stop early), then about every 5 % of
     # the iterations so far: overshoot <= 5 %, certification cost <= ~2 %
     return max(1, min(100, k // 20))
 
 
-def _certify_candidates(problem, method, state, cfg, output, counter):
-    """Certify the candidates allowed by ``output``; return the best ``(cert, z, F(z) or None)``.
-
-    A candidate without ``F(z)`` is certified by the problem itself, which
-    makes the evaluations it needs: counted as one certification call.
-    """
-    cands = method.candidates(state, cfg)
-    names = [output] if output != "best" else [n for n in ("last", "average") if n in cands]
-    best = None
-    for name in names:
-        z, Fz = cands[name]
-        if not all_finite(namespace(z), z):
-            continue
-        if Fz is None:
-            counter[0] += 1
-        cert = problem.certify(z, Fz=Fz, point=name)
-        if best is None or not (cert.value >= best[0].value):
-            best = (cert, z, Fz)
-    return best
-
-
-def _select_backend(problem, method, backend, options):
+def _select_backend(problem, entry, backend, options):
     """Apply ``backend=``: move the problem's arrays if needed, pick the method's kernels."""
     backend = check_backend(backend)
     if backend is None:
         return problem
-    if backend not in method.backends:
-        have = sorted(n for n, m in _registry().items() if backend in m.backends)
-        raise ValueError(f"method {method.name!r} has no {backend} path; backend={backend!r} is "
+    if backend not in entry.backends():
+        have = sorted(n for n, m in METHODS.items() if backend in m.backends())
+        raise ValueError(f"method {entry.name!r} has no {backend} path; backend={backend!r} is "
                          f"available for: {', '.join(have)}")
-    current = backend_name(problem.xp) if hasattr(problem, "xp") else "numpy"
     wanted = "cupy" if backend == "cupy" else "numpy"
-    if current != wanted:
-        mover = getattr(problem, "to_backend", None)
-        if mover is None:
-            raise TypeError(f"backend={backend!r} needs {type(problem).__name__} built from "
-                            f"{wanted} arrays (its arrays are {current}); build it from "
-                            f"{wanted} arrays")
-        problem = mover(wanted)
+    if problem.backend != wanted:
+        problem = problem.to_backend(wanted)
     if backend == "numba":
         options["backend"] = "numba"
     return problem
 
 
-def _registry():
-    from . import METHODS
-
-    return METHODS
-
-
-def run(problem, method: Method, *, x0=None, tol=1e-6, max_iter=10_000, time_limit=None,
+def run(problem, method, *, x0=None, tol=1e-6, max_iter=10_000, time_limit=None,
         callback: Callable | None = None, progress: bool = False, check_every=None,
         output: str | None = None, restart=None, restart_factor=0.2, backend=None,
         **options) -> Result:
-    """Run ``method`` on ``problem`` until the certified residual is at most ``tol``."""
+    """Run ``method`` (a registered name or class, or a configured method) on ``problem``
+    until the certified residual is at most ``tol``.
+
+    The arguments are those of :func:`eqsolve.solve`; ``restart`` (``None``:
+    the method's default) and ``restart_factor`` (restart when the certified
+    residual fell below this fraction of its value at the last restart)
+    control the driver's restarts.
+    """
     tol = check_positive("tol", tol)
     max_iter = check_max_iter(max_iter)
     time_limit = check_time_limit(time_limit)
     check_callable("callback", callback)
     if check_every is not None:
         check_every = check_max_iter(check_every, name="check_every")
-    output = method.default_output if output is None else output
-    allowed = ("best",) + tuple(method.outputs)
-    if output not in allowed:
-        raise ValueError(f"output must be one of {allowed} for method {method.name!r}, got {output!r}")
     if restart is not None and not isinstance(restart, bool):
         raise TypeError(f"restart must be True, False or None, got {type(restart).__name__}")
     restart_factor = check_positive("restart_factor", restart_factor)
     if restart_factor >= 1.0:
         raise ValueError(f"restart_factor must lie in (0, 1), got {restart_factor}")
 
-    problem = _select_backend(problem, method, backend, options)
+    entry = get_method(method)
+    if isinstance(entry, Method):
+        if options:
+            raise TypeError(f"options {sorted(options)} are given to a configured method; "
+                            "configure it with them, or pass the method's name")
+        configured = entry
+        problem = _select_backend(problem, type(entry), backend, {})
+    else:
+        problem = _select_backend(problem, entry, backend, options)
+        configured = None
     z0 = problem.initial_point() if x0 is None else problem.check_point("x0", x0)
-    if getattr(problem, "batch", None) is not None and _per_game(problem, method, options):
-        return _run_batch(problem, method, z0, tol, max_iter, time_limit, callback, progress,
-                          options)
-    cfg = method.configure(problem, **options)
-    restart = method.restart_by_default(cfg) if restart is None else restart
-    warns = list(method.warnings(problem, cfg))
-    if problem.monotone is False and not method.nonmonotone_ok:
-        warns.append("the operator is not monotone: the method's convergence guarantee does not "
-                      "apply; the certificate still measures the returned point exactly")
-    loop = _Loop(problem, method, cfg, output, tol, max_iter, time_limit, callback, check_every,
-                 restart_factor if restart else None)
+    if configured is None:
+        configured = entry.configure(problem, **options)
+    traits = configured.traits()
+    if output is not None and output not in ("best",) + tuple(traits.outputs):
+        allowed = ("best",) + tuple(traits.outputs)
+        raise ValueError(f"output must be one of {allowed} for method {configured.name!r}, got "
+                         f"{output!r}")
+
+    warns = list(configured.warnings(problem))
+    if problem.batch is not None:
+        stepper = configured.batched(problem)
+        if stepper is not None:
+            for name, value in (("output", output), ("check_every", check_every),
+                                ("restart", restart)):
+                if value is not None and not (name == "output" and value == "best"):
+                    raise ValueError(f"{name}= does not apply to a batch of games solved game by "
+                                     f"game: each game is certified after each of its "
+                                     f"iterations and keeps its best certified point; leave "
+                                     f"{name} unset, or solve problem.game(b) one by one")
+            engine = Batch(problem, configured, stepper, z0, tol, max_iter)
+        elif not problem.joint_batch:
+            have = sorted(n for n, m in METHODS.items() if _has_batch_loop(m, problem))
+            raise TypeError(f"{configured.name} solves one game at a time; a batch of games "
+                            f"({problem!r}) needs a method with a per-game loop "
+                            f"({', '.join(have)}), or solve problem.game(b) in a loop")
+        else:
+            engine = None
+    else:
+        engine = None
+    if engine is None:
+        if problem.monotone is False and traits.needs_monotone:
+            warns.append("the operator is not monotone: the method's convergence guarantee does "
+                         "not apply; the certificate still measures the returned point exactly")
+        output = traits.default_output if output is None else output
+        restart = traits.restart if restart is None else restart
+        engine = _Single(problem, configured, traits, z0, output, tol, max_iter, check_every,
+                         restart_factor if restart else None, warns)
+    loop = _Loop(engine, tol, max_iter, time_limit, callback, progress)
     # overflow/NaN are detected and reported as status="diverged"; NumPy's
     # warnings about them would only repeat that (errstate is NumPy-only)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return loop.run(z0, progress, warns)
+        return loop.run(warns)
 
 
-def _per_game(problem, method, options) -> bool:
-    """Whether a batch of games is solved game by game (each its own status) or as one problem."""
-    if hasattr(method, "batch_init") and method.batch_ok(problem, options):
-        return True
-    if getattr(problem, "joint_batch", False):
+def iterate(problem, method, *, x0=None, **options):
+    """The states of ``method`` on ``problem``, one per step, without the driver.
+
+    For inspecting trajectories and timing single steps: yields
+    ``(configured_method, oracle, state)`` for the start state and then after
+    every step, forever (stop when you have seen enough).  No certification,
+    limits or restarts happen here; :func:`run` is the solver.
+
+    Examples
+    --------
+    >>> import itertools, numpy as np, eqsolve as eq
+    >>> game = eq.MatrixGame(np.array([[3.0, -1.0], [-2.0, 1.0]]))
+    >>> steps = eq.methods.iterate(game, "extragradient", step=0.5)
+    >>> [round(float(s.z[0]), 3) for _, _, s in itertools.islice(steps, 4)]
+    [0.5, 0.656, 0.156, 1.0]
+    """
+    entry = get_method(method)
+    configured = entry if isinstance(entry, Method) else entry.configure(problem, **options)
+    oracle = Oracle(problem)
+    z0 = problem.initial_point() if x0 is None else problem.check_point("x0", x0)
+    state = configured.init(problem, oracle, z0)
+    while True:
+        yield configured, oracle, state
+        state = configured.step(problem, oracle, state)
+
+
+def _has_batch_loop(entry, problem) -> bool:
+    try:
+        return entry.configure(problem).batched(problem) is not None
+    except (TypeError, ValueError):
         return False
-    have = sorted(n for n, m in _registry().items() if hasattr(m, "batch_init"))
-    raise TypeError(f"{method.name} solves one game at a time; a batch of games ({problem!r}) "
-                    f"needs a method with a per-game loop ({', '.join(have)}), or solve "
-                    "problem.game(b) in a loop")
-
-
-def _run_batch(problem, method, z0, tol, max_iter, time_limit, callback, progress, options):
-    from ._batch import run_batched
-
-    cfg = method.batch_configure(problem, **options)
-    warns = list(method.warnings(problem, cfg))
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return run_batched(problem, method, z0=z0, tol=tol, max_iter=max_iter,
-                           time_limit=time_limit, callback=callback, progress=progress, cfg=cfg,
-                           warns=warns)
 
 
 class _Loop:
-    """One solve: the iteration, checkpoints, restarts and the Result."""
+    """One solve: checkpoints from the engine; time limit, callback, progress, history."""
 
-    def __init__(self, problem, method, cfg, output, tol, max_iter, time_limit, callback,
-                 check_every, restart_factor):
-        self.problem, self.method, self.cfg, self.output = problem, method, cfg, output
-        self.tol, self.max_iter, self.time_limit = tol, max_iter, time_limit
-        self.callback, self.check_every, self.restart_factor = callback, check_every, restart_factor
-        self.oracle = Oracle(problem)
-        self.counter = [0]  # evaluations spent on certification only
+    def __init__(self, engine, tol, max_iter, time_limit, callback, progress):
+        self.engine, self.tol, self.max_iter = engine, tol, max_iter
+        self.time_limit, self.callback, self.progress = time_limit, callback, progress
         self.history = {"iteration": [], "residual": [], "elapsed": [], "oracle_calls": []}
-        self.restarts = 0
-        self.auto_interval = ((lambda k: 1) if method.free_certificates
-                              else (lambda k: method.check_interval(k, cfg)))
-        self.n_components = getattr(problem, "n_components", None)
-        if self.n_components is not None:
-            self.history["component_calls"] = []
 
-    def certify(self, state):
-        return _certify_candidates(self.problem, self.method, state, self.cfg, self.output,
-                                   self.counter)
+    def timed_out(self) -> bool:
+        return time.perf_counter() - self.start >= self.time_limit
 
-    def record(self, k, cert):
+    def record(self, cp: Checkpoint) -> float:
         elapsed = time.perf_counter() - self.start
         h = self.history
-        h["iteration"].append(k)
-        h["residual"].append(cert.value)
+        h["iteration"].append(cp.iteration)
+        h["residual"].append(cp.residual)
         h["elapsed"].append(elapsed)
-        h["oracle_calls"].append(self.oracle.calls)
-        if self.n_components is not None:
-            h["component_calls"].append(self.oracle.component_calls())
+        h["oracle_calls"].append(cp.oracle_calls)
+        for key, value in cp.extra.items():
+            h.setdefault(key, []).append(value)
         return elapsed
 
-    def run(self, z0, progress, warns):
+    def run(self, warns):
         self.start = time.perf_counter()
-        method, cfg, problem = self.method, self.cfg, self.problem
-        state = method.init(problem, self.oracle, z0, cfg)
-        best = self.certify(state)
-        if best is None:
-            raise ValueError("the operator is not finite at the starting point x0")
-        self.record(0, best[0])
-        ref = best[0].value  # residual at the last (re)start
-        epoch_start = 0
+        engine = self.engine
+        cp = engine.start()
+        self.record(cp)
+        status = engine.done()
         bar = None
-        if progress:
+        if self.progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.max_iter, desc=method.name, unit="it")
-        status = "converged" if best[0].value <= self.tol else None
-        k, next_check, best_k = 0, (self.check_every or 1), 0
+            bar = tqdm(total=self.max_iter, desc=engine.label, unit="it")
         try:
             while status is None:
-                if k >= self.max_iter:
-                    status = "max_iter"
+                status, cp = engine.advance(self.timed_out)
+                if cp is None:
                     break
-                try:
-                    state = method.step(problem, self.oracle, state, cfg)
-                except NonFiniteError:
-                    status = "diverged"
-                    break
-                except StepCollapsedError as exc:
-                    status = "stalled"
-                    if str(exc):  # the method says why it cannot progress (e.g. a cycle)
-                        warns.append(str(exc))
-                    cand = self.certify(state)
-                    if cand is not None and cand[0].value < best[0].value:
-                        best, best_k = cand, k
-                        self.record(k, cand[0])
-                    break
-                k += 1
-                timed_out = time.perf_counter() - self.start >= self.time_limit
-                if not (k >= next_check or k == self.max_iter or timed_out):
-                    continue
-                cand = self.certify(state)
-                if cand is None or not math.isfinite(cand[0].value):
-                    status = "diverged"
-                    break
-                if cand[0].value <= best[0].value:
-                    # return the best certified point seen, not merely the latest
-                    best, best_k = cand, k
-                elapsed = self.record(k, cand[0])
-                next_check = k + (self.check_every or self.auto_interval(k))
+                elapsed = self.record(cp)
                 if bar is not None:
-                    bar.update(k - bar.n)
-                    bar.set_postfix(residual=f"{cand[0].value:.2e}")
-                if cand[0].value <= self.tol:
-                    status = "converged"
-                elif timed_out:
+                    bar.update(cp.iteration - bar.n)
+                    bar.set_postfix(residual=f"{cp.residual:.2e}", **engine.postfix())
+                if status is not None:
+                    break
+                if self.timed_out():
                     status = "time_limit"
-                elif self.callback is not None and self.callback(
-                        Progress(k, cand[0].value, cand[1], cand[0], elapsed, self.oracle.calls)):
+                elif self.callback is not None and self.callback(Progress(
+                        cp.iteration, cp.residual, cp.z, cp.certificate, elapsed,
+                        cp.oracle_calls)):
                     status = "stopped"
-                elif self.restart_factor is not None and k < self.max_iter and (
-                        cand[0].value <= self.restart_factor * ref
-                        or (k - epoch_start >= method.artificial_restart * k and cand[0].value < ref
-                            and k >= 64)):
-                    # restart from the better-certified candidate (average or last) when
-                    # the certified residual fell enough, or (as PDLP does) when the
-                    # epoch has grown long while still improving on its start
-                    Fz = cand[2]
-                    if Fz is None:
-                        self.counter[0] += 1
-                        Fz = problem.operator(cand[1])
-                    state = method.restart(problem, self.oracle, state, cand[0].point, cand[1],
-                                           Fz, cfg)
-                    ref = cand[0].value
-                    epoch_start = k
-                    self.restarts += 1
+                else:
+                    engine.proceed()
         finally:
             if bar is not None:
                 bar.close()
-        return self.result(best, best_k, status, k, state, warns)
+        return engine.result(status, self.history, time.perf_counter() - self.start, warns)
 
-    def result(self, best, best_k, status, k, state, warns):
-        cert, z, Fz = best
-        parts = self.problem.split(z)
-        info = self.method.diagnostics(state, self.cfg)
-        info["certified_iteration"] = best_k
-        info.update(self.method.finalize(self.problem, cert, z, Fz, self.cfg))
+
+class _Single:
+    """Steps one problem: checkpoints, the best certified point, restarts."""
+
+    def __init__(self, problem, method, traits, z0, output, tol, max_iter, check_every,
+                 restart_factor, warns):
+        self.problem, self.method, self.traits = problem, method, traits
+        self.z0, self.output, self.tol, self.max_iter = z0, output, tol, max_iter
+        self.check_every, self.restart_factor, self.warns = check_every, restart_factor, warns
+        self.oracle = Oracle(problem)
+        self.certify_calls = 0  # evaluations spent on certification only
+        self.restarts = 0
+        self.label = method.name
+        self.finite_sum = problem.n_components is not None
+
+    def interval(self, k: int) -> int:
+        if self.traits.certify_every_iteration:
+            return 1
+        return max(self.traits.min_certify_interval, auto_interval(k))
+
+    def certify(self):
+        """Certify the candidates allowed by ``output``; the best as ``(cert, name, Candidate)``.
+
+        A candidate without ``F(z)`` is certified by the problem itself, which
+        makes the evaluations it needs: counted as one certification call.
+        """
+        cands = self.method.candidates(self.state)
+        names = ([self.output] if self.output != "best"
+                 else [n for n in ("last", "average") if n in cands])
+        best = None
+        for name in names:
+            at = cands[name]
+            if not all_finite(namespace(at.z), at.z):
+                continue
+            if at.Fz is None:
+                self.certify_calls += 1
+            cert = self.problem.certify(at.z, Fz=at.Fz, point=name)
+            if best is None or not (cert.value >= best[0].value):
+                best = (cert, name, at)
+        return best
+
+    def checkpoint(self, k, cert, at) -> Checkpoint:
+        extra = {"component_calls": self.oracle.component_calls()} if self.finite_sum else {}
+        return Checkpoint(k, cert.value, at.z, cert, self.oracle.calls, extra)
+
+    def start(self) -> Checkpoint:
+        self.state = self.method.init(self.problem, self.oracle, self.z0)
+        best = self.certify()
+        if best is None:
+            raise ValueError("the operator is not finite at the starting point x0")
+        self.best, self.best_k, self.cand = best, 0, best
+        self.ref = best[0].value  # residual at the last (re)start
+        self.k, self.epoch_start, self.next_check = 0, 0, self.check_every or 1
+        return self.checkpoint(0, best[0], best[2])
+
+    def done(self):
+        return "converged" if self.best[0].value <= self.tol else None
+
+    def postfix(self) -> dict:
+        return {}
+
+    def advance(self, timed_out):
+        """Step to the next checkpoint: ``(terminal status or None, checkpoint or None)``."""
+        method, problem = self.method, self.problem
+        while True:
+            if self.k >= self.max_iter:
+                return "max_iter", None
+            try:
+                self.state = method.step(problem, self.oracle, self.state)
+            except NonFiniteError:
+                return "diverged", None
+            except StepCollapsedError as exc:
+                if str(exc):  # the method says why it cannot progress (e.g. a cycle)
+                    self.warns.append(str(exc))
+                cand = self.certify()
+                if cand is not None and cand[0].value < self.best[0].value:
+                    self.best, self.best_k = cand, self.k
+                    return "stalled", self.checkpoint(self.k, cand[0], cand[2])
+                return "stalled", None
+            self.k += 1
+            k = self.k
+            if not (k >= self.next_check or k == self.max_iter or timed_out()):
+                continue
+            cand = self.certify()
+            if cand is None or not math.isfinite(cand[0].value):
+                return "diverged", None
+            if cand[0].value <= self.best[0].value:
+                # return the best certified point seen, not merely the latest
+                self.best, self.best_k = cand, k
+            self.cand = cand
+            self.next_check = k + (self.check_every or self.interval(k))
+            cp = self.checkpoint(k, cand[0], cand[2])
+            return ("converged" if cand[0].value <= self.tol else None), cp
+
+    def proceed(self):
+        """Restart from the latest certified candidate when it improved enough."""
+        if self.restart_factor is None or self.k >= self.max_iter:
+            return
+        cert, name, at = self.cand
+        k = self.k
+        long_epoch = (k - self.epoch_start >= self.traits.artificial_restart * k
+                      and cert.value < self.ref and k >= MIN_EPOCH)
+        if not (cert.value <= self.restart_factor * self.ref or long_epoch):
+            return
+        # restart from the better-certified candidate (average or last) when the
+        # certified residual fell enough, or (as PDLP does) when the epoch has
+        # grown long while still improving on its start
+        if at.Fz is None:
+            self.certify_calls += 1
+            at = Candidate(at.z, self.problem.operator(at.z))
+        self.state = self.method.restart(self.problem, self.oracle, self.state, name, at)
+        self.ref = cert.value
+        self.epoch_start = k
+        self.restarts += 1
+
+    def result(self, status, history, elapsed, warns):
+        cert, _, at = self.best
+        info = self.method.diagnostics(self.state)
+        info["certified_iteration"] = self.best_k
+        cert, extra = self.method.finalize(self.problem, cert, at)
+        info.update(extra)
         if self.restart_factor is not None:
             info["restarts"] = self.restarts
-        if self.n_components is not None:
+        if self.finite_sum:
             # finite sums: cost in component evaluations (a full pass is n of them)
             info["component_calls"] = self.oracle.component_calls()
-            info["certify_component_calls"] = self.n_components * self.counter[0]
-        return Result(
-            z=z,
-            certificate=cert,
-            status=status,
-            tol=self.tol,
-            method=self.method.name,
-            backend=backend_name(namespace(z)),
-            iterations=k,
-            oracle_calls=self.oracle.calls,
-            certify_calls=self.counter[0],
-            elapsed=time.perf_counter() - self.start,
-            x=parts.get("x"),
-            y=parts.get("y"),
-            value=self.problem.value(z, Fz=Fz, certificate=cert),
-            history=self.history,
-            warnings=warns,
-            info=info,
-        )
+            info["certify_component_calls"] = self.problem.n_components * self.certify_calls
+        return make_result(self.problem, self.method.name, cert, at.z, at.Fz, status=status,
+                           tol=self.tol, iterations=self.k, oracle_calls=self.oracle.calls,
+                           certify_calls=self.certify_calls, elapsed=elapsed, history=history,
+                           warnings=warns, info=info)

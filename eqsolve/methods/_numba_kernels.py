@@ -29,6 +29,11 @@ from numba import njit, prange
 
 __all__ = ["simplex_project", "simplex_project_rows", "entropic_step", "halpern_pdhg_run"]
 
+# the compiled copy of the restart rule's constants (Numba freezes module globals at
+# compile time); tests pin them to eqsolve.methods.pdhg_halpern's
+EPOCH_FRACTION = 0.36
+MIN_EPOCH = 64
+
 
 @njit(cache=True, nogil=True)
 def _simplex_into(y, radius, out):
@@ -181,7 +186,7 @@ def _halpern_pdhg_run(A, active, steps, tol, max_iter, x, y, ATx, Ay, ax, ay, aA
             r = math.sqrt(r2) if r2 > 0.0 else 0.0
             if ref[b] == np.inf:
                 ref[b] = r
-            if r <= beta * ref[b] or (cur - epoch[b] >= 0.36 * cur and cur > 64):
+            if r <= beta * ref[b] or (cur - epoch[b] >= EPOCH_FRACTION * cur and cur > MIN_EPOCH):
                 for r_ in range(m):
                     x[b, r_] = x1[r_]
                     Ay[b, r_] = Ay1[r_]

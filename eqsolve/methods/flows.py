@@ -46,9 +46,10 @@ from .._validation import check_positive
 from ..backend import all_finite, namespace
 from ..domains import Reals
 from ..problems.differentiable import DifferentiableGame
-from ._driver import Method, NonFiniteError
+from .base import Candidate, Method, NonFiniteError, Traits, with_details
+from .registry import register
 
-__all__ = ["PROJECTED_EULER", "RK4"]
+__all__ = ["ProjectedEuler", "RK4"]
 
 
 class FlowState(NamedTuple):
@@ -58,44 +59,71 @@ class FlowState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class FlowConfig:
-    step: float
+class Flow(Method):
+    """Options and shared pieces of the certified flows.
+
+    Parameters
+    ----------
+    step : float, optional
+        The step ``h``; by default the Small-Gain certificate's (needed on
+        problems other than a :class:`~eqsolve.problems.differentiable.DifferentiableGame`).
+    region : Region, optional
+        A product of boxes / balls around the equilibrium on which to certify
+        a nonlinear game (the certificate is computed from it).
+    certificate : SmallGainCertificate, optional
+        A certificate computed beforehand for this game.
+    geometry : {"euclidean", "metric"}
+        ``"metric"`` runs the natural-gradient field ``G(x)^{-1} F(x)``
+        (unconstrained games built with a metric).
+    """
+
+    TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last",
+                                      needs_monotone=False)
+    #: the scheme's name in the diagnostics
+    scheme: ClassVar[str]
+
+    step_size: float
     certificate: Any  # SmallGainCertificate or None
     geometry: str
     from_certificate: bool
 
+    @classmethod
+    def supports(cls, problem, **options):
+        if problem.interior_only:
+            return (f"{cls.name} projects onto the boundary, so it needs an operator defined "
+                    f"there; {problem!r} is defined only inside its domain")
+        if not isinstance(problem, DifferentiableGame) and options.get("step") is None:
+            return (f"{cls.name} needs step= on a {type(problem).__name__}: its default step "
+                    "comes from the Small-Gain certificate of a DifferentiableGame")
+        return None
 
-class _Flow(Method):
-    outputs: ClassVar[tuple] = ("last",)
-    default_output: ClassVar[str] = "last"
-    nonmonotone_ok: ClassVar[bool] = True
-    scheme: ClassVar[str] = "euler"
+    @classmethod
+    def certified_step(cls, certificate) -> float:
+        """The default step the Small-Gain certificate gives this scheme."""
+        raise NotImplementedError
 
-    def configure(self, problem, *, step=None, region=None, certificate=None, geometry="euclidean"):
+    @classmethod
+    def from_options(cls, problem, *, step=None, region=None, certificate=None,
+                     geometry="euclidean"):
         from ..certificates.small_gain import SmallGainCertificate, small_gain
 
-        if problem.interior_only:
-            raise TypeError(f"{self.name} projects onto the boundary, so it needs an operator "
-                            f"defined there; {problem!r} is defined only inside its domain")
         if step is not None:
             step = check_positive("step", step)
         if not isinstance(problem, DifferentiableGame):
-            if step is None:
-                raise TypeError(f"{self.name} needs step= on a {type(problem).__name__}: its default "
-                                "step comes from the Small-Gain certificate of a DifferentiableGame")
             if geometry != "euclidean" or region is not None or certificate is not None:
-                raise TypeError(f"{self.name}: region=, certificate= or geometry= needs a "
+                raise TypeError(f"{cls.name}: region=, certificate= or geometry= needs a "
                                 "DifferentiableGame")
-            return FlowConfig(step, None, "euclidean", False)
+            return cls(step, None, "euclidean", False)
         if geometry not in ("euclidean", "metric"):
             raise ValueError(f"geometry must be 'euclidean' or 'metric', got {geometry!r}")
         if geometry == "metric" and not all(isinstance(b, Reals) for b in problem.domain.blocks):
             raise ValueError("geometry='metric' (natural gradient) needs an unconstrained game")
         if certificate is None and region is None and not problem.exact_jacobian:
             if step is None:
-                raise ValueError(f"{self.name} on a nonlinear game needs region= (a product of "
-                                 "boxes/balls around the equilibrium) to certify its step, or step=")
-            return FlowConfig(step, None, geometry, False)
+                raise ValueError(f"{cls.name} on a nonlinear game needs region= (a product of "
+                                 "boxes/balls around the equilibrium) to certify its step, or "
+                                 "step=")
+            return cls(step, None, geometry, False)
         if certificate is None:
             certificate = small_gain(problem, region, geometry=geometry)
         elif not isinstance(certificate, SmallGainCertificate):
@@ -108,63 +136,46 @@ class _Flow(Method):
                              f"{certificate.geometry!r}; certify with the same geometry")
         if step is None:
             if certificate.verdict == "not certified":
-                raise ValueError(f"{self.name}: the game is not certified on the region "
+                raise ValueError(f"{cls.name}: the game is not certified on the region "
                                  f"({certificate.reason}); pass step= to run it uncertified")
-            step = certificate.euler_step if self.scheme == "euler" else certificate.rk4["step"]
-        return FlowConfig(step, certificate, certificate.geometry, True)
+            step = cls.certified_step(certificate)
+        return cls(step, certificate, certificate.geometry, True)
 
-    def warnings(self, problem, cfg):
-        cert, out = cfg.certificate, []
+    def warnings(self, problem):
+        cert = self.certificate
         if cert is None:
             return [f"{self.name} with a user step on a {type(problem).__name__}: no contraction "
                     "is certified (the residual still measures the returned point)"]
         if cert.verdict != "certified":
-            out.append(f"Small-Gain verdict '{cert.verdict}': {cert.reason}")
-        if self.scheme == "euler" and cert.alpha > 0 and not cfg.step < cert.euler_step_max:
-            out.append(f"step {cfg.step:.4g} is outside the certified Euler range (0, "
-                       f"{cert.euler_step_max:.4g}): contraction is not guaranteed")
-        if self.scheme == "rk4":
-            hmax = cert.rk4["rigorous_step_max"]
-            if hmax is None:
-                out.append("RK4 on a nonlinear game: the step follows the 2.5/beta guideline, "
-                           "which is not a proof of contraction")
-            elif not cfg.step < hmax:
-                out.append(f"step {cfg.step:.4g} is outside the rigorous RK4 range (0, {hmax:.4g})")
-            if not all(isinstance(b, Reals) for b in problem.domain.blocks):
-                out.append("projected RK4: the fixed point of the projected RK4 map need not solve "
-                           "the constrained game; prefer projected_euler with constraints")
-        return out
+            return [f"Small-Gain verdict '{cert.verdict}': {cert.reason}"]
+        return []
 
-    def _direction(self, problem, oracle, z, cfg, Fz=None):
+    def direction(self, problem, oracle, z, Fz=None):
+        """The flow's field at ``z``: ``F(z)``, or ``G(z)^{-1} F(z)`` in the metric geometry."""
         Fz = oracle(z) if Fz is None else Fz
-        if cfg.geometry == "metric":
+        if self.geometry == "metric":
             # a metric that degenerates (e.g. a softmax policy gone deterministic) is divergence
             try:
                 G = problem.metric(z, strict=False)
-                d = np.concatenate([np.linalg.solve(g, f) for g, f in zip(G, problem.players(Fz))])
+                return np.concatenate([np.linalg.solve(g, f)
+                                       for g, f in zip(G, problem.players(Fz))])
             except np.linalg.LinAlgError:
                 raise NonFiniteError from None
-            return Fz, d
-        return Fz, Fz
+        return Fz
 
-    def init(self, problem, oracle, z0, cfg):
-        c = cfg.certificate
+    def init(self, problem, oracle, z0):
+        c = self.certificate
         if c is not None and not c.region.contains(z0):
             raise ValueError(f"x0 lies outside the certified region {c.region!r}; start inside it "
                              "or pass a larger region=")
         return FlowState(z0, oracle(z0), 0)
 
-    def step(self, problem, oracle, s, cfg):
-        h = cfg.step
-        _, d1 = self._direction(problem, oracle, s.z, cfg, s.Fz)
-        if self.scheme == "euler":
-            move = d1
-        else:
-            _, d2 = self._direction(problem, oracle, s.z - 0.5 * h * d1, cfg)
-            _, d3 = self._direction(problem, oracle, s.z - 0.5 * h * d2, cfg)
-            _, d4 = self._direction(problem, oracle, s.z - h * d3, cfg)
-            move = (d1 + 2 * d2 + 2 * d3 + d4) / 6
-        z1 = problem.domain.project(s.z - h * move)
+    def move(self, problem, oracle, s):
+        """The scheme's increment direction from ``s`` (``x+ = P(x - h move)``)."""
+        raise NotImplementedError
+
+    def step(self, problem, oracle, s):
+        z1 = problem.domain.project(s.z - self.step_size * self.move(problem, oracle, s))
         if not all_finite(namespace(z1), z1):
             raise NonFiniteError
         Fz1 = oracle(z1)
@@ -172,45 +183,101 @@ class _Flow(Method):
             raise NonFiniteError
         return FlowState(z1, Fz1, s.k + 1)
 
-    def candidates(self, s, cfg):
-        return {"last": (s.z, s.Fz)}
+    def candidates(self, s):
+        return {"last": Candidate(s.z, s.Fz)}
 
-    def diagnostics(self, s, cfg):
-        out = {"step": cfg.step, "scheme": self.scheme, "geometry": cfg.geometry}
-        c = cfg.certificate
-        if c is not None:
-            out["small_gain_verdict"] = c.verdict
-            if self.scheme == "euler" and c.alpha > 0:
-                out["certified_factor"] = c.euler_factor(cfg.step)
-            elif self.scheme == "rk4" and c.rk4.get("factor") is not None and cfg.from_certificate:
-                out["certified_factor"] = c.rk4["factor"] if cfg.step == c.rk4["step"] else None
+    def diagnostics(self, s):
+        out = {"step": self.step_size, "scheme": self.scheme, "geometry": self.geometry}
+        if self.certificate is not None:
+            out["small_gain_verdict"] = self.certificate.verdict
         return out
 
-    def finalize(self, problem, cert, z, Fz, cfg):
-        c = cfg.certificate
-        if c is None or Fz is None:
-            return {}
-        bound = c.distance_bound(z, Fz)
+    def finalize(self, problem, certificate, at):
+        c = self.certificate
+        if c is None or at.Fz is None:
+            return certificate, {}
+        bound = c.distance_bound(at.z, at.Fz)
         if bound.get("holds"):
-            cert.details["distance_bound"] = bound["distance_bound_euclidean"]
-            cert.details["assumes"] = ("Small-Gain certificate on the region (certified ball "
-                                       "inside it)")
-        return {"small_gain": bound}
+            certificate = with_details(
+                certificate, distance_bound=bound["distance_bound_euclidean"],
+                assumes="Small-Gain certificate on the region (certified ball inside it)")
+        return certificate, {"small_gain": bound}
 
 
-class _Euler(_Flow):
+@register
+@dataclass(frozen=True)
+class ProjectedEuler(Flow):
+    """Projected Euler ``x+ = P(x - h F(x))``."""
+
+    name: ClassVar[str] = "projected_euler"
+    summary: ClassVar[str] = ("projected Euler on the game flow, step certified by Small-Gain "
+                              "Nash")
     scheme: ClassVar[str] = "euler"
 
+    @classmethod
+    def certified_step(cls, certificate):
+        return certificate.euler_step
 
-class _RK4(_Flow):
+    def warnings(self, problem):
+        out = super().warnings(problem)
+        cert = self.certificate
+        if cert is not None and cert.alpha > 0 and not self.step_size < cert.euler_step_max:
+            out.append(f"step {self.step_size:.4g} is outside the certified Euler range (0, "
+                       f"{cert.euler_step_max:.4g}): contraction is not guaranteed")
+        return out
+
+    def move(self, problem, oracle, s):
+        return self.direction(problem, oracle, s.z, s.Fz)
+
+    def diagnostics(self, s):
+        out = super().diagnostics(s)
+        c = self.certificate
+        if c is not None and c.alpha > 0:
+            out["certified_factor"] = c.euler_factor(self.step_size)
+        return out
+
+
+@register
+@dataclass(frozen=True)
+class RK4(Flow):
+    """Classical RK4 on the flow, then projected."""
+
+    name: ClassVar[str] = "rk4"
+    summary: ClassVar[str] = ("classical RK4 on the game flow (rigorous step for linear games, "
+                              "guideline otherwise)")
     scheme: ClassVar[str] = "rk4"
 
+    @classmethod
+    def certified_step(cls, certificate):
+        return certificate.rk4["step"]
 
-PROJECTED_EULER = _Euler(
-    name="projected_euler",
-    summary="projected Euler on the game flow, step certified by Small-Gain Nash",
-)
-RK4 = _RK4(
-    name="rk4",
-    summary="classical RK4 on the game flow (rigorous step for linear games, guideline otherwise)",
-)
+    def warnings(self, problem):
+        out = super().warnings(problem)
+        cert = self.certificate
+        if cert is not None:
+            hmax = cert.rk4["rigorous_step_max"]
+            if hmax is None:
+                out.append("RK4 on a nonlinear game: the step follows the 2.5/beta guideline, "
+                           "which is not a proof of contraction")
+            elif not self.step_size < hmax:
+                out.append(f"step {self.step_size:.4g} is outside the rigorous RK4 range (0, "
+                           f"{hmax:.4g})")
+            if not all(isinstance(b, Reals) for b in problem.domain.blocks):
+                out.append("projected RK4: the fixed point of the projected RK4 map need not "
+                           "solve the constrained game; prefer projected_euler with constraints")
+        return out
+
+    def move(self, problem, oracle, s):
+        h = self.step_size
+        d1 = self.direction(problem, oracle, s.z, s.Fz)
+        d2 = self.direction(problem, oracle, s.z - 0.5 * h * d1)
+        d3 = self.direction(problem, oracle, s.z - 0.5 * h * d2)
+        d4 = self.direction(problem, oracle, s.z - h * d3)
+        return (d1 + 2 * d2 + 2 * d3 + d4) / 6
+
+    def diagnostics(self, s):
+        out = super().diagnostics(s)
+        c = self.certificate
+        if c is not None and c.rk4.get("factor") is not None and self.from_certificate:
+            out["certified_factor"] = c.rk4["factor"] if self.step_size == c.rk4["step"] else None
+        return out

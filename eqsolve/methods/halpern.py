@@ -1,5 +1,8 @@
 """Halpern iteration and the anchored extragradient family: O(1/k) last-iterate residuals.
 
+Each variant is its own class (:class:`Halpern`, :class:`FEG`, :class:`EAG`),
+selected by ``variant=`` under the one name ``halpern``.
+
 ``variant="halpern"`` (F cocoercive with constant 1/L): with the
 forward-backward map :math:`T(u) = \\Pi_Z(u - \\eta F(u))`,
 
@@ -44,11 +47,10 @@ from typing import Any, ClassVar, NamedTuple
 from .._validation import check_positive
 from ..backend import all_finite, namespace
 from ..domains import Reals
-from ._driver import Method, NonFiniteError
+from .base import Candidate, Family, Method, NonFiniteError, Traits
+from .registry import register
 
-__all__ = ["HALPERN"]
-
-VARIANTS = ("feg", "eag", "halpern")
+__all__ = ["HalpernFamily", "Halpern", "FEG", "EAG"]
 
 
 class AnchorState(NamedTuple):
@@ -59,87 +61,165 @@ class AnchorState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class AnchorConfig:
-    variant: str
-    step: float
-    L: float
-    unconstrained: bool
+class _Anchored(Method):
+    """Shared configuration and bookkeeping of the anchored methods.
 
+    Parameters
+    ----------
+    step : float, optional
+        The fixed step; by default the variant's largest guaranteed step from
+        ``L`` (FEG ``1/L``, EAG ``1/(8L)``, Halpern ``1/L``, or ``2/L`` without
+        constraints).
+    L : float, optional
+        The Lipschitz (Halpern: inverse cocoercivity) constant; by default the
+        problem's ``lipschitz``.
+    """
 
-class _Halpern(Method):
-    outputs: ClassVar[tuple] = ("last",)
-    default_output: ClassVar[str] = "last"
+    name: ClassVar[str] = "halpern"
+    summary: ClassVar[str] = ("anchored methods with O(1/k) last-iterate residual: Halpern "
+                              "(cocoercive), FEG and EAG (monotone Lipschitz)")
     # restarting resets the anchor: linear rates on sharp problems; the
     # worst-case O(1/k) statements are for restart=False
-    default_restart: ClassVar[bool] = True
+    TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last", restart=True)
+    variant: ClassVar[str]
+    #: the largest guaranteed step, times L
+    step_limit: ClassVar[float]
 
-    def configure(self, problem, *, variant="feg", step=None, L=None):
+    step_size: float
+    L: float | None
+    unconstrained: bool
+
+    @classmethod
+    def supports(cls, problem, **options):
         if problem.interior_only:
-            raise TypeError(f"halpern projects onto the boundary, so it needs an operator defined "
-                            f"there; {problem!r} is defined only inside its domain")
-        if variant not in VARIANTS:
-            raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+            return (f"halpern projects onto the boundary, so it needs an operator defined there; "
+                    f"{problem!r} is defined only inside its domain")
+        return None
+
+    @classmethod
+    def default_step(cls, L, unconstrained) -> float:
+        return cls.step_limit / L
+
+    @classmethod
+    def from_options(cls, problem, *, step=None, L=None):
         L = problem.lipschitz if L is None else check_positive("L", L)
         if step is not None:
             step = check_positive("step", step)
         if L is None and step is None:
             raise ValueError(
-                f"halpern (variant={variant!r}) uses a fixed step from the Lipschitz/cocoercivity "
-                "constant: pass L= (or step=), or give the problem L"
-            )
+                f"halpern (variant={cls.variant!r}) uses a fixed step from the "
+                "Lipschitz/cocoercivity constant: pass L= (or step=), or give the problem L")
         unconstrained = isinstance(problem.domain, Reals)
         if step is None:
-            step = {"feg": 1.0 / L, "eag": 1.0 / (8.0 * L),
-                    "halpern": (2.0 if unconstrained else 1.0) / L}[variant]
-        return AnchorConfig(variant, step, L, unconstrained)
+            step = cls.default_step(L, unconstrained)
+        return cls(step, L, unconstrained)
 
-    def warnings(self, problem, cfg):
+    def warnings(self, problem):
         out = []
-        if cfg.L is not None:
-            limit = {"feg": 1.0, "eag": 1.0 / 8.0, "halpern": 2.0}[cfg.variant] / cfg.L
-            if cfg.step > limit * (1 + 1e-12):
-                out.append(f"step {cfg.step:.3g} exceeds {limit:.3g}, the largest step the "
-                           f"{cfg.variant} guarantee allows")
-        if cfg.variant == "halpern" and problem.monotone is not True:
+        if self.L is not None:
+            limit = self.guarantee_limit() / self.L
+            if self.step_size > limit * (1 + 1e-12):
+                out.append(f"step {self.step_size:.3g} exceeds {limit:.3g}, the largest step the "
+                           f"{self.variant} guarantee allows")
+        return out
+
+    def guarantee_limit(self) -> float:
+        return self.step_limit
+
+    def init(self, problem, oracle, z0):
+        return AnchorState(z0, z0, oracle(z0), 0)
+
+    def restart(self, problem, oracle, s, name, at):
+        return AnchorState(at.z, at.z, at.Fz, 0)
+
+    def _finish(self, s, z1, Fz1):
+        if not all_finite(namespace(Fz1), Fz1):
+            raise NonFiniteError
+        return AnchorState(s.z0, z1, Fz1, s.k + 1)
+
+    def candidates(self, s):
+        return {"last": Candidate(s.z, s.Fz)}
+
+    def diagnostics(self, s):
+        return {"variant": self.variant, "step": self.step_size, "anchor_iterations": s.k}
+
+
+@dataclass(frozen=True)
+class Halpern(_Anchored):
+    """Halpern's iteration on the forward-backward map (F cocoercive)."""
+
+    variant: ClassVar[str] = "halpern"
+    step_limit: ClassVar[float] = 1.0
+
+    @classmethod
+    def default_step(cls, L, unconstrained):
+        return (2.0 if unconstrained else 1.0) / L
+
+    def guarantee_limit(self):
+        return 2.0
+
+    def warnings(self, problem):
+        out = super().warnings(problem)
+        if problem.monotone is not True:
             out.append("variant='halpern' assumes F is cocoercive; this problem does not say it "
                        "is even monotone")
-        if cfg.variant != "halpern" and not cfg.unconstrained:
-            out.append(f"the O(1/k) rate of {cfg.variant} is proven without constraints; with "
+        return out
+
+    def step(self, problem, oracle, s):
+        lam = 1.0 / (s.k + 2)
+        z1 = lam * s.z0 + (1.0 - lam) * problem.domain.project(s.z - self.step_size * s.Fz)
+        return self._finish(s, z1, oracle(z1))
+
+
+class _Extra(_Anchored):
+    """The anchored extragradient steps (FEG, EAG): two evaluations per iteration."""
+
+    #: the anchor weight beta_k = 1 / (k + offset)
+    offset: ClassVar[int]
+    #: whether the first step is shrunk by (1 - beta_k)
+    shrink_first: ClassVar[bool]
+
+    def warnings(self, problem):
+        out = super().warnings(problem)
+        if not self.unconstrained:
+            out.append(f"the O(1/k) rate of {self.variant} is proven without constraints; with "
                        "projections it is not claimed (the certificate still holds)")
         return out
 
-    def init(self, problem, oracle, z0, cfg):
-        return AnchorState(z0, z0, oracle(z0), 0)
-
-    def restart(self, problem, oracle, s, name, z, Fz, cfg):
-        return AnchorState(z, z, Fz, 0)
-
-    def step(self, problem, oracle, s, cfg):
-        proj = problem.domain.project
-        a, k = cfg.step, s.k
-        if cfg.variant == "halpern":
-            lam = 1.0 / (k + 2)
-            z1 = lam * s.z0 + (1.0 - lam) * proj(s.z - a * s.Fz)
-        else:
-            beta = 1.0 / (k + 1) if cfg.variant == "feg" else 1.0 / (k + 2)
-            shrink = (1.0 - beta) if cfg.variant == "feg" else 1.0
-            base = s.z + beta * (s.z0 - s.z)
-            z_half = proj(base - (shrink * a) * s.Fz)
-            z1 = proj(base - a * oracle(z_half))
-        Fz1 = oracle(z1)
-        if not all_finite(namespace(Fz1), Fz1):
-            raise NonFiniteError
-        return AnchorState(s.z0, z1, Fz1, k + 1)
-
-    def candidates(self, s, cfg):
-        return {"last": (s.z, s.Fz)}
-
-    def diagnostics(self, s, cfg):
-        return {"variant": cfg.variant, "step": cfg.step, "anchor_iterations": s.k}
+    def step(self, problem, oracle, s):
+        proj, a = problem.domain.project, self.step_size
+        beta = 1.0 / (s.k + self.offset)
+        first = (1.0 - beta) * a if self.shrink_first else a
+        base = s.z + beta * (s.z0 - s.z)
+        z_half = proj(base - first * s.Fz)
+        z1 = proj(base - a * oracle(z_half))
+        return self._finish(s, z1, oracle(z1))
 
 
-HALPERN = _Halpern(
-    name="halpern",
-    summary="anchored methods with O(1/k) last-iterate residual: Halpern (cocoercive), "
-    "FEG and EAG (monotone Lipschitz)",
-)
+@dataclass(frozen=True)
+class FEG(_Extra):
+    """Lee and Kim's fast extragradient (F monotone and L-Lipschitz)."""
+
+    variant: ClassVar[str] = "feg"
+    step_limit: ClassVar[float] = 1.0
+    offset: ClassVar[int] = 1
+    shrink_first: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class EAG(_Extra):
+    """Yoon and Ryu's extra anchored gradient, EAG-C (F monotone and L-Lipschitz)."""
+
+    variant: ClassVar[str] = "eag"
+    step_limit: ClassVar[float] = 1.0 / 8.0
+    offset: ClassVar[int] = 2
+    shrink_first: ClassVar[bool] = False
+
+
+@register
+class HalpernFamily(Family):
+    """``halpern``: FEG (default), EAG or Halpern's iteration, chosen by ``variant=``."""
+
+    name: ClassVar[str] = "halpern"
+    summary: ClassVar[str] = _Anchored.summary
+    variants: ClassVar[dict] = {"feg": FEG, "eag": EAG, "halpern": Halpern}

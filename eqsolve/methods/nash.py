@@ -22,6 +22,14 @@ Nash-MD (Munos et al.): one query per iteration at the geometric mixture
 :math:`\\log\\pi_{k+1} = \\log\\pi^\\mu_k + \\eta_k P\\pi^\\mu_k - \\operatorname{lse}`,
 with :math:`\\eta_k = \\min(1/L, 2/(\\beta(k+2)))`.
 
+On a batch of preference games (``P`` of shape ``(B, n, n)``), ``nash_mp``
+runs game by game (:class:`BatchedNashMP`): the games are stepped together,
+the finished ones masked out; after every iteration each game's
+exploitability is evaluated from the product :math:`P_b\\pi^+_b` the step
+made anyway (free), its best policy kept, and a game whose exploitability
+reaches ``tol`` stops (re-checked with the single-game certificate).  The
+step size is shared, ``1/L`` for the largest ``L`` of the batch.
+
 ``samples=m`` replaces each exact :math:`P\\pi` by an estimate from ``m``
 sampled comparisons per response (opponent :math:`y' \\sim \\pi`, outcome
 Bernoulli :math:`P_{yy'}`), seeded; ``info["preference_queries"]`` counts the
@@ -37,17 +45,19 @@ References
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from .._validation import check_max_iter, check_positive
-from ..backend import all_finite, namespace
-from ..problems.preference import PreferenceGame, _lse
-from ._driver import Method, NonFiniteError
-from .nash_batch import BatchedNashMP
+from ..backend import all_finite, finfo_eps, namespace
+from ..problems.preference import PreferenceGame, log_sum_exp
+from ._batch import advance_by_mask
+from .base import BatchMethod, Candidate, Method, NonFiniteError, Traits
+from .registry import register
 
-__all__ = ["NASH_MP", "NASH_MD"]
+__all__ = ["NashMP", "NashMD", "BatchedNashMP", "kl_prox"]
 
 
 class NashState(NamedTuple):
@@ -58,47 +68,75 @@ class NashState(NamedTuple):
     rng: Any
 
 
+def normalise(xp, v):
+    """Log-policies ``v`` shifted so that each row's exponentials sum to one."""
+    return v - log_sum_exp(xp, v)[:, None]
+
+
+def kl_prox(xp, logpi, g, eta, beta, log_reference):
+    """The KL-prox step of Nash-MP from ``log pi`` with payoff ``g`` (log of the new policy).
+
+    ``normalise((log pi + eta beta log rho + eta g) / (1 + eta beta))``: the
+    ``beta KL(. || rho)`` term is taken proximally.
+    """
+    return normalise(xp, (logpi + (eta * beta) * log_reference + eta * g) / (1.0 + eta * beta))
+
+
 @dataclass(frozen=True)
-class NashConfig:
+class _Nash(Method):
+    """Options of the Nash methods.
+
+    Parameters
+    ----------
+    step : float, optional
+        The step ``eta``, at most ``1/L`` with ``L = max|P - 1/2|`` (larger
+        requests are capped, with a warning); default ``1/L``.
+    samples : int, optional
+        Estimate each ``P pi`` from this many sampled comparisons per response
+        (default: exact products).
+    seed : int, optional
+        Seed of the sampled comparisons.
+    """
+
+    TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last")
+
     eta: float
     samples: int | None
-    seed: int | None
+    seed: Any
+    capped: bool = False
 
-
-class _Nash(Method):
-    outputs: ClassVar[tuple] = ("last",)
-    default_output: ClassVar[str] = "last"
-    free_certificates: ClassVar[bool] = False
-
-    def configure(self, problem, *, step=None, samples=None, seed=None):
+    @classmethod
+    def supports(cls, problem, **options):
         if not isinstance(problem, PreferenceGame):
-            raise TypeError(f"{self.name} solves PreferenceGame problems; got {type(problem).__name__}")
+            return f"{cls.name} solves PreferenceGame problems; got {type(problem).__name__}"
+        return None
+
+    @classmethod
+    def from_options(cls, problem, *, step=None, samples=None, seed=None):
         if problem.alpha != 1.0:
-            raise ValueError(f"{self.name}'s closed-form steps need the reverse-KL regularizer; for "
-                             "KL mixtures use method='mirror_prox' or 'optimistic'")
+            raise ValueError(f"{cls.name}'s closed-form steps need the reverse-KL regularizer; "
+                             "for KL mixtures use method='mirror_prox' or 'optimistic'")
         cap = 1.0 / problem.lipschitz_entropic
         eta = cap if step is None else check_positive("step", step)
-        self._capped = step is not None and eta > cap
-        eta = min(eta, cap)
         if samples is not None:
             samples = check_max_iter(samples, "samples")
-        return NashConfig(eta, samples, seed)
+        return cls(min(eta, cap), samples, seed, step is not None and eta > cap)
 
-    def warnings(self, problem, cfg):
-        if self._capped:
-            return [f"step capped at 1/L = {cfg.eta:.3g} (L = max|P - 1/2|)"]
+    def warnings(self, problem):
+        if self.capped:
+            return [f"step capped at 1/L = {self.eta:.3g} (L = max|P - 1/2|)"]
         return []
 
-    def _query(self, problem, oracle, pi, rng, queries):
-        """``P pi`` exactly, or estimated from sampled comparisons."""
-        oracle.calls += 1
+    def query(self, problem, oracle, pi, rng, queries):
+        """``P pi`` exactly, or estimated from ``samples`` sampled comparisons per response."""
         if rng is None:
-            return problem.preference_of(pi), queries
+            return oracle.preference_of(pi), queries
+        oracle.count(1)
         xp = namespace(pi)
         P = np.asarray(problem.P)
         pis = np.asarray(pi)
         B, n = pis.shape
-        m = self._cfg_samples
+        m = self.samples
         est = np.empty((B, n))
         for b in range(B):
             opp = rng.choice(n, size=(n, m), p=pis[b] / pis[b].sum())
@@ -106,62 +144,129 @@ class _Nash(Method):
             est[b] = wins.mean(axis=1)
         return xp.asarray(est, dtype=pi.dtype), queries + B * n * m
 
-    def init(self, problem, oracle, z0, cfg):
+    def init(self, problem, oracle, z0):
         xp = namespace(z0)
-        pi = problem._policies(z0)
+        pi = problem.policies(z0)
         if not bool(xp.all(pi > 0)):
             raise ValueError(f"{self.name} needs a starting policy with full support")
-        rng = None if cfg.samples is None else np.random.default_rng(cfg.seed)
-        self._cfg_samples = cfg.samples
-        logpi = xp.log(pi)
-        logpi = logpi - _lse(xp, logpi)[:, None]
-        p, q = self._query(problem, oracle, xp.exp(logpi), rng, 0)
+        rng = None if self.samples is None else np.random.default_rng(self.seed)
+        logpi = normalise(xp, xp.log(pi))
+        p, q = self.query(problem, oracle, xp.exp(logpi), rng, 0)
         return NashState(logpi, p, 0, q, rng)
 
-    def candidates(self, s, cfg):
+    def candidates(self, s):
         xp = namespace(s.logpi)
-        return {"last": (xp.reshape(xp.exp(s.logpi), (-1,)), None)}
+        return {"last": Candidate(xp.reshape(xp.exp(s.logpi), (-1,)))}
 
-    def diagnostics(self, s, cfg):
-        out = {"step": cfg.eta, "iterations": s.k}
-        if cfg.samples is not None:
+    def diagnostics(self, s):
+        out = {"step": self.eta, "iterations": s.k}
+        if self.samples is not None:
             out["preference_queries"] = s.queries
         return out
 
 
-def _normalise(xp, v):
-    return v - _lse(xp, v)[:, None]
+@register
+@dataclass(frozen=True)
+class NashMP(_Nash):
+    """Nash mirror prox: two KL-prox steps (two preference queries) per iteration."""
 
+    name: ClassVar[str] = "nash_mp"
+    summary: ClassVar[str] = ("Nash mirror prox for regularised preference games (closed-form KL "
+                              "steps, linear rate (1 + 2 beta)^(-N/2))")
 
-class _NashMP(BatchedNashMP, _Nash):
-    def step(self, problem, oracle, s, cfg):
+    def step(self, problem, oracle, s):
         xp = namespace(s.logpi)
-        eta, beta = cfg.eta, problem.beta
-        anchor = s.logpi + (eta * beta) * problem.log_reference
-        half = _normalise(xp, (anchor + eta * s.p) / (1.0 + eta * beta))
-        q, n_q = self._query(problem, oracle, xp.exp(half), s.rng, s.queries)
-        new = _normalise(xp, (anchor + eta * q) / (1.0 + eta * beta))
+        eta, beta, ref = self.eta, problem.beta, problem.log_reference
+        half = kl_prox(xp, s.logpi, s.p, eta, beta, ref)
+        q, n_q = self.query(problem, oracle, xp.exp(half), s.rng, s.queries)
+        new = kl_prox(xp, s.logpi, q, eta, beta, ref)
         if not all_finite(xp, new):
             raise NonFiniteError
-        p, n_q = self._query(problem, oracle, xp.exp(new), s.rng, n_q)
+        p, n_q = self.query(problem, oracle, xp.exp(new), s.rng, n_q)
         return NashState(new, p, s.k + 1, n_q, s.rng)
 
+    def batched(self, problem):
+        # sampled queries draw from one generator shared by the games: the joint solve
+        return BatchedNashMP(self) if self.samples is None else None
 
-class _NashMD(_Nash):
-    def step(self, problem, oracle, s, cfg):
+
+@register
+@dataclass(frozen=True)
+class NashMD(_Nash):
+    """Nash mirror descent: one query per iteration at the geometric mixture."""
+
+    name: ClassVar[str] = "nash_md"
+    summary: ClassVar[str] = ("Nash mirror descent (geometric-mixture steps) for regularised "
+                              "preference games")
+
+    def step(self, problem, oracle, s):
         xp = namespace(s.logpi)
         beta = problem.beta
-        eta = cfg.eta if beta == 0 else min(cfg.eta, 2.0 / (beta * (s.k + 2)))
+        eta = self.eta if beta == 0 else min(self.eta, 2.0 / (beta * (s.k + 2)))
         w = min(eta * beta, 1.0)
-        mix = _normalise(xp, (1.0 - w) * s.logpi + w * problem.log_reference)
-        p, n_q = self._query(problem, oracle, xp.exp(mix), s.rng, s.queries)
-        new = _normalise(xp, mix + eta * p)
+        mix = normalise(xp, (1.0 - w) * s.logpi + w * problem.log_reference)
+        p, n_q = self.query(problem, oracle, xp.exp(mix), s.rng, s.queries)
+        new = normalise(xp, mix + eta * p)
         if not all_finite(xp, new):
             raise NonFiniteError
         return NashState(new, p, s.k + 1, n_q, s.rng)
 
 
-NASH_MP = _NashMP(name="nash_mp", summary="Nash mirror prox for regularised preference games "
-                  "(closed-form KL steps, linear rate (1 + 2 beta)^(-N/2))")
-NASH_MD = _NashMD(name="nash_md", summary="Nash mirror descent (geometric-mixture steps) for "
-                  "regularised preference games")
+class BatchedNashMP(BatchMethod):
+    """Per-game loop of ``nash_mp`` on a batch of :class:`~eqsolve.PreferenceGame`.
+
+    The step is :func:`kl_prox`, as in :meth:`NashMP.step`; each game's
+    exploitability is bounded with the allowance of ``PreferenceGame.certify``.
+    """
+
+    def __init__(self, method: NashMP):
+        self.method = method
+
+    def init(self, problem, Z0):
+        xp = namespace(Z0)
+        pi = problem.policies(Z0)
+        if not bool(xp.all(pi > 0)):
+            raise ValueError(f"{self.method.name} needs a starting policy with full support")
+        logpi = normalise(xp, xp.log(pi))
+        p = problem.preference_of(xp.exp(logpi))
+        B = problem.B
+        s = SimpleNamespace(logpi=logpi, p=p, it=xp.zeros((B,), dtype=xp.int64),
+                            bad=xp.zeros((B,), dtype=xp.int64), setup_calls=1)
+        s.best_gap = self.gaps(problem, logpi, p)
+        s.best, s.best_it = logpi * 1.0, xp.zeros((B,), dtype=xp.int64)
+        return s
+
+    @staticmethod
+    def gaps(problem, logpi, p):
+        """Each game's exploitability plus the allowance of ``PreferenceGame.certify``."""
+        xp = namespace(logpi)
+        e, _, kl = problem.exploitability(xp.exp(logpi), Ppi=p)
+        return (xp.maximum(e, xp.zeros_like(e))
+                + problem.rounding_allowance(kl, finfo_eps(xp, logpi.dtype)))
+
+    def advance(self, problem, s, active, steps, tol, max_iter):
+        xp = namespace(s.logpi)
+        eta, beta, ref = self.method.eta, problem.beta, problem.log_reference
+
+        def step(run):
+            half = kl_prox(xp, s.logpi, s.p, eta, beta, ref)
+            q = problem.preference_of(xp.exp(half))
+            new = kl_prox(xp, s.logpi, q, eta, beta, ref)
+            p = problem.preference_of(xp.exp(new))
+            R = run[:, None]
+            s.logpi, s.p = xp.where(R, new, s.logpi), xp.where(R, p, s.p)
+            s.it = s.it + xp.astype(run, s.it.dtype)
+
+        return advance_by_mask(s, active, steps, tol, max_iter, step,
+                               lambda: self.gaps(problem, s.logpi, s.p), {"best": "logpi"})
+
+    def best(self, s):
+        """Every game's best policy, ``(B, n)``; no operator values are kept."""
+        return namespace(s.best).exp(s.best), None
+
+    def calls(self, s, b):
+        """Preference queries ``P pi`` made for game ``b`` (two per iteration, one to start)."""
+        return 2 * int(s.it[b]) + s.setup_calls
+
+    def diagnostics(self, s, b):
+        return {"step": self.method.eta, "iterations": int(s.it[b])}

@@ -38,13 +38,15 @@ References
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from dataclasses import dataclass
+from typing import Any, ClassVar, NamedTuple
 
 from .._validation import check_array, check_positive
 from ..backend import namespace, to_float
-from .mirror_prox import ProxConfig, _has_simplex, _ProxMethod
+from .mirror_prox import ProxMethod, has_simplex
+from .registry import register
 
-__all__ = ["OPTIMISTIC", "OnlineOptimistic"]
+__all__ = ["Optimistic", "OnlineOptimistic"]
 
 
 class OptState(NamedTuple):
@@ -60,54 +62,55 @@ class OptState(NamedTuple):
     budget: float  # sum of c * rhs - lhs over the accepted steps (>= 0)
 
 
-class _Optimistic(_ProxMethod):
-    def configure(self, problem, **options):
-        cfg = super().configure(problem, **options)
-        if "step" not in options or options["step"] is None:
-            # the optimistic step is half the extragradient one: 1/(2L)
-            cfg = ProxConfig(**{**cfg.__dict__, "eta0": cfg.eta0 / 2, "eta_min": cfg.eta_min / 2})
-        return cfg
+@register
+@dataclass(frozen=True)
+class Optimistic(ProxMethod):
+    """Optimistic mirror descent (past extragradient): one evaluation per iteration.
 
-    step_limit = (0.5, "1/(2L)")
+    The options are those of :class:`~eqsolve.methods.mirror_prox.ProxMethod`;
+    the default step is ``1/(2L)``.
+    """
 
-    def init(self, problem, oracle, z0, cfg):
-        u = cfg.geometry.init(z0)
-        z = cfg.geometry.point(u)
+    name: ClassVar[str] = "optimistic"
+    summary: ClassVar[str] = ("optimistic online mirror descent: optimistic gradient "
+                              "(Euclidean) / optimistic multiplicative weights (entropic), one "
+                              "operator call per iteration")
+    step_limit: ClassVar[tuple] = (0.5, "1/(2L)")
+    # the optimistic step is half the extragradient one: 1/(2L)
+    step_scale: ClassVar[float] = 0.5
+
+    def init(self, problem, oracle, z0):
+        u = self.geometry.init(z0)
+        z = self.geometry.point(u)
         Fz = oracle(z)
-        return OptState(u, Fz, z, Fz, cfg.eta0, namespace(z).zeros_like(z), 0.0, 0, cfg.eta0, 0.0)
+        return OptState(u, Fz, z, Fz, self.eta0, namespace(z).zeros_like(z), 0.0, 0, self.eta0,
+                        0.0)
 
-    def step(self, problem, oracle, s, cfg):
-        geo = cfg.geometry
+    def step(self, problem, oracle, s):
+        geo = self.geometry
 
         def trial(eta):
             u_play = geo.step(s.u, s.hint, eta)
             z_play = geo.point(u_play)
             g = oracle(z_play)
             u_new = geo.step(s.u, g, eta)
-            verdict, surplus = self._mp_test(s.u, s.hint, u_play, z_play, g, u_new,
-                                             geo.point(u_new), eta, cfg, credit=s.budget)
-            return verdict, (z_play, g, u_new, surplus)
+            v, surplus = self.mp_test(s.u, s.hint, u_play, z_play, g, u_new, geo.point(u_new),
+                                      eta, credit=s.budget)
+            return v, (z_play, g, u_new, surplus)
 
-        eta, backtracks, verdict, (z_play, g, u_new, surplus) = self._search(s.eta, cfg, trial)
-        budget = max(0.0, s.budget + surplus) if cfg.adaptive else 0.0
-        return OptState(u_new, g, z_play, g, eta * self._growth(verdict, cfg),
-                        s.avg_sum + eta * z_play, s.avg_weight + eta, s.backtracks + backtracks,
-                        eta, budget)
+        eta, backtracks, v, (z_play, g, u_new, surplus) = self.search(s.eta, trial)
+        budget = max(0.0, s.budget + surplus) if self.adaptive else 0.0
+        return OptState(u_new, g, z_play, g, eta * self.grown(v), s.avg_sum + eta * z_play,
+                        s.avg_weight + eta, s.backtracks + backtracks, eta, budget)
 
-    def restart(self, problem, oracle, s, name, z, Fz, cfg):
-        zeros = namespace(z).zeros_like(z)
+    def restart(self, problem, oracle, s, name, at):
+        zeros = namespace(at.z).zeros_like(at.z)
         if name == "last":
             # the anchor and the (stale) hint stay, so must the budget that pays for it
             return s._replace(avg_sum=zeros, avg_weight=0.0)
-        u = cfg.geometry.init(z, strict=False)
-        return s._replace(u=u, hint=Fz, z=z, Fz=Fz, avg_sum=zeros, avg_weight=0.0, budget=0.0)
-
-
-OPTIMISTIC = _Optimistic(
-    name="optimistic",
-    summary="optimistic online mirror descent: optimistic gradient (Euclidean) / optimistic "
-    "multiplicative weights (entropic), one operator call per iteration",
-)
+        u = self.geometry.init(at.z, strict=False)
+        return s._replace(u=u, hint=at.Fz, z=at.z, Fz=at.Fz, avg_sum=zeros, avg_weight=0.0,
+                          budget=0.0)
 
 
 class OnlineOptimistic:
@@ -144,12 +147,12 @@ class OnlineOptimistic:
         self.domain = domain
         self.eta = check_positive("step", step)
         if geometry == "auto":
-            geometry = "entropic" if _has_simplex(domain) else "euclidean"
+            geometry = "entropic" if has_simplex(domain) else "euclidean"
         self.geometry = domain.geometry(geometry)
         if x0 is None:
             xp = namespace()
             x0 = domain.project(xp.full((domain.dim,), 1.0 / domain.dim, dtype=xp.float64)) \
-                if _has_simplex(domain) else domain.project(xp.zeros(domain.dim, dtype=xp.float64))
+                if has_simplex(domain) else domain.project(xp.zeros(domain.dim, dtype=xp.float64))
         self._u = self.geometry.init(check_array("x0", x0, shape=(domain.dim,)))
         xp = namespace(self._u)
         self._last_g = xp.zeros_like(self._u)

@@ -26,9 +26,14 @@ adaptivity :math:`a_k`).  The driver restarts it from the better-certified of
 its last iterate and average (PDLP's restart scheme, with the duality gap as
 the restart measure).
 
+The two variants are the classes :class:`HalpernPDHG` and :class:`AdaptivePDHG`,
+selected by ``variant=`` under the one name ``pdhg``; their shared formulas
+live in :mod:`eqsolve.methods.pdhg_halpern`.
+
 ``variant="halpern"`` (the default) is the reflected restarted Halpern PDHG
 of Lu and Yang: with :math:`T` one PDHG step at fixed
-:math:`\\tau = \\sigma = 0.99/\\|A\\|_2` (the norm from a power iteration),
+:math:`\\tau = \\sigma = 0.98/\\|A\\|_2` (the norm from a power iteration, with a
+2 % margin for its under-estimate),
 
 .. math:: z_{k+1} = \\tfrac{k+1}{k+2}\\big((1+\\rho)\\,T(z_k) - \\rho z_k\\big) + \\tfrac{1}{k+2} z_0,
    \\qquad \\rho = 1,
@@ -52,9 +57,9 @@ References
    problems with applications to imaging", J. Math. Imaging Vis. 40 (2011) 120-145.
 .. [2] T. Goldstein, M. Li, X. Yuan, E. Esser and R. Baraniuk, "Adaptive primal-dual
    hybrid gradient methods for saddle-point problems", arXiv:1305.0546 (2013).
-.. [4] H. Lu and J. Yang, "Restarted Halpern PDHG for linear programming",
+.. [3] H. Lu and J. Yang, "Restarted Halpern PDHG for linear programming",
    arXiv:2407.16144 (2024).
-.. [3] D. Applegate, O. Hinder, H. Lu and M. Lubin, "Faster first-order primal-dual
+.. [4] D. Applegate, O. Hinder, H. Lu and M. Lubin, "Faster first-order primal-dual
    methods for linear programming using restarts and sharpness", Math. Program. (2023).
 """
 
@@ -66,12 +71,139 @@ from typing import Any, ClassVar, NamedTuple
 
 from .._validation import check_max_iter, check_positive
 from ..backend import namespace, to_float
-from ._driver import Method, NonFiniteError, StepCollapsedError
 from ._kernels import simplex_projector
+from .base import Candidate, Family, Method, NonFiniteError, StepCollapsedError, Traits
 from .pdhg_batch import BatchedHalpernPDHG
-from .pdhg_halpern import HalpernPDHG
+from .pdhg_halpern import (EPOCH_FRACTION, RESTART_BETA, halpern_combination, halpern_step_size,
+                           metric_residual2, pdhg_step, power_norm, power_start, restart_due)
+from .registry import register
 
-__all__ = ["PDHG"]
+__all__ = ["PDHG", "HalpernPDHG", "AdaptivePDHG"]
+
+_SUMMARY = ("primal-dual hybrid gradient for matrix games: reflected restarted Halpern PDHG "
+            "(default) or adaptive PDHG with balancing and restarts")
+
+
+def _supports(problem):
+    if not problem.bilinear or problem.residual_kind != "duality_gap":
+        return f"pdhg solves bilinear problems (MatrixGame); got {type(problem).__name__}"
+    return None
+
+
+def _projectors(problem, backend):
+    return tuple(simplex_projector(d, backend) for d in problem.domain.blocks)
+
+
+class HState(NamedTuple):
+    x: Any  # z_k (may leave the simplices)
+    y: Any
+    ATx: Any
+    Ay: Any
+    anchor: tuple  # (x0, y0, ATx0, Ay0)
+    k: int  # iterations since the anchor
+    t: tuple  # T(z_k) = (x1, y1, ATx1, Ay1): the certified point
+    step: float
+    ref: float  # fixed-point residual at the last restart
+    epoch: int  # iteration of the last restart
+    iteration: int
+    restarts: int
+
+
+@dataclass(frozen=True)
+class HalpernPDHG(Method):
+    """Reflected restarted Halpern PDHG (Lu and Yang), restarting itself.
+
+    Parameters
+    ----------
+    step : float, optional
+        ``tau = sigma``; default ``0.98 / ||A||_2`` with the norm from
+        ``power_iters`` power iterations.
+    reflection : float
+        ``rho`` in [0, 1]: 1 is the reflected step, 0 plain Halpern.
+    power_iters : int
+        Power iterations for ``||A||_2`` (each one product pair, counted).
+    backend : {"numpy", "numba"}
+        ``"numba"``: compiled simplex projections, and the fused kernel on a
+        batch of games.
+    """
+
+    name: ClassVar[str] = "pdhg"
+    summary: ClassVar[str] = _SUMMARY
+    variant: ClassVar[str] = "halpern"
+    # it restarts itself on its fixed-point residual; both candidates are
+    # certified from the step's own products
+    TRAITS: ClassVar[Traits] = Traits(outputs=("last",), restart=False,
+                                      certify_every_iteration=True,
+                                      backends=("numpy", "cupy", "numba"))
+
+    step_size: float | None
+    reflection: float
+    power_iters: int
+    backend: str
+
+    @classmethod
+    def supports(cls, problem, **options):
+        return _supports(problem)
+
+    @classmethod
+    def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=40,
+                     backend=None):
+        if adaptive:
+            raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
+                             "variant='adaptive'")
+        rho = check_positive("reflection", reflection, allow_zero=True)
+        if rho > 1.0:
+            raise ValueError(f"reflection must lie in [0, 1], got {rho}")
+        return cls(None if step is None else check_positive("step", step), rho,
+                   check_max_iter(power_iters, "power_iters"), backend or "numpy")
+
+    def batched(self, problem):
+        return BatchedHalpernPDHG(self)
+
+    def init(self, problem, oracle, z0):
+        m, xp = problem.m, problem.xp
+        start = power_start(xp, problem.n, problem.A.dtype)
+        norm = to_float(power_norm(xp, oracle.normal, start, self.power_iters))
+        step = self.step_size if self.step_size is not None else to_float(halpern_step_size(xp, norm))
+        x, y = z0[:m], z0[m:]
+        ATx, Ay = oracle.products(x, y)
+        here = (x, y, ATx, Ay)
+        return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0)
+
+    def restart(self, problem, oracle, s, name, at):
+        m = problem.m
+        here = (at.z[:m], at.z[m:], at.Fz[m:], -at.Fz[:m])
+        return s._replace(x=here[0], y=here[1], ATx=here[2], Ay=here[3], anchor=here, k=0,
+                          t=here, epoch=s.iteration)
+
+    def step(self, problem, oracle, s):
+        proj_x, proj_y = _projectors(problem, self.backend)
+        xp = namespace(s.x)
+        tau = sigma = s.step
+        t = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, proj_x, proj_y, oracle.matvec,
+                      oracle.rmatvec)
+        x1, y1, ATx1, Ay1 = t
+        r2 = to_float(metric_residual2(xp, x1 - s.x, y1 - s.y, Ay1 - s.Ay, tau, sigma))
+        if not math.isfinite(r2):
+            raise NonFiniteError
+        r = math.sqrt(max(r2, 0.0))
+        it = s.iteration + 1
+        ref = r if s.ref == math.inf else s.ref
+        if restart_due(r, ref, it, s.epoch, RESTART_BETA):
+            return HState(x1, y1, ATx1, Ay1, t, 0, t, s.step, r, it, it, s.restarts + 1)
+        c = (s.k + 1.0) / (s.k + 2.0)
+        x, y, ATx, Ay = (halpern_combination(c, new, old, anc, self.reflection)
+                         for new, old, anc in zip(t, (s.x, s.y, s.ATx, s.Ay), s.anchor))
+        return HState(x, y, ATx, Ay, s.anchor, s.k + 1, t, s.step, ref, s.epoch, it, s.restarts)
+
+    def candidates(self, s):
+        xp = namespace(s.x)
+        x1, y1, ATx1, Ay1 = s.t
+        return {"last": Candidate(xp.concat([x1, y1]), xp.concat([-Ay1, ATx1]))}
+
+    def diagnostics(self, s):
+        return {"variant": "halpern", "step": s.step, "reflection": self.reflection,
+                "inner_restarts": s.restarts}
 
 
 class PDHGState(NamedTuple):
@@ -92,176 +224,153 @@ class PDHGState(NamedTuple):
 
 
 @dataclass(frozen=True)
-class PDHGConfig:
-    tau0: float
-    sigma0: float
+class AdaptivePDHG(Method):
+    """Adaptive PDHG (Goldstein, Li, Yuan, Esser, Baraniuk), restarted by the driver.
+
+    Parameters
+    ----------
+    step : float, optional
+        ``sqrt(tau sigma)``; default: adaptive, from a one-shot Rayleigh
+        estimate of ``||A||^2``; with ``adaptive=False``, ``0.99 / L``.
+    adaptive : bool, optional
+        Backtrack and balance the steps (default: ``True`` unless ``step`` is given).
+    primal_weight : float
+        ``omega``: ``tau = step / omega`` (the column player),
+        ``sigma = step * omega`` (the row player).
+    max_backtracks : int
+        Backtracks of one step before the solve ends as ``"stalled"``.
+    backend : {"numpy", "numba"}
+        ``"numba"``: compiled simplex projections.
+    """
+
+    name: ClassVar[str] = "pdhg"
+    summary: ClassVar[str] = _SUMMARY
+    variant: ClassVar[str] = "adaptive"
+    TRAITS: ClassVar[Traits] = Traits(restart=True, artificial_restart=EPOCH_FRACTION,
+                                      certify_every_iteration=True,
+                                      backends=("numpy", "cupy", "numba"))
+    #: the backtracking test's gamma, the shrink margin b, the balancing band Delta,
+    #: the first adaptivity a_0 and its decay eta (Goldstein et al.'s constants)
+    gamma: ClassVar[float] = 0.75
+    b: ClassVar[float] = 0.95
+    delta: ClassVar[float] = 1.5
+    alpha0: ClassVar[float] = 0.5
+    eta: ClassVar[float] = 0.95
+
+    tau0: float | None
+    sigma0: float | None
     adaptive: bool
-    gamma: float = 0.75
-    b: float = 0.95
-    delta: float = 1.5
-    alpha0: float = 0.5
-    eta: float = 0.95
-    max_backtracks: int = 60
-    omega: float = 1.0
-    variant: str = "halpern"
-    rho: float = 1.0
-    beta: float = 0.2
-    power_iters: int = 40
-    backend: str = "numpy"
+    omega: float
+    max_backtracks: int
+    backend: str
 
+    @classmethod
+    def supports(cls, problem, **options):
+        why = _supports(problem)
+        if why is None and problem.batch is not None:
+            return "a batch of games is solved by variant='halpern' only"
+        return why
 
-class _PDHG(BatchedHalpernPDHG, HalpernPDHG, Method):
-    default_restart: ClassVar[bool] = True
-    backends: ClassVar[tuple] = ("numpy", "cupy", "numba")
-    artificial_restart: ClassVar[float] = 0.36
-    free_certificates: ClassVar[bool] = True
-
-    def configure(self, problem, *, variant="halpern", step=None, adaptive=None, primal_weight=1.0,
-                  reflection=1.0, power_iters=40, backend=None):
-        A = getattr(problem, "A", None)
-        if A is None or getattr(problem, "residual_kind", None) != "duality_gap":
-            raise TypeError(f"pdhg solves bilinear problems (MatrixGame); got {type(problem).__name__}")
-        if variant not in ("halpern", "adaptive"):
-            raise ValueError(f"variant must be 'halpern' or 'adaptive', got {variant!r}")
-        if variant == "halpern":
-            if adaptive:
-                raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
-                                 "variant='adaptive'")
-            rho = check_positive("reflection", reflection, allow_zero=True)
-            if rho > 1.0:
-                raise ValueError(f"reflection must lie in [0, 1], got {rho}")
-            return PDHGConfig(None if step is None else check_positive("step", step), None,
-                              False, variant="halpern", rho=rho,
-                              power_iters=check_max_iter(power_iters, "power_iters"),
-                              backend=backend or "numpy")
-        if getattr(problem, "batch", None) is not None:
-            raise ValueError("a batch of games is solved by variant='halpern' only")
+    @classmethod
+    def from_options(cls, problem, *, step=None, adaptive=None, primal_weight=1.0,
+                     max_backtracks=60, backend=None):
         omega = check_positive("primal_weight", primal_weight)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
-        if step is None:
-            # tau * sigma * ||A||^2 = 1/... with the cheap rigorous bound on ||A||_2
-            step = 0.99 / problem.lipschitz if not adaptive else None
+        if step is None and not adaptive:
+            # tau * sigma * ||A||^2 < 1 with the cheap rigorous bound on ||A||_2
+            step = 0.99 / problem.lipschitz
         if step is not None:
             step = check_positive("step", step)
-        # tau = step / omega (primal y), sigma = step * omega (dual x); step None:
-        # estimated in init (it costs products, which the oracle counts)
-        return PDHGConfig(None if step is None else step / omega,
-                          None if step is None else step * omega, adaptive, omega=omega,
-                          variant="adaptive", backend=backend or "numpy")
+        # step None: estimated in init (it costs products, which the oracle counts)
+        return cls(None if step is None else step / omega, None if step is None else step * omega,
+                   adaptive, omega, check_max_iter(max_backtracks, "max_backtracks", 0),
+                   backend or "numpy")
 
-    def batch_configure(self, problem, **options):
-        return self.configure(problem, **options)
-
-    def restart_by_default(self, cfg):
-        # the Halpern variant restarts itself on its fixed-point residual
-        return cfg.variant == "adaptive"
-
-    def warnings(self, problem, cfg):
-        if cfg.variant == "halpern":
-            return []
+    def warnings(self, problem):
         L = problem.lipschitz
-        if not cfg.adaptive and cfg.tau0 and cfg.tau0 * cfg.sigma0 * L * L >= 1.0 + 1e-12:
-            return [f"tau*sigma*L^2 = {cfg.tau0 * cfg.sigma0 * L * L:.3g} >= 1 with L >= ||A||_2: "
-                    "PDHG's convergence condition is not verified"]
+        if not self.adaptive and self.tau0 and self.tau0 * self.sigma0 * L * L >= 1.0 + 1e-12:
+            return [f"tau*sigma*L^2 = {self.tau0 * self.sigma0 * L * L:.3g} >= 1 with L >= "
+                    "||A||_2: PDHG's convergence condition is not verified"]
         return []
 
-    def init(self, problem, oracle, z0, cfg):
-        if cfg.variant == "halpern":
-            return self.h_init(problem, oracle, z0, cfg)
-        m = problem.m
+    def init(self, problem, oracle, z0):
+        m, xp = problem.m, problem.xp
         x, y = z0[:m], z0[m:]
-        tau, sigma = cfg.tau0, cfg.sigma0
+        tau, sigma = self.tau0, self.sigma0
         if tau is None:
             # Goldstein et al.: start aggressive from a one-shot Rayleigh estimate of
             # ||A||^2 (a lower bound); the backtracking test makes it safe
-            oracle.calls += 1
-            rho = _rayleigh_estimate(problem)
+            start = power_start(xp, problem.n, problem.A.dtype, offset=0.5)
+            rho = to_float(power_norm(xp, oracle.normal, start, 1)) ** 2
             step = math.sqrt(2.0 / rho) if rho > 0 else 1.0
-            tau, sigma = step / cfg.omega, step * cfg.omega
-        oracle.calls += 1
-        return self._fresh(x, y, problem.A @ y, problem.A.T @ x, tau, sigma, cfg.alpha0, 0)
+            tau, sigma = step / self.omega, step * self.omega
+        ATx, Ay = oracle.products(x, y)
+        return self._fresh(x, y, Ay, ATx, tau, sigma, self.alpha0, 0)
 
     @staticmethod
     def _fresh(x, y, Ay, ATx, tau, sigma, alpha, backtracks):
         xp = namespace(x)
         return PDHGState(x, y, Ay, ATx, tau, sigma, alpha, xp.zeros_like(x), xp.zeros_like(y),
-                         xp.zeros_like(Ay), xp.zeros_like(ATx), 0.0, backtracks, (math.inf, math.inf))
+                         xp.zeros_like(Ay), xp.zeros_like(ATx), 0.0, backtracks,
+                         (math.inf, math.inf))
 
-    def restart(self, problem, oracle, s, name, z, Fz, cfg):
-        if cfg.variant == "halpern":
-            return self.h_restart(problem, oracle, s, name, z, Fz, cfg)
+    def restart(self, problem, oracle, s, name, at):
         m = problem.m
-        return self._fresh(z[:m], z[m:], -Fz[:m], Fz[m:], s.tau, s.sigma, s.alpha, s.backtracks)
+        return self._fresh(at.z[:m], at.z[m:], -at.Fz[:m], at.Fz[m:], s.tau, s.sigma, s.alpha,
+                           s.backtracks)
 
-    def step(self, problem, oracle, s, cfg):
-        if cfg.variant == "halpern":
-            return self.h_step(problem, oracle, s, cfg)
-        A = problem.A
-        proj_x, proj_y = (simplex_projector(d, cfg.backend) for d in problem.domain.blocks)
+    def step(self, problem, oracle, s):
+        proj_x, proj_y = _projectors(problem, self.backend)
         xp = namespace(s.x)
         tau, sigma, backtracks = s.tau, s.sigma, 0
         while True:
-            y1 = proj_y(s.y - tau * s.ATx)
-            Ay1 = A @ y1
-            x1 = proj_x(s.x + sigma * (2.0 * Ay1 - s.Ay))
-            ATx1 = A.T @ x1
-            oracle.calls += 1
+            x1, y1, ATx1, Ay1 = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, proj_x, proj_y,
+                                          oracle.matvec, oracle.rmatvec)
             dy, dx, dAy = y1 - s.y, x1 - s.x, Ay1 - s.Ay
             inner = 2.0 * to_float(xp.sum(dAy * dx))
             dist = to_float(xp.sum(dy * dy)) / tau + to_float(xp.sum(dx * dx)) / sigma
             if not (math.isfinite(inner) and math.isfinite(dist)):
                 raise NonFiniteError
-            if not cfg.adaptive or cfg.gamma * dist >= inner:
+            if not self.adaptive or self.gamma * dist >= inner:
                 break
-            c = cfg.b * cfg.gamma * dist / inner
+            c = self.b * self.gamma * dist / inner
             tau, sigma, backtracks = tau * c, sigma * c, backtracks + 1
-            if backtracks > cfg.max_backtracks or tau < 1e-14 * s.tau:
+            if backtracks > self.max_backtracks or tau < 1e-14 * s.tau:
                 raise StepCollapsedError
         p = to_float(xp.linalg.vector_norm(-dy / tau - (s.ATx - ATx1)))
         d = to_float(xp.linalg.vector_norm(-dx / sigma - (s.Ay - Ay1)))
         alpha = s.alpha
-        if cfg.adaptive and max(p, d) < max(s.residuals):
+        if self.adaptive and max(p, d) < max(s.residuals):
             # balance primal and dual progress (keeps tau * sigma)
-            if p > cfg.delta * d:
-                tau, sigma, alpha = tau / (1.0 - alpha), sigma * (1.0 - alpha), alpha * cfg.eta
-            elif d > cfg.delta * p:
-                tau, sigma, alpha = tau * (1.0 - alpha), sigma / (1.0 - alpha), alpha * cfg.eta
+            if p > self.delta * d:
+                tau, sigma, alpha = tau / (1.0 - alpha), sigma * (1.0 - alpha), alpha * self.eta
+            elif d > self.delta * p:
+                tau, sigma, alpha = tau * (1.0 - alpha), sigma / (1.0 - alpha), alpha * self.eta
         return PDHGState(x1, y1, Ay1, ATx1, tau, sigma, alpha, s.sum_x + x1, s.sum_y + y1,
                          s.sum_Ay + Ay1, s.sum_ATx + ATx1, s.weight + 1.0,
                          s.backtracks + backtracks, (p, d))
 
-    def candidates(self, s, cfg):
-        if cfg.variant == "halpern":
-            return self.h_candidates(s, cfg)
+    def candidates(self, s):
         xp = namespace(s.x)
-        out = {"last": (xp.concat([s.x, s.y]), xp.concat([-s.Ay, s.ATx]))}
+        out = {"last": Candidate(xp.concat([s.x, s.y]), xp.concat([-s.Ay, s.ATx]))}
         if s.weight > 0:
             w = s.weight
-            out["average"] = (xp.concat([s.sum_x / w, s.sum_y / w]),
-                              xp.concat([-s.sum_Ay / w, s.sum_ATx / w]))
+            out["average"] = Candidate(xp.concat([s.sum_x / w, s.sum_y / w]),
+                                       xp.concat([-s.sum_Ay / w, s.sum_ATx / w]))
         else:
             out["average"] = out["last"]
         return out
 
-    def diagnostics(self, s, cfg):
-        if cfg.variant == "halpern":
-            return self.h_diagnostics(s, cfg)
-        return {"variant": "adaptive", "tau": s.tau, "sigma": s.sigma, "adaptive": cfg.adaptive,
+    def diagnostics(self, s):
+        return {"variant": "adaptive", "tau": s.tau, "sigma": s.sigma, "adaptive": self.adaptive,
                 "backtracks": s.backtracks, "primal_residual": s.residuals[0],
                 "dual_residual": s.residuals[1]}
 
 
-def _rayleigh_estimate(problem) -> float:
-    """``||A^T A v|| / ||v||`` for one deterministic pseudo-random ``v`` (a lower bound on ||A||^2)."""
-    xp = problem.xp
-    n = problem.n
-    v = xp.cos(xp.arange(n, dtype=problem.A.dtype) * 2.399963) + 0.5  # golden-angle pattern
-    w = problem.A.T @ (problem.A @ v)
-    return to_float(xp.linalg.vector_norm(w)) / to_float(xp.linalg.vector_norm(v))
+@register
+class PDHG(Family):
+    """``pdhg``: Halpern PDHG (``variant="halpern"``, default) or adaptive PDHG."""
 
-
-PDHG = _PDHG(
-    name="pdhg",
-    summary="primal-dual hybrid gradient for matrix games: reflected restarted Halpern PDHG "
-    "(default) or adaptive PDHG with balancing and restarts",
-)
+    name: ClassVar[str] = "pdhg"
+    summary: ClassVar[str] = _SUMMARY
+    variants: ClassVar[dict] = {"halpern": HalpernPDHG, "adaptive": AdaptivePDHG}

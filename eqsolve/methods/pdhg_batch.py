@@ -13,7 +13,9 @@ those products (free), and a game whose certified gap reaches ``tol`` is frozen
 -- its point and certificate no longer change.
 
 Two paths compute the same step: :meth:`BatchedHalpernPDHG.step_numpy`, written
-against the array API (NumPy, CuPy), is the reference; with ``backend="numba"``
+against the array API (NumPy, CuPy) with the functions of
+:mod:`eqsolve.methods.pdhg_halpern` that the single-game method uses too, is
+the reference; with ``backend="numba"``
 the fused kernel :func:`eqsolve.methods._numba_kernels.halpern_pdhg_run`
 advances each running game by a chunk of iterations on its own (in parallel
 over games), so a long tail of hard games costs only their own iterations.  The reference
@@ -35,10 +37,13 @@ from types import SimpleNamespace
 import numpy as np
 
 from ..backend import finfo_eps, namespace, to_float
-from ..certificates.residuals import gamma
+from ..certificates.residuals import gamma, gap_allowance, simplex_defect
 from ._batch import advance_by_mask
+from .base import BatchMethod
+from .pdhg_halpern import (RESTART_BETA, halpern_combination, halpern_step_size, metric_residual2,
+                           pdhg_step, power_norm, power_start, restart_due)
 
-__all__ = ["BatchedHalpernPDHG", "project_rows", "batch_power_norm"]
+__all__ = ["BatchedHalpernPDHG", "project_rows"]
 
 _FIELDS = ("x", "y", "ATx", "Ay", "ax", "ay", "aATx", "aAy", "tx", "ty", "tATx", "tAy")
 _SCALARS = ("k", "ref", "epoch", "restarts", "it")
@@ -61,44 +66,25 @@ def _ATx(xp, A, x):
     return xp.matmul(x[:, None, :], A)[:, 0, :]
 
 
-def batch_power_norm(xp, A, iters: int):
-    """Per-game estimates of ``||A_b||_2`` by ``iters`` batched power iterations."""
-    B, _, n = A.shape
-    v = xp.cos(xp.arange(n, dtype=A.dtype) * 2.399963) + 1.5
-    v = xp.broadcast_to(v, (B, n)) * 1.0
-    est = xp.zeros((B,), dtype=A.dtype)
-    for _ in range(iters):
-        w = _ATx(xp, A, _Ay(xp, A, v))
-        nw = xp.linalg.vector_norm(w, axis=1)
-        est = xp.where(nw > 0, nw / xp.linalg.vector_norm(v, axis=1), est)
-        v = w / xp.where(nw > 0, nw, xp.ones_like(nw))[:, None]
-    return xp.sqrt(est)
-
-
-def _halpern_arrays(xp, A, s, cfg):
+def _halpern_arrays(xp, A, s, rho):
     """One reflected Halpern PDHG iteration of every game in the stack ``A`` (state dict ``s``)."""
-    rho, beta = cfg.rho, cfg.beta
     step = s["step"]
     tau = step[:, None]
-    y1 = project_rows(xp, s["y"] - tau * s["ATx"])
-    Ay1 = _Ay(xp, A, y1)
-    x1 = project_rows(xp, s["x"] + tau * (2.0 * Ay1 - s["Ay"]))
-    ATx1 = _ATx(xp, A, x1)
-    dx, dy = x1 - s["x"], y1 - s["y"]
-    r2 = (xp.sum(dx * dx, axis=1) / step + xp.sum(dy * dy, axis=1) / step
-          - 2.0 * xp.sum(dx * (Ay1 - s["Ay"]), axis=1))
+    x1, y1, ATx1, Ay1 = pdhg_step(s["x"], s["y"], s["ATx"], s["Ay"], tau, tau,
+                                  lambda v: project_rows(xp, v), lambda v: project_rows(xp, v),
+                                  lambda y: _Ay(xp, A, y), lambda x: _ATx(xp, A, x))
+    r2 = metric_residual2(xp, x1 - s["x"], y1 - s["y"], Ay1 - s["Ay"], step, step)
     r = xp.sqrt(xp.maximum(r2, xp.zeros_like(r2)))
     it = s["it"] + 1
     ref = xp.where(s["ref"] == math.inf, r, s["ref"])
-    restart = (r <= beta * ref) | ((it - s["epoch"] >= 0.36 * it) & (it > 64))
+    restart = restart_due(r, ref, it, s["epoch"], RESTART_BETA)
     # the integer counter would promote float32 iterates to float64
     cw = xp.astype((s["k"] + 1.0) / (s["k"] + 2.0), x1.dtype)[:, None]
     R = restart[:, None]
     new = {}
     for name, tv in zip(("x", "y", "ATx", "Ay"), (x1, y1, ATx1, Ay1)):
         old, anc = s[name], s["a" + name]
-        halpern = cw * ((1.0 + rho) * tv - rho * old) + (1.0 - cw) * anc
-        new[name] = xp.where(R, tv, halpern)
+        new[name] = xp.where(R, tv, halpern_combination(cw, tv, old, anc, rho))
         new["a" + name] = xp.where(R, tv, anc)
         new["t" + name] = tv
     new["k"] = xp.where(restart, xp.zeros_like(s["k"]), s["k"] + 1)
@@ -109,28 +95,28 @@ def _halpern_arrays(xp, A, s, cfg):
     return new
 
 
-class BatchedHalpernPDHG:
-    """Batched state and steps of the Halpern PDHG variant (used by ``pdhg`` on a batch).
+class BatchedHalpernPDHG(BatchMethod):
+    """Batched state and steps of Halpern PDHG (``pdhg`` on a batch of matrix games).
 
     The state keeps, per game, the iterate, the anchor, ``T(z_k)`` with its
     products, the iteration count ``it``, and the best certified point so far
     (``bx, by, bATx, bAy`` with its gap ``best_gap`` and iteration ``best_it``).
+    It holds the configured method (its reflection, power iterations, step and
+    backend).
     """
 
-    def batch_ok(self, problem, options) -> bool:
-        """A batch of matrix games always runs game by game."""
-        return True
+    def __init__(self, method):
+        self.method = method
 
-    def batch_init(self, problem, Z0, cfg):
-        xp, A = problem.xp, problem.A
-        m = problem.m
-        norms = batch_power_norm(xp, A, cfg.power_iters)
-        step = (xp.full(norms.shape, cfg.tau0, dtype=A.dtype) if cfg.tau0 is not None else
-                xp.where(norms > 0, 0.98 / xp.where(norms > 0, norms, xp.ones_like(norms)),
-                         xp.ones_like(norms)))
+    def init(self, problem, Z0):
+        xp, A, cfg = problem.xp, problem.A, self.method
+        m, B = problem.m, problem.batch
+        start = xp.broadcast_to(power_start(xp, problem.n, A.dtype), (B, problem.n)) * 1.0
+        norms = power_norm(xp, lambda v: _ATx(xp, A, _Ay(xp, A, v)), start, cfg.power_iters)
+        step = (xp.full(norms.shape, cfg.step_size, dtype=A.dtype) if cfg.step_size is not None
+                else halpern_step_size(xp, norms))
         x, y = Z0[:, :m] * 1.0, Z0[:, m:] * 1.0
         ATx, Ay = _ATx(xp, A, x), _Ay(xp, A, y)
-        B = problem.batch
         s = SimpleNamespace(
             x=x, y=y, ATx=ATx, Ay=Ay, ax=x * 1.0, ay=y * 1.0, aATx=ATx * 1.0, aAy=Ay * 1.0,
             tx=x * 1.0, ty=y * 1.0, tATx=ATx * 1.0, tAy=Ay * 1.0,
@@ -139,48 +125,46 @@ class BatchedHalpernPDHG:
             restarts=xp.zeros((B,), dtype=xp.int64), it=xp.zeros((B,), dtype=xp.int64),
             amax=xp.asarray(problem.amax, dtype=A.dtype), setup_calls=cfg.power_iters + 1,
             bad=xp.zeros((B,), dtype=xp.int64))
-        s.best_gap = self.batch_gaps(problem, s)
+        s.best_gap = self.gaps(problem, s)
         s.bx, s.by, s.bATx, s.bAy = x * 1.0, y * 1.0, ATx * 1.0, Ay * 1.0
         s.best_it = xp.zeros((B,), dtype=xp.int64)
         return s
 
     @staticmethod
-    def batch_gaps(problem, s):
-        """Certified duality gaps of every game's current point ``T(z_k)`` (vectorized).
+    def gaps(problem, s):
+        """Certified duality gaps of every game's current point ``T(z_k)`` (vectorised).
 
-        The same bound as :func:`eqsolve.certificates.matrix_game_gap`: the computed
-        gap plus the rounding allowance of the products and of the simplex defect.
+        The bound of :func:`eqsolve.certificates.matrix_game_gap`: the computed
+        gap plus :func:`~eqsolve.certificates.residuals.gap_allowance`.
         """
-        xp = namespace(s.x)
-        zero = xp.zeros_like
+        xp = namespace(s.tx)
         up, lo = xp.max(s.tAy, axis=1), xp.min(s.tATx, axis=1)
-        defect = ((2.0 * xp.sum(xp.maximum(-s.tx, zero(s.tx)), axis=1) + xp.abs(xp.sum(s.tx, axis=1) - 1.0))
-                  + (2.0 * xp.sum(xp.maximum(-s.ty, zero(s.ty)), axis=1)
-                     + xp.abs(xp.sum(s.ty, axis=1) - 1.0)))
+        defect = simplex_defect(xp, s.tx) + simplex_defect(xp, s.ty)
         eps = finfo_eps(xp, s.tx.dtype)
-        g = gamma(problem.n, eps) + gamma(problem.m, eps)
-        return up - lo + (s.amax * (g * (1.0 + defect) + defect) + eps * (xp.abs(up) + xp.abs(lo)))
+        return up - lo + gap_allowance(s.amax, defect, up, lo, problem.m, problem.n, eps)
 
-    def batch_advance(self, problem, s, active, steps, tol, max_iter, cfg):
+    def advance(self, problem, s, active, steps, tol, max_iter):
         """Up to ``steps`` iterations of each ``active`` game (host bool mask) that is still
         above its ``tol`` (per game), under ``max_iter`` and finite."""
+        cfg = self.method
         if cfg.backend == "numba":
             from ._numba_kernels import halpern_pdhg_run
 
             eps = finfo_eps(namespace(s.x), s.x.dtype)
+            # the kernel's compiled copy of gap_allowance takes gamma_n + gamma_m
             g = gamma(problem.n, eps) + gamma(problem.m, eps)
             halpern_pdhg_run(problem.A, np.flatnonzero(active), steps, tol, max_iter, s.x, s.y,
                              s.ATx, s.Ay, s.ax, s.ay, s.aATx, s.aAy, s.tx, s.ty, s.tATx, s.tAy,
                              s.k, s.step, s.ref, s.epoch, s.restarts, s.it, s.best_gap, s.bx,
-                             s.by, s.bATx, s.bAy, s.best_it, s.bad, cfg.rho, cfg.beta, s.amax,
-                             g, eps)
+                             s.by, s.bATx, s.bAy, s.best_it, s.bad, cfg.reflection,
+                             RESTART_BETA, s.amax, g, eps)
             return s
         return advance_by_mask(s, active, steps, tol, max_iter,
-                               lambda run: self.step_numpy(problem, s, run, cfg),
-                               lambda: self.batch_gaps(problem, s),
+                               lambda run: self.step_numpy(problem, s, run),
+                               lambda: self.gaps(problem, s),
                                {"bx": "tx", "by": "ty", "bATx": "tATx", "bAy": "tAy"})
 
-    def step_numpy(self, problem, s, active, cfg):
+    def step_numpy(self, problem, s, active):
         """Reference step of the ``active`` games (a boolean mask); the others do not move.
 
         While most games run, every game is computed and the finished ones are
@@ -190,11 +174,12 @@ class BatchedHalpernPDHG:
         ``A`` (see docs/design.md).
         """
         xp = namespace(s.x)
+        rho = self.method.reflection
         B = s.x.shape[0]
         mask = np.asarray(active.get() if hasattr(active, "get") else active)
         idx = np.flatnonzero(mask)
         if 2 * idx.size > B:
-            new = _halpern_arrays(xp, problem.A, {n: getattr(s, n) for n in _STATE}, cfg)
+            new = _halpern_arrays(xp, problem.A, {n: getattr(s, n) for n in _STATE}, rho)
             act = active[:, None]
             for name in _FIELDS:
                 setattr(s, name, xp.where(act, new[name], getattr(s, name)))
@@ -205,23 +190,20 @@ class BatchedHalpernPDHG:
         for start in range(0, idx.size, size):
             blk = xp.asarray(idx[start:start + size])
             new = _halpern_arrays(xp, problem.A[blk, ...],
-                                  {n: getattr(s, n)[blk, ...] for n in _STATE}, cfg)
+                                  {n: getattr(s, n)[blk, ...] for n in _STATE}, rho)
             for name in _FIELDS + _SCALARS:
                 getattr(s, name)[blk, ...] = new[name]
         return s
 
-    @staticmethod
-    def batch_best(s):
+    def best(self, s):
         """Every game's best certified point and ``F`` there, as ``(B, m + n)`` stacks."""
         xp = namespace(s.x)
         return xp.concat([s.bx, s.by], axis=1), xp.concat([-s.bAy, s.bATx], axis=1)
 
-    @staticmethod
-    def batch_calls(s, b):
+    def calls(self, s, b):
         """Operator evaluations (product pairs) spent on game ``b``."""
         return int(s.it[b]) + s.setup_calls
 
-    @staticmethod
-    def batch_diagnostics(s, b):
+    def diagnostics(self, s, b):
         return {"variant": "halpern", "step": to_float(s.step[b]),
                 "inner_restarts": int(to_float(s.restarts[b]))}

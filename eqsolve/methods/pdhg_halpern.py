@@ -1,107 +1,90 @@
-"""Reflected restarted Halpern PDHG for matrix games (the ``pdhg`` default variant).
+"""The mathematics of (reflected, restarted Halpern) PDHG, written once.
 
-See :mod:`eqsolve.methods.pdhg` for the update.  Kept apart so that each
-variant's state stays small; :class:`HalpernPDHG` is mixed into the
-registered ``pdhg`` method, which dispatches on ``variant``.
+Each function works on one game (vectors) and on a batch of games (stacks
+with a leading batch axis) alike, so the single-game methods of
+:mod:`eqsolve.methods.pdhg` and the batched stepper of
+:mod:`eqsolve.methods.pdhg_batch` share every formula: the PDHG step, the
+fixed-point residual in the PDHG metric, the Halpern combination, the restart
+rule and the power iteration.  The compiled kernel of
+:mod:`eqsolve.methods._numba_kernels` keeps its own copy, held to these by
+tests (constants included).
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any, NamedTuple
+from .base import MIN_EPOCH
 
-from ..backend import namespace, to_float
-from ._driver import NonFiniteError
-from ._kernels import simplex_projector
+__all__ = ["GOLDEN_ANGLE", "STEP_MARGIN", "EPOCH_FRACTION", "MIN_EPOCH", "RESTART_BETA",
+           "pdhg_step", "metric_residual2", "halpern_combination", "restart_due", "power_start",
+           "power_norm", "halpern_step_size"]
 
-__all__ = ["HalpernPDHG", "power_norm"]
-
-
-class HState(NamedTuple):
-    x: Any  # z_k (may leave the simplices)
-    y: Any
-    ATx: Any
-    Ay: Any
-    anchor: tuple  # (x0, y0, ATx0, Ay0)
-    k: int  # iterations since the anchor
-    t: tuple  # T(z_k) = (x1, y1, ATx1, Ay1): the certified point
-    step: float
-    ref: float  # fixed-point residual at the last restart
-    epoch: int  # iteration of the last restart
-    iteration: int
-    restarts: int
+#: the golden angle (radians): cos(k * GOLDEN_ANGLE) is a deterministic start with no
+#: special structure, so it has a component along the top singular vector
+GOLDEN_ANGLE = 2.399963
+#: a power iteration under-estimates ||A||: the step keeps a 2 % margin below 1/||A||
+STEP_MARGIN = 0.98
+#: restart when the epoch exceeds this fraction of all iterations (PDLP's artificial restart)
+EPOCH_FRACTION = 0.36
+#: restart when the fixed-point residual fell by this factor since the last restart
+RESTART_BETA = 0.2
 
 
-def power_norm(problem, iters: int) -> float:
-    """Estimate of ``||A||_2`` by ``iters`` power iterations on ``A^T A`` (each one product pair)."""
-    xp, A = problem.xp, problem.A
-    v = xp.cos(xp.arange(problem.n, dtype=A.dtype) * 2.399963) + 1.5  # deterministic start
-    est = 0.0
+def pdhg_step(x, y, ATx, Ay, tau, sigma, project_x, project_y, matvec, rmatvec):
+    """One PDHG step from ``(x, y)`` with products ``A^T x``, ``A y``: ``(x+, y+, A^T x+, A y+)``.
+
+    ``y+ = P_Y(y - tau A^T x)``, ``x+ = P_X(x + sigma A (2 y+ - y))``, with
+    ``A (2 y+ - y)`` formed from ``A y+`` by linearity: one product with
+    ``A`` and one with ``A^T``.
+    """
+    y1 = project_y(y - tau * ATx)
+    Ay1 = matvec(y1)
+    x1 = project_x(x + sigma * (2.0 * Ay1 - Ay))
+    return x1, y1, rmatvec(x1), Ay1
+
+
+def metric_residual2(xp, dx, dy, dAy, tau, sigma):
+    """``||z - T z||_P^2`` in the PDHG metric ``P = [[I/sigma, -A], [-A^T, I/tau]]``.
+
+    ``dx = x+ - x``, ``dy = y+ - y``, ``dAy = A y+ - A y``; sums over the last axis.
+    """
+    return (xp.sum(dx * dx, axis=-1) / sigma + xp.sum(dy * dy, axis=-1) / tau
+            - 2.0 * xp.sum(dx * dAy, axis=-1))
+
+
+def halpern_combination(c, new, old, anchor, rho):
+    """``c ((1 + rho) T(z) - rho z) + (1 - c) z_0``: the reflected Halpern step (``c = (k+1)/(k+2)``).
+
+    Applied alike to the iterates and to their products, so no extra product is needed.
+    """
+    return c * ((1.0 + rho) * new - rho * old) + (1.0 - c) * anchor
+
+
+def restart_due(r, ref, it, epoch, beta):
+    """Whether to restart: the residual ``r`` fell by ``beta`` since the restart (residual
+    ``ref``), or the epoch since iteration ``epoch`` is long (elementwise)."""
+    return (r <= beta * ref) | ((it - epoch >= EPOCH_FRACTION * it) & (it > MIN_EPOCH))
+
+
+def power_start(xp, n, dtype, offset=1.5):
+    """The deterministic start vector of the power iterations."""
+    return xp.cos(xp.arange(n, dtype=dtype) * GOLDEN_ANGLE) + offset
+
+
+def power_norm(xp, normal, v, iters: int):
+    """Estimate of ``||A||_2`` by ``iters`` power iterations on ``A^T A`` from ``v``.
+
+    ``normal(v) = A^T A v``; ``v`` is one vector or a stack (one estimate per row).
+    """
+    est = xp.zeros(v.shape[:-1], dtype=v.dtype)
     for _ in range(iters):
-        w = A.T @ (A @ v)
-        nrm = to_float(xp.linalg.vector_norm(w))
-        if nrm == 0.0:
-            return 0.0
-        est = nrm / to_float(xp.linalg.vector_norm(v))
-        v = w / nrm
-    return math.sqrt(est)
+        w = normal(v)
+        nw = xp.linalg.vector_norm(w, axis=-1)
+        est = xp.where(nw > 0, nw / xp.linalg.vector_norm(v, axis=-1), est)
+        v = w / xp.where(nw > 0, nw, xp.ones_like(nw))[..., None]
+    return xp.sqrt(est)
 
 
-class HalpernPDHG:
-    """Mixin: the reflected restarted Halpern variant of PDHG."""
-
-    def h_init(self, problem, oracle, z0, cfg):
-        m = problem.m
-        norm = power_norm(problem, cfg.power_iters)
-        oracle.calls += cfg.power_iters
-        # a power iteration under-estimates ||A||: keep a 2 % margin below 1/||A||
-        step = cfg.tau0 if cfg.tau0 is not None else (0.98 / norm if norm > 0 else 1.0)
-        x, y = z0[:m], z0[m:]
-        oracle.calls += 1
-        ATx, Ay = problem.A.T @ x, problem.A @ y
-        here = (x, y, ATx, Ay)
-        return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0)
-
-    def h_restart(self, problem, oracle, s, name, z, Fz, cfg):
-        m = problem.m
-        here = (z[:m], z[m:], Fz[m:], -Fz[:m])
-        return s._replace(x=here[0], y=here[1], ATx=here[2], Ay=here[3], anchor=here, k=0,
-                          t=here, epoch=s.iteration)
-
-    def h_step(self, problem, oracle, s, cfg):
-        A = problem.A
-        proj_x, proj_y = (simplex_projector(d, cfg.backend) for d in problem.domain.blocks)
-        xp = namespace(s.x)
-        tau = sigma = s.step
-        y1 = proj_y(s.y - tau * s.ATx)
-        Ay1 = A @ y1
-        x1 = proj_x(s.x + sigma * (2.0 * Ay1 - s.Ay))
-        ATx1 = A.T @ x1
-        oracle.calls += 1
-        dx, dy = x1 - s.x, y1 - s.y
-        # ||z - T z||_P with P the PDHG metric [[I/sigma, -A], [-A^T, I/tau]]
-        r2 = (to_float(xp.sum(dx * dx)) / sigma + to_float(xp.sum(dy * dy)) / tau
-              - 2.0 * to_float(xp.sum(dx * (Ay1 - s.Ay))))
-        if not math.isfinite(r2):
-            raise NonFiniteError
-        r = math.sqrt(max(r2, 0.0))
-        it = s.iteration + 1
-        t = (x1, y1, ATx1, Ay1)
-        ref = r if s.ref == math.inf else s.ref
-        if r <= cfg.beta * ref or (it - s.epoch >= 0.36 * it and it > 64):
-            return HState(x1, y1, ATx1, Ay1, t, 0, t, s.step, r, it, it, s.restarts + 1)
-        c = (s.k + 1.0) / (s.k + 2.0)
-        rho = cfg.rho
-        # the same affine combination of the products, so no extra matvec
-        x, y, ATx, Ay = (c * ((1.0 + rho) * new - rho * old) + (1.0 - c) * anc
-                         for new, old, anc in zip(t, (s.x, s.y, s.ATx, s.Ay), s.anchor))
-        return HState(x, y, ATx, Ay, s.anchor, s.k + 1, t, s.step, ref, s.epoch, it, s.restarts)
-
-    def h_candidates(self, s, cfg):
-        xp = namespace(s.x)
-        x1, y1, ATx1, Ay1 = s.t
-        return {"last": (xp.concat([x1, y1]), xp.concat([-Ay1, ATx1]))}
-
-    def h_diagnostics(self, s, cfg):
-        return {"variant": "halpern", "step": s.step, "reflection": cfg.rho,
-                "inner_restarts": s.restarts}
+def halpern_step_size(xp, norm):
+    """``tau = sigma = 0.98 / ||A||`` from the power-iteration estimate (1 for a zero matrix)."""
+    return xp.where(norm > 0, STEP_MARGIN / xp.where(norm > 0, norm, xp.ones_like(norm)),
+                    xp.ones_like(norm))

@@ -39,15 +39,17 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from .._validation import check_positive
 from ..backend import namespace, to_float
-from ._driver import Method, NonFiniteError, StepCollapsedError
+from ..problems.vi import Saddle
+from .base import Candidate, Method, NonFiniteError, StepCollapsedError, Traits
+from .registry import register
 
-__all__ = ["TWO_TIMESCALE_EG", "second_order_check", "SecondOrderCheck"]
+__all__ = ["TwoTimescaleEG", "second_order_check", "SecondOrderCheck"]
 
 
 class TTState(NamedTuple):
@@ -59,8 +61,34 @@ class TTState(NamedTuple):
     last_eta: float
 
 
+@register
 @dataclass(frozen=True)
-class TTConfig:
+class TwoTimescaleEG(Method):
+    """Extragradient with the minimising player ``tau`` times slower.
+
+    Parameters
+    ----------
+    step : float, optional
+        First step ``eta`` (backtracked and grown); default ``1/L`` from the
+        problem, or 1.
+    tau : float
+        Timescale separation ``tau >= 1`` at the start.
+    tau_growth : float
+        Factor ``g >= 1`` by which ``tau`` grows per iteration (1: fixed).
+    tau_max : float
+        Largest ``tau``.
+    c : float
+        Margin of the acceptance test ``eta ||Lam dF|| <= c ||dz||``.
+    growth : float
+        Factor by which the step grows after an accepted iteration.
+    """
+
+    name: ClassVar[str] = "two_timescale_extragradient"
+    summary: ClassVar[str] = ("extragradient with timescale separation tau for "
+                              "nonconvex-nonconcave minimax (local minimax points); first-order "
+                              "certificate, optional second-order check")
+    TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last")
+
     eta0: float
     tau0: float
     tau_growth: float
@@ -68,16 +96,16 @@ class TTConfig:
     c: float
     growth: float
 
+    @classmethod
+    def supports(cls, problem, **options):
+        if not isinstance(problem, Saddle):
+            return ("two_timescale_extragradient solves min-max problems (Saddle); got "
+                    f"{type(problem).__name__}")
+        return None
 
-class _TwoTimescaleEG(Method):
-    outputs = ("last",)
-    default_output = "last"
-
-    def configure(self, problem, *, step=None, tau=10.0, tau_growth=1.0, tau_max=1e6, c=0.9,
-                  growth=1.2):
-        if not hasattr(problem, "nx"):
-            raise TypeError("two_timescale_extragradient solves min-max problems (Saddle); got "
-                            f"{type(problem).__name__}")
+    @classmethod
+    def from_options(cls, problem, *, step=None, tau=10.0, tau_growth=1.0, tau_max=1e6, c=0.9,
+                     growth=1.2):
         tau = check_positive("tau", tau)
         if tau < 1.0:
             raise ValueError(f"tau must be >= 1 (the minimising player is the slower one), got {tau}")
@@ -86,21 +114,23 @@ class _TwoTimescaleEG(Method):
             raise ValueError(f"tau_growth must be >= 1, got {tau_growth}")
         L = problem.lipschitz
         eta0 = check_positive("step", step) if step is not None else (1.0 / L if L else 1.0)
-        return TTConfig(eta0, tau, tau_growth, check_positive("tau_max", tau_max),
-                        check_positive("c", c), check_positive("growth", growth))
+        return cls(eta0, tau, tau_growth, check_positive("tau_max", tau_max),
+                   check_positive("c", c), check_positive("growth", growth))
 
-    def _scale(self, problem, z, k, cfg):
+    def tau(self, k: int) -> float:
+        return min(self.tau_max, self.tau0 * self.tau_growth ** k)
+
+    def _scale(self, problem, z, k):
         xp = namespace(z)
-        tau = min(cfg.tau_max, cfg.tau0 * cfg.tau_growth ** k)
         ones = xp.ones_like(z)
-        return xp.concat([ones[: problem.nx] / tau, ones[problem.nx :]])
+        return xp.concat([ones[: problem.nx] / self.tau(k), ones[problem.nx :]])
 
-    def init(self, problem, oracle, z0, cfg):
-        return TTState(z0, oracle(z0), cfg.eta0, 0, 0, cfg.eta0)
+    def init(self, problem, oracle, z0):
+        return TTState(z0, oracle(z0), self.eta0, 0, 0, self.eta0)
 
-    def step(self, problem, oracle, s, cfg):
+    def step(self, problem, oracle, s):
         xp = namespace(s.z)
-        lam = self._scale(problem, s.z, s.k, cfg)
+        lam = self._scale(problem, s.z, s.k)
         proj = problem.domain.project
         g0 = lam * s.Fz
         eta, backtracks = s.eta, 0
@@ -108,7 +138,7 @@ class _TwoTimescaleEG(Method):
             z_half = proj(s.z - eta * g0)
             g_half = lam * oracle(z_half)
             lhs = eta * to_float(xp.linalg.vector_norm(g_half - g0))
-            rhs = cfg.c * to_float(xp.linalg.vector_norm(z_half - s.z))
+            rhs = self.c * to_float(xp.linalg.vector_norm(z_half - s.z))
             if not (math.isfinite(lhs) and math.isfinite(rhs)):
                 raise NonFiniteError
             if lhs <= rhs * (1 + 1e-12):
@@ -118,21 +148,13 @@ class _TwoTimescaleEG(Method):
             if backtracks > 60:
                 raise StepCollapsedError
         z1 = proj(s.z - eta * g_half)
-        return TTState(z1, oracle(z1), eta * cfg.growth, s.k + 1, s.backtracks + backtracks, eta)
+        return TTState(z1, oracle(z1), eta * self.growth, s.k + 1, s.backtracks + backtracks, eta)
 
-    def candidates(self, s, cfg):
-        return {"last": (s.z, s.Fz)}
+    def candidates(self, s):
+        return {"last": Candidate(s.z, s.Fz)}
 
-    def diagnostics(self, s, cfg):
-        return {"step": s.last_eta, "tau": min(cfg.tau_max, cfg.tau0 * cfg.tau_growth ** s.k),
-                "backtracks": s.backtracks}
-
-
-TWO_TIMESCALE_EG = _TwoTimescaleEG(
-    name="two_timescale_extragradient",
-    summary="extragradient with timescale separation tau for nonconvex-nonconcave minimax "
-    "(local minimax points); first-order certificate, optional second-order check",
-)
+    def diagnostics(self, s):
+        return {"step": s.last_eta, "tau": self.tau(s.k), "backtracks": s.backtracks}
 
 
 @dataclass(frozen=True)

@@ -71,19 +71,17 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 from .._validation import check_positive
 from ..backend import all_finite
-from ._driver import Method, NonFiniteError, _auto_interval
+from .base import Candidate, Family, Method, NonFiniteError, Traits
+from .registry import register
 
-__all__ = ["VR_HALPERN"]
-
-VARIANTS = ("cocoercive", "monotone")
-
+__all__ = ["VRHalpern", "PAGEHalpern", "ResolventHalpern"]
 
 class VRState(NamedTuple):
     u0: Any  # anchor
@@ -94,30 +92,8 @@ class VRState(NamedTuple):
     inner_steps: int
 
 
-@dataclass(frozen=True)
-class VRConfig:
-    variant: str
-    step: float
-    n: int
-    batch: int
-    p_const: float
-    inner_step: float
-    inner_factor: float
-    seed: Any
-    min_check: int
-    inner_step_given: bool = False
-
-
-def _check_options(problem, variant, step, batch, inner_step, inner_factor, seed):
-    """Validate vr_halpern's options; return the variant and the checked numbers."""
-    if not hasattr(problem, "n_components"):
-        raise TypeError(f"vr_halpern needs a finite-sum problem (eqsolve.FiniteSumVI), got "
-                        f"{type(problem).__name__}; wrap the components with FiniteSumVI (or "
-                        "FiniteSumVI.from_matrix_game(A)) or use method='halpern'")
-    if variant is None:
-        variant = "cocoercive" if problem.cocoercivity is not None else "monotone"
-    if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+def _check_options(problem, step, batch, inner_step, inner_factor, seed):
+    """Validate vr_halpern's options; return the checked numbers."""
     if step is not None:
         step = check_positive("step", step)
     if inner_step is not None:
@@ -133,32 +109,81 @@ def _check_options(problem, variant, step, batch, inner_step, inner_factor, seed
                         f"{type(seed).__name__}")
     if seed is not None and isinstance(seed, (int, np.integer)) and seed < 0:
         raise ValueError(f"seed must be >= 0, got {seed}")
-    return variant, step, batch, inner_step, inner_factor
+    return step, batch, inner_step, inner_factor
 
 
+@dataclass(frozen=True)
 class _VRHalpern(Method):
-    outputs: ClassVar[tuple] = ("last",)
-    default_output: ClassVar[str] = "last"
+    """Options shared by both algorithms.
+
+    Parameters
+    ----------
+    step : float, optional
+        ``eta``; default ``1/c`` (cocoercive, ``c`` the cocoercivity on
+        average) or ``sqrt(n)/L_avg`` (monotone).
+    batch : int, optional
+        Minibatch of the PAGE estimator, in ``[1, n]`` (default ``sqrt(n)``).
+    inner_step : float, optional
+        VR-FoRB step ``gamma`` of the monotone algorithm (default: the
+        authors' ``5 sqrt(p(1-p))``, capped at ``1/2``, over ``1 + eta L_avg``).
+    inner_factor : float
+        Inner iterations ``inner_factor * n * log(k + 2)`` of the monotone algorithm.
+    seed : int, SeedSequence or None
+        Seed of the sampling.
+    """
+
+    name: ClassVar[str] = "vr_halpern"
+    summary: ClassVar[str] = ("variance-reduced Halpern for finite sums "
+                              "(Cai-Alacaoglu-Diakonikolas): PAGE estimator (cocoercive) or "
+                              "inexact resolvent by VR-FoRB (monotone)")
+    variant: ClassVar[str]
     # as for halpern: restarting resets the anchor (linear rates on sharp problems); the
     # O(1/k) statements and the paper's experiments are for restart=False
-    default_restart: ClassVar[bool] = True
+    TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last", restart=True)
 
-    def configure(self, problem, *, variant=None, step=None, batch=None, inner_step=None,
-                  inner_factor=0.05, seed=None):
-        variant, step, batch, inner_step, inner_factor = _check_options(
-            problem, variant, step, batch, inner_step, inner_factor, seed)
+    step_size: float
+    n: int
+    batch: int
+    p_const: float
+    inner_step: float
+    inner_factor: float
+    seed: Any
+    min_check: int
+    inner_step_given: bool = False
+
+    @classmethod
+    def supports(cls, problem, **options):
+        if problem.n_components is None:
+            return (f"vr_halpern needs a finite-sum problem (eqsolve.FiniteSumVI), got "
+                    f"{type(problem).__name__}; wrap the components with FiniteSumVI (or "
+                    "FiniteSumVI.from_matrix_game(A)) or use method='halpern'")
+        return None
+
+    @classmethod
+    def step_constant(cls, problem):
+        """The constant the default step divides by, or ``None``."""
+        raise NotImplementedError
+
+    @classmethod
+    def cost_per_iteration(cls, n, batch) -> float:
+        """Component evaluations per iteration (to space the certificates)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_options(cls, problem, *, step=None, batch=None, inner_step=None, inner_factor=0.05,
+                     seed=None):
+        step, batch, inner_step, inner_factor = _check_options(
+            problem, step, batch, inner_step, inner_factor, seed)
         n, L_avg = problem.n_components, problem.lipschitz_avg
         root = math.sqrt(n)
         batch = max(1, int(root)) if batch is None else int(batch)
         if step is None:
-            const = problem.cocoercivity if variant == "cocoercive" else L_avg
-            if const is None and variant == "cocoercive":
-                const = L_avg
+            const = cls.step_constant(problem)
             if const is None:
-                raise ValueError(f"vr_halpern (variant={variant!r}) sets its step from the "
+                raise ValueError(f"vr_halpern (variant={cls.variant!r}) sets its step from the "
                                  "problem's constants: give the FiniteSumVI L_avg= (or "
                                  "cocoercivity=), or pass step=")
-            step = 1.0 / const if variant == "cocoercive" else root / const
+            step = cls.default_step(const, root)
         p_in = 1.0 / max(n, 2)
         inner_given = inner_step is not None
         if inner_step is None:
@@ -166,87 +191,158 @@ class _VRHalpern(Method):
             # the authors' x5 constant, capped at 1/(2 L_Phi): it only binds for small n
             # (n < ~100), where 5 sqrt(p(1-p)) would exceed a stable forward step
             inner_step = min(5.0 * math.sqrt(p_in * (1.0 - p_in)), 0.5) / lip
-        # component evaluations per iteration, to keep certification (n each) near 5 %
-        cost = 4.0 * n / (root + 5.0) + 2.0 * batch if variant == "cocoercive" else float(n)
-        min_check = max(1, math.ceil(20.0 * n / cost))
-        return VRConfig(variant, step, n, batch, 4.0 / (root + 5.0), inner_step, inner_factor,
-                        seed, min_check, inner_given)
+        # certification (n evaluations each) kept near 5 % of the component evaluations
+        min_check = max(1, math.ceil(20.0 * n / cls.cost_per_iteration(n, batch)))
+        return cls(step, n, batch, 4.0 / (root + 5.0), inner_step, inner_factor, seed, min_check,
+                   inner_given)
 
-    def check_interval(self, k, cfg):
-        return max(cfg.min_check, _auto_interval(k))
+    def traits(self):
+        return replace(self.TRAITS, min_certify_interval=self.min_check)
 
-    def warnings(self, problem, cfg):
-        out = []
-        if cfg.variant == "cocoercive":
-            c = problem.cocoercivity
-            if c is None:
-                out.append("variant='cocoercive' assumes the components are cocoercive on "
-                           "average; this problem does not say so, so no rate is claimed (the "
-                           "certificate still measures the point)")
-            elif cfg.step > (1 + 1e-12) / c:
-                out.append(f"step {cfg.step:.3g} exceeds 1/c = {1 / c:.3g}, the cocoercive "
-                           "step; no rate is claimed")
-        else:
-            if problem.monotone is None:
-                out.append("variant='monotone' assumes F is monotone; this problem does not say so")
-            if problem.lipschitz_avg is None and not cfg.inner_step_given:
-                out.append("the problem has no L_avg: the inner step assumes eta * L_avg = 1; "
-                           "give the FiniteSumVI L_avg= or pass inner_step=")
-        return out
+    def init(self, problem, oracle, z0):
+        return VRState(z0, z0, self.first_estimate(oracle, z0), 0, np.random.default_rng(self.seed),
+                       0)
 
-    def init(self, problem, oracle, z0, cfg):
-        rng = np.random.default_rng(cfg.seed)
-        est = oracle(z0) if cfg.variant == "cocoercive" else z0
-        return VRState(z0, z0, est, 0, rng, 0)
+    def restart(self, problem, oracle, s, name, at):
+        return VRState(at.z, at.z, self.restart_estimate(at), 0, s.rng, s.inner_steps)
 
-    def restart(self, problem, oracle, s, name, z, Fz, cfg):
-        est = Fz if cfg.variant == "cocoercive" else z
-        return VRState(z, z, est, 0, s.rng, s.inner_steps)
-
-    def step(self, problem, oracle, s, cfg):
-        if cfg.variant == "cocoercive":
-            new = _page_step(problem, oracle, s, cfg)
-        else:
-            new = _inexact_resolvent_step(problem, oracle, s, cfg)
+    def step(self, problem, oracle, s):
+        new = self.advance(problem, oracle, s)
         if not (all_finite(np, new.u) and all_finite(np, new.est)):
             raise NonFiniteError
         return new
 
-    def candidates(self, s, cfg):
-        # never the estimator: the driver certifies the point with a full pass
-        return {"last": (s.u if cfg.variant == "cocoercive" else s.est, None)}
+    def diagnostics(self, s):
+        return {"variant": self.variant, "step": self.step_size, "anchor_iterations": s.k}
 
-    def diagnostics(self, s, cfg):
-        out = {"variant": cfg.variant, "step": cfg.step, "anchor_iterations": s.k}
-        if cfg.variant == "cocoercive":
-            out["batch"] = cfg.batch
-        else:
-            out.update(inner_step=cfg.inner_step, inner_steps=s.inner_steps)
+
+@dataclass(frozen=True)
+class PAGEHalpern(_VRHalpern):
+    """Algorithm 1: Halpern with a PAGE estimator (components cocoercive on average)."""
+
+    variant: ClassVar[str] = "cocoercive"
+
+    @classmethod
+    def step_constant(cls, problem):
+        return problem.cocoercivity if problem.cocoercivity is not None else problem.lipschitz_avg
+
+    @classmethod
+    def default_step(cls, const, root):
+        return 1.0 / const
+
+    @classmethod
+    def cost_per_iteration(cls, n, batch):
+        return 4.0 * n / (math.sqrt(n) + 5.0) + 2.0 * batch
+
+    def warnings(self, problem):
+        c = problem.cocoercivity
+        if c is None:
+            return ["variant='cocoercive' assumes the components are cocoercive on average; this "
+                    "problem does not say so, so no rate is claimed (the certificate still "
+                    "measures the point)"]
+        if self.step_size > (1 + 1e-12) / c:
+            return [f"step {self.step_size:.3g} exceeds 1/c = {1 / c:.3g}, the cocoercive step; no "
+                    "rate is claimed"]
+        return []
+
+    def first_estimate(self, oracle, z0):
+        return oracle(z0)
+
+    def restart_estimate(self, at):
+        return at.Fz
+
+    def advance(self, problem, oracle, s):
+        return _page_step(problem, oracle, s, self)
+
+    def candidates(self, s):
+        # never the estimator: the driver certifies the point with a full pass
+        return {"last": Candidate(s.u)}
+
+    def diagnostics(self, s):
+        return {**super().diagnostics(s), "batch": self.batch}
+
+
+@dataclass(frozen=True)
+class ResolventHalpern(_VRHalpern):
+    """Algorithm 2: inexact Halpern on the resolvent, by VR-FoRB (monotone components)."""
+
+    variant: ClassVar[str] = "monotone"
+
+    @classmethod
+    def step_constant(cls, problem):
+        return problem.lipschitz_avg
+
+    @classmethod
+    def default_step(cls, const, root):
+        return root / const
+
+    @classmethod
+    def cost_per_iteration(cls, n, batch):
+        return float(n)
+
+    def warnings(self, problem):
+        out = []
+        if problem.monotone is None:
+            out.append("variant='monotone' assumes F is monotone; this problem does not say so")
+        if problem.lipschitz_avg is None and not self.inner_step_given:
+            out.append("the problem has no L_avg: the inner step assumes eta * L_avg = 1; give "
+                       "the FiniteSumVI L_avg= or pass inner_step=")
         return out
 
+    def first_estimate(self, oracle, z0):
+        return z0
 
-def _page_probability(k: int, cfg) -> float:
+    def restart_estimate(self, at):
+        return at.z
+
+    def advance(self, problem, oracle, s):
+        return _inexact_resolvent_step(problem, oracle, s, self)
+
+    def candidates(self, s):
+        # the inner point u~, certified by the driver with a full pass
+        return {"last": Candidate(s.est)}
+
+    def diagnostics(self, s):
+        return {**super().diagnostics(s), "inner_step": self.inner_step,
+                "inner_steps": s.inner_steps}
+
+
+@register
+class VRHalpern(Family):
+    """``vr_halpern``: Algorithm 1 (``variant="cocoercive"``, the default when the problem
+    knows its cocoercivity on average) or Algorithm 2 (``"monotone"``)."""
+
+    name: ClassVar[str] = "vr_halpern"
+    summary: ClassVar[str] = _VRHalpern.summary
+    variants: ClassVar[dict] = {"cocoercive": PAGEHalpern, "monotone": ResolventHalpern}
+
+    @classmethod
+    def default_variant(cls, problem):
+        return "cocoercive" if problem.cocoercivity is not None else "monotone"
+
+
+def _page_probability(k: int, method) -> float:
     """Probability of a full pass at iteration ``k`` (the authors' schedule)."""
     if k <= 1:
         return 1.0
-    return 4.0 / (k + 4.0) if k - 1 <= math.sqrt(cfg.n) else cfg.p_const
+    return 4.0 / (k + 4.0) if k - 1 <= math.sqrt(method.n) else method.p_const
 
 
-def _page_step(problem, oracle, s, cfg):
+def _page_step(problem, oracle, s, method):
     lam = 2.0 / (s.k + 4.0)
-    u1 = problem.domain.project(lam * s.u0 + (1.0 - lam) * s.u - cfg.step * s.est)
+    u1 = problem.domain.project(lam * s.u0 + (1.0 - lam) * s.u - method.step_size * s.est)
     k1 = s.k + 1
-    if s.rng.random() < _page_probability(k1, cfg):
+    if s.rng.random() < _page_probability(k1, method):
         est = oracle(u1)
     else:
-        S = s.rng.choice(cfg.n, size=cfg.batch, replace=False)
+        S = s.rng.choice(method.n, size=method.batch, replace=False)
         est = s.est + oracle.sample_diff(S, u1, s.u)
     return VRState(s.u0, u1, est, k1, s.rng, s.inner_steps)
 
 
-def _vr_forb(problem, oracle, u, cfg, rng, steps):
+def _vr_forb(problem, oracle, u, method, rng, steps):
     """``steps`` VR-FoRB iterations on ``0 in v - u + eta (F + N_Z)(v)``, started at ``u``."""
-    eta, gamma, n = cfg.step, cfg.inner_step, cfg.n
+    eta, gamma, n = method.step_size, method.inner_step, method.n
     p = 1.0 / max(n, 2)
     alpha = 1.0 - p
     project = problem.domain.project
@@ -263,19 +359,14 @@ def _vr_forb(problem, oracle, u, cfg, rng, steps):
     return v
 
 
-def _inexact_resolvent_step(problem, oracle, s, cfg):
+def _inexact_resolvent_step(problem, oracle, s, method):
     # at least 2 log(k+2) steps: for small n the n log k budget would be a single step,
     # while a step costs 2 of the n evaluations each outer iteration spends anyway
     log_k = math.log(s.k + 2)
-    steps = max(int(cfg.inner_factor * cfg.n * log_k), math.ceil(2 * log_k))
-    u_tilde = _vr_forb(problem, oracle, s.u, cfg, s.rng, steps)
+    steps = max(int(method.inner_factor * method.n * log_k), math.ceil(2 * log_k))
+    u_tilde = _vr_forb(problem, oracle, s.u, method, s.rng, steps)
     lam = 1.0 / (s.k + 2.0)
     u1 = lam * s.u0 + (1.0 - lam) * u_tilde
     return VRState(s.u0, u1, u_tilde, s.k + 1, s.rng, s.inner_steps + steps)
 
 
-VR_HALPERN = _VRHalpern(
-    name="vr_halpern",
-    summary="variance-reduced Halpern for finite sums (Cai-Alacaoglu-Diakonikolas): PAGE "
-    "estimator (cocoercive) or inexact resolvent by VR-FoRB (monotone)",
-)

@@ -59,23 +59,14 @@ from .._validation import check_max_iter, check_positive
 from ..backend import HAS_NUMBA, BackendUnavailableError
 from ..problems._water_filling import water_fill
 from ..problems.power_control import PowerControlGame
-from ._driver import Method, NonFiniteError, StepCollapsedError
+from .base import Candidate, Method, NonFiniteError, StepCollapsedError, Traits
+from .registry import register
 
-__all__ = ["WATER_FILLING"]
+__all__ = ["WaterFilling"]
 
 SCHEDULES = ("simultaneous", "sequential", "asynchronous")
 BACKENDS = ("numpy", "numba")
 CYCLE_CHECKS = 5  # consecutive period-2 sweeps before the solve is declared oscillating
-
-
-class WFConfig(NamedTuple):
-    schedule: str
-    damping: Any  # float or "diminishing"
-    backend: str  # resolved: "numpy" or "numba"
-    update_prob: float
-    max_delay: int
-    seed: Any
-    kernels: Any  # the numba module or None
 
 
 class WFState(NamedTuple):
@@ -109,29 +100,70 @@ def _check_options(schedule, damping, backend, update_prob, max_delay):
     return damping, backend, update_prob, max_delay
 
 
-@dataclass
-class _WaterFilling(Method):
-    outputs: ClassVar[tuple] = ("last",)
-    default_output: ClassVar[str] = "last"
-    # the game's arrays are host float64: no CuPy path
-    backends: ClassVar[tuple] = ("numpy", "numba")
+def _kernels(backend):
+    """The compiled sweeps for ``backend="numba"``, else ``None`` (the NumPy reference)."""
+    if backend != "numba":
+        return None
+    from . import _water_filling_numba
 
-    def configure(self, problem, *, schedule="simultaneous", damping=1.0, backend="numpy",
-                  update_prob=0.5, max_delay=3, seed=0):
+    return _water_filling_numba
+
+
+@register
+@dataclass(frozen=True)
+class WaterFilling(Method):
+    """Iterative water-filling: every user best-responds, damped, on a schedule.
+
+    Parameters
+    ----------
+    schedule : {"simultaneous", "sequential", "asynchronous"}
+        Jacobi, Gauss-Seidel, or random users with bounded delays.
+    damping : float in (0, 1] or "diminishing"
+        The fraction ``alpha`` of the way to the best response, or
+        ``alpha_t = (t + 1)^(-2/3)``.
+    backend : {"numpy", "numba"}
+        The NumPy reference sweeps, or the compiled kernels.
+    update_prob : float in (0, 1]
+        Asynchronous: the probability that a user updates at a tick.
+    max_delay : int
+        Asynchronous: the largest delay (in ticks) of the powers a user reads.
+    seed : int or None
+        Asynchronous: the seed of the user and delay draws.
+    """
+
+    name: ClassVar[str] = "water_filling"
+    summary: ClassVar[str] = ("iterative water-filling for power-control games: simultaneous "
+                              "(Jacobi), sequential (Gauss-Seidel) and asynchronous schedules, "
+                              "damped or not; NumPy or Numba")
+    # the game's arrays are host float64: no CuPy path
+    TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last",
+                                      backends=("numpy", "numba"))
+
+    schedule: str
+    damping: Any  # float or "diminishing"
+    backend: str
+    update_prob: float
+    max_delay: int
+    seed: Any
+
+    @classmethod
+    def supports(cls, problem, **options):
         if not isinstance(problem, PowerControlGame):
-            raise TypeError(f"water_filling needs a PowerControlGame (water-filling is the best "
-                            f"response of a power-control user), got {type(problem).__name__}; "
-                            "use extragradient or mirror_prox for other problems")
+            return (f"water_filling needs a PowerControlGame (water-filling is the best response "
+                    f"of a power-control user), got {type(problem).__name__}; use extragradient "
+                    "or mirror_prox for other problems")
+        return None
+
+    @classmethod
+    def from_options(cls, problem, *, schedule="simultaneous", damping=1.0, backend="numpy",
+                     update_prob=0.5, max_delay=3, seed=0):
         if seed is not None and not isinstance(seed, (numbers.Integral, np.random.SeedSequence)):
             raise TypeError(f"seed must be an integer or None, got {type(seed).__name__}")
-        damping, resolved, update_prob, max_delay = _check_options(
+        damping, backend, update_prob, max_delay = _check_options(
             schedule, damping, backend, update_prob, max_delay)
-        kernels = None
-        if resolved == "numba":
-            from . import _water_filling_numba as kernels
-        return WFConfig(schedule, damping, resolved, update_prob, max_delay, seed, kernels)
+        return cls(schedule, damping, backend, update_prob, max_delay, seed)
 
-    def warnings(self, problem, cfg):
+    def warnings(self, problem):
         con = problem.contraction()
         if con["factor"] < 1.0:
             return []
@@ -139,108 +171,102 @@ class _WaterFilling(Method):
                 "sufficient condition for a unique equilibrium and for the convergence of every "
                 "schedule does not hold; the certificate still measures the returned point exactly"]
 
-    def init(self, problem, oracle, z0, cfg):
+    def init(self, problem, oracle, z0):
         p = np.array(z0, dtype=np.float64).reshape(problem.Q, problem.N)
         buf = rng = None
-        if cfg.schedule == "asynchronous":
-            buf = np.broadcast_to(p, (cfg.max_delay + 1,) + p.shape).copy()
-            rng = np.random.default_rng(cfg.seed)
+        if self.schedule == "asynchronous":
+            buf = np.broadcast_to(p, (self.max_delay + 1,) + p.shape).copy()
+            rng = np.random.default_rng(self.seed)
         return WFState(p, p, 0, 0, buf, rng)
 
-    def step(self, problem, oracle, s, cfg):
-        alpha = cfg.damping if not isinstance(cfg.damping, str) else (s.t + 1.0) ** (-2.0 / 3.0)
-        buf = s.buf
-        if cfg.schedule == "simultaneous":
-            p = self._jacobi(problem, s.p, alpha, cfg)
-            oracle.calls += problem.Q
-        elif cfg.schedule == "sequential":
-            p = self._gauss_seidel(problem, s.p, alpha, cfg)
-            oracle.calls += problem.Q
-        else:
-            p, buf, n_upd = self._asynchronous(problem, s, alpha, cfg)
-            oracle.calls += n_upd
+    def step(self, problem, oracle, s):
+        alpha = self.damping if not isinstance(self.damping, str) else (s.t + 1.0) ** (-2.0 / 3.0)
+        p, buf, responses = _SWEEPS[self.schedule](problem, s, alpha, self, _kernels(self.backend))
+        oracle.count(responses)
         if not np.all(np.isfinite(p)):
             raise NonFiniteError
-        cycles = self._cycle_count(problem, s, p, cfg)
+        cycles = _cycle_count(problem, s, p, self.schedule)
         return WFState(p, s.p, s.t + 1, cycles, buf, s.rng)
 
-    # -- the three schedules (NumPy reference and Numba kernels) -----------------
-    def _jacobi(self, problem, p, alpha, cfg):
-        if cfg.kernels is not None:
-            out = np.empty_like(p)
-            cfg.kernels.jacobi(problem.cross, problem.floor, p, problem.budgets, *_caps(problem),
-                               alpha, out, np.empty((problem.Q, 2, problem.N)))
-            return out
-        b = problem.best_response(p)
-        return b if alpha == 1.0 else p + alpha * (b - p)
+    def candidates(self, s):
+        return {"last": Candidate(s.p.reshape(-1))}
 
-    def _gauss_seidel(self, problem, p, alpha, cfg):
-        p = p.copy()
-        if cfg.kernels is not None:
-            cfg.kernels.gauss_seidel(problem.cross, problem.floor, p, problem.budgets,
-                                     *_caps(problem), alpha, np.arange(problem.Q),
-                                     np.empty((1, 2, problem.N)))
-            return p
-        caps = problem.caps
-        for q in range(problem.Q):
-            c = problem.floor[q] + np.einsum("rk,rk->k", problem.cross[q], p)
-            b = water_fill(c[None, :], problem.budgets[q:q + 1],
-                           None if caps is None else caps[q:q + 1])[0][0]
-            p[q] = b if alpha == 1.0 else p[q] + alpha * (b - p[q])
-        return p
+    def diagnostics(self, s):
+        return {"schedule": self.schedule, "damping": self.damping,
+                "kernel_backend": self.backend, "sweeps": s.t}
 
-    def _asynchronous(self, problem, s, alpha, cfg):
-        Q, D = problem.Q, cfg.max_delay + 1
-        users = np.flatnonzero(s.rng.random(Q) < cfg.update_prob)
-        # user q reads p_r(t - d_qr); delays never reach before the start
-        delays = s.rng.integers(0, min(cfg.max_delay, s.t) + 1, size=(users.size, Q))
-        slots = (s.t - delays) % D
-        p = s.p.copy()
-        if users.size and cfg.kernels is not None:
-            cfg.kernels.asynchronous(problem.cross, problem.floor, s.buf, slots, users, s.p,
-                                     problem.budgets, *_caps(problem), alpha, p,
-                                     np.empty((users.size, 2, problem.N)))
-        elif users.size:
-            seen = s.buf[slots, np.arange(Q)[None, :]]  # (U, Q, N) delayed copies
-            c = problem.floor[users] + np.einsum("urk,urk->uk", problem.cross[users], seen)
-            caps = None if problem.caps is None else problem.caps[users]
-            b = water_fill(c, problem.budgets[users], caps)[0]
-            p[users] = b if alpha == 1.0 else s.p[users] + alpha * (b - s.p[users])
-        buf = s.buf.copy()
-        buf[(s.t + 1) % D] = p
-        return p, buf, int(users.size)
 
-    def _cycle_count(self, problem, s, p, cfg):
-        # period 2: p^{t+1} returns to p^{t-1} while moving far from p^t
-        if cfg.schedule == "asynchronous" or s.t < 1:
-            return 0
-        scale = float(np.max(problem.budgets))
-        step = float(np.max(np.abs(p - s.p)))
-        back = float(np.max(np.abs(p - s.prev)))
-        cycles = s.cycles + 1 if (step > 1e-6 * scale and back <= 1e-9 * step) else 0
-        if cycles >= CYCLE_CHECKS:
-            raise StepCollapsedError(
-                f"{cfg.schedule} water-filling oscillates with period 2 (it returns to the iterate "
-                f"of two sweeps before, {step:.3g} away from the last one): it cannot reach an "
-                "equilibrium from here; use schedule='sequential' or damping < 1")
-        return cycles
+# -- the three schedules (NumPy reference and Numba kernels) ---------------------
+# each returns (powers, delay buffer, single-user best responses made)
 
-    def candidates(self, s, cfg):
-        return {"last": (s.p.reshape(-1), None)}
+def _jacobi(problem, s, alpha, method, kernels):
+    p = s.p
+    if kernels is not None:
+        out = np.empty_like(p)
+        kernels.jacobi(problem.cross, problem.floor, p, problem.budgets, *_caps(problem),
+                       alpha, out, np.empty((problem.Q, 2, problem.N)))
+        return out, s.buf, problem.Q
+    b = problem.best_response(p)
+    return (b if alpha == 1.0 else p + alpha * (b - p)), s.buf, problem.Q
 
-    def diagnostics(self, s, cfg):
-        return {"schedule": cfg.schedule, "damping": cfg.damping, "kernel_backend": cfg.backend,
-                "sweeps": s.t}
+
+def _gauss_seidel(problem, s, alpha, method, kernels):
+    p = s.p.copy()
+    if kernels is not None:
+        kernels.gauss_seidel(problem.cross, problem.floor, p, problem.budgets, *_caps(problem),
+                             alpha, np.arange(problem.Q), np.empty((1, 2, problem.N)))
+        return p, s.buf, problem.Q
+    caps = problem.caps
+    for q in range(problem.Q):
+        c = problem.floor[q] + np.einsum("rk,rk->k", problem.cross[q], p)
+        b = water_fill(c[None, :], problem.budgets[q:q + 1],
+                       None if caps is None else caps[q:q + 1])[0][0]
+        p[q] = b if alpha == 1.0 else p[q] + alpha * (b - p[q])
+    return p, s.buf, problem.Q
+
+
+def _asynchronous(problem, s, alpha, method, kernels):
+    Q, D = problem.Q, method.max_delay + 1
+    users = np.flatnonzero(s.rng.random(Q) < method.update_prob)
+    # user q reads p_r(t - d_qr); delays never reach before the start
+    delays = s.rng.integers(0, min(method.max_delay, s.t) + 1, size=(users.size, Q))
+    slots = (s.t - delays) % D
+    p = s.p.copy()
+    if users.size and kernels is not None:
+        kernels.asynchronous(problem.cross, problem.floor, s.buf, slots, users, s.p,
+                             problem.budgets, *_caps(problem), alpha, p,
+                             np.empty((users.size, 2, problem.N)))
+    elif users.size:
+        seen = s.buf[slots, np.arange(Q)[None, :]]  # (U, Q, N) delayed copies
+        c = problem.floor[users] + np.einsum("urk,urk->uk", problem.cross[users], seen)
+        caps = None if problem.caps is None else problem.caps[users]
+        b = water_fill(c, problem.budgets[users], caps)[0]
+        p[users] = b if alpha == 1.0 else s.p[users] + alpha * (b - s.p[users])
+    buf = s.buf.copy()
+    buf[(s.t + 1) % D] = p
+    return p, buf, int(users.size)
+
+
+_SWEEPS = {"simultaneous": _jacobi, "sequential": _gauss_seidel, "asynchronous": _asynchronous}
+
+
+def _cycle_count(problem, s, p, schedule):
+    # period 2: p^{t+1} returns to p^{t-1} while moving far from p^t
+    if schedule == "asynchronous" or s.t < 1:
+        return 0
+    scale = float(np.max(problem.budgets))
+    step = float(np.max(np.abs(p - s.p)))
+    back = float(np.max(np.abs(p - s.prev)))
+    cycles = s.cycles + 1 if (step > 1e-6 * scale and back <= 1e-9 * step) else 0
+    if cycles >= CYCLE_CHECKS:
+        raise StepCollapsedError(
+            f"{schedule} water-filling oscillates with period 2 (it returns to the iterate "
+            f"of two sweeps before, {step:.3g} away from the last one): it cannot reach an "
+            "equilibrium from here; use schedule='sequential' or damping < 1")
+    return cycles
 
 
 def _caps(problem):
     if problem.caps is None:
         return np.zeros((problem.Q, 1)), False  # one unused row per user
     return problem.caps, True
-
-
-WATER_FILLING = _WaterFilling(
-    name="water_filling",
-    summary="iterative water-filling for power-control games: simultaneous (Jacobi), "
-    "sequential (Gauss-Seidel) and asynchronous schedules, damped or not; NumPy or Numba",
-)

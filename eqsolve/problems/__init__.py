@@ -11,8 +11,5 @@ from .normal_form import NormalFormGame
 from .finite_sum import FiniteSumVI
 
 __all__ = ["Problem", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
-           "Saddle", "zoo"]
-__all__ += ["PowerControlGame"]
-__all__ += ["DifferentiableGame", "QuadraticGame", "game_from_spec"]
-__all__ += ["NormalFormGame"]
-__all__ += ["FiniteSumVI"]
+           "Saddle", "PowerControlGame", "DifferentiableGame", "QuadraticGame", "game_from_spec",
+           "NormalFormGame", "FiniteSumVI", "zoo"]

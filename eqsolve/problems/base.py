@@ -29,6 +29,23 @@ class Problem:
         be, ``None`` when unknown;
     ``strong_monotonicity``
         a modulus mu > 0 when known.
+
+    and the capabilities the driver and the methods read (declared here, so
+    that nothing is probed with ``getattr``):
+
+    ``batch``
+        the number of games of a batch of games (a leading batch dimension;
+        each game is :meth:`game`), ``None`` for one problem;
+    ``joint_batch``
+        True when a batch is also one joint problem, which methods without a
+        per-game loop solve as a whole;
+    ``n_components``
+        the number of components of a finite sum (``None`` otherwise);
+    ``bilinear``
+        True when ``F(x, y) = (-A y, A^T x)`` and the problem offers the
+        products :meth:`matvec` and :meth:`rmatvec`;
+    ``interior_only``
+        True when ``F`` is defined only inside the domain.
     """
 
     domain: Domain
@@ -43,6 +60,10 @@ class Problem:
     #: True when F is defined only inside the domain (entropy / log terms): Euclidean
     #: projections land on the boundary, so only interior (entropic) geometries apply
     interior_only: bool = False
+    batch: int | None = None
+    joint_batch: bool = False
+    n_components: int | None = None
+    bilinear: bool = False
 
     # -- the operator ---------------------------------------------------
     @property
@@ -56,6 +77,26 @@ class Problem:
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
         """Exact certified residual at ``z`` (``Fz = F(z)`` may be passed to save a call)."""
         raise NotImplementedError
+
+    def matvec(self, y):
+        """``A @ y`` for a bilinear problem."""
+        raise TypeError(f"{type(self).__name__} is not bilinear: it has no matrix products")
+
+    def rmatvec(self, x):
+        """``A.T @ x`` for a bilinear problem."""
+        raise TypeError(f"{type(self).__name__} is not bilinear: it has no matrix products")
+
+    def game(self, b: int):
+        """Game ``b`` of a batch of games."""
+        raise TypeError(f"{type(self).__name__} is not a batch of games")
+
+    def to_backend(self, backend: str) -> "Problem":
+        """The same problem with its arrays on ``backend`` (``"numpy"`` or ``"cupy"``)."""
+        have = self.backend
+        if backend == have:
+            return self
+        raise TypeError(f"backend={backend!r} needs {type(self).__name__} built from {backend} "
+                        f"arrays (its arrays are {have}); build it from {backend} arrays")
 
     # -- points ---------------------------------------------------------
     def initial_point(self):

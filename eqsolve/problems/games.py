@@ -172,6 +172,7 @@ class MatrixGame(_TwoPlayer):
     residual_kind = "duality_gap"
     monotone = True
     default_method = "pdhg"
+    bilinear = True
 
     def __init__(self, A, *, amax=None):
         self.kind = _matrix_kind(A)
@@ -245,6 +246,14 @@ class MatrixGame(_TwoPlayer):
             else:
                 self._lipschitz = _spectral_bound(xp, A)
         return self._lipschitz
+
+    def matvec(self, y):
+        """``A @ y`` (row payoffs against ``y``)."""
+        return self.A @ y
+
+    def rmatvec(self, x):
+        """``A.T @ x`` (column payoffs against ``x``)."""
+        return self.A.T @ x
 
     def to_backend(self, backend: str) -> "MatrixGame":
         """The same game with ``A`` on the host (``"numpy"``) or the GPU (``"cupy"``): one copy."""

@@ -43,10 +43,10 @@ from ..certificates.residuals import gamma
 from ..domains import Product, Simplex
 from .base import Problem
 
-__all__ = ["PreferenceGame", "random_preferences"]
+__all__ = ["PreferenceGame", "random_preferences", "log_sum_exp"]
 
 
-def _lse(xp, v):
+def log_sum_exp(xp, v):
     """Row-wise logsumexp of a (B, n) array."""
     vmax = xp.max(v, axis=1, keepdims=True)
     return vmax[:, 0] + xp.log(xp.sum(xp.exp(v - vmax), axis=1))
@@ -151,11 +151,12 @@ class PreferenceGame(Problem):
                            regularizer=self.alpha)
         g._force_dual = self._force_dual
         if self.equilibrium is not None:
-            g.equilibrium = self._policies(self.equilibrium)[b, ...]
+            g.equilibrium = self.policies(self.equilibrium)[b, ...]
         return g
 
     # -- shapes ----------------------------------------------------------
-    def _policies(self, z):
+    def policies(self, z):
+        """The joint point ``z`` as one policy per game, shape ``(B, n)``."""
         return self.xp.reshape(z, (self.B, self.n))
 
     def preference_of(self, pi):
@@ -166,12 +167,12 @@ class PreferenceGame(Problem):
         return self.xp.reshape(self.reference, (-1,))
 
     def split(self, z):
-        return {"x": self._policies(z) if self.batched else z}
+        return {"x": self.policies(z) if self.batched else z}
 
     # -- operator and certificate -----------------------------------------
     def operator(self, z):
         xp = self.xp
-        pi = self._policies(z)
+        pi = self.policies(z)
         F = -self.preference_of(pi)
         if self.beta > 0:
             a = self.alpha
@@ -193,7 +194,7 @@ class PreferenceGame(Problem):
             return unreg, unreg, kl
         if self.alpha < 1.0 or self._force_dual:
             return self._dual_exploitability(pi, Ppi), unreg, kl
-        e_beta = beta * _lse(xp, self.log_reference + Ppi / beta) + beta * kl - 0.5
+        e_beta = beta * log_sum_exp(xp, self.log_reference + Ppi / beta) + beta * kl - 0.5
         return e_beta, unreg, kl
 
     def _regulariser(self, p, ref):
@@ -251,12 +252,10 @@ class PreferenceGame(Problem):
 
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
         xp = self.xp
-        pi = self._policies(z)
+        pi = self.policies(z)
         e_beta, unreg, kl = self.exploitability(pi)
         eps = finfo_eps(xp, z.dtype)
-        # terms of size <= 1 + beta * (KL + |log ref|) summed over n entries
-        scale = 1.0 + self.beta * (to_float(xp.max(xp.abs(kl))) + to_float(xp.max(xp.abs(self.log_reference))))
-        rnd = gamma(2 * self.n + 8, eps) * scale * 4.0
+        rnd = to_float(self.rounding_allowance(xp.max(xp.abs(kl)), eps))
         e = [max(to_float(v), 0.0) + rnd for v in e_beta]
         details = {"unregularised_exploitability": max(to_float(v) for v in unreg) + rnd,
                    "kl_to_reference": max(to_float(v) for v in kl), "beta": self.beta}
@@ -269,6 +268,14 @@ class PreferenceGame(Problem):
             details["kl_from_equilibrium"] = self.kl_from(self.equilibrium, z)
         return Certificate("exploitability", max(e), point, rnd, details)
 
+    def rounding_allowance(self, kl, eps):
+        """The floating-point allowance of the exploitability at policies with ``KL(pi||ref) = kl``
+        (a number, or one per game), for machine epsilon ``eps``."""
+        # terms of size <= 1 + beta * (KL + |log ref|) summed over n entries
+        xp = self.xp
+        scale = 1.0 + self.beta * (xp.abs(kl) + to_float(xp.max(xp.abs(self.log_reference))))
+        return gamma(2 * self.n + 8, eps) * 4.0 * scale
+
     # -- the equilibrium's fixed-point map ---------------------------------
     def best_response(self, pi):
         """Closed-form regularised best response ``rho * exp(P pi / beta)`` (normalised), (B, n)."""
@@ -276,12 +283,12 @@ class PreferenceGame(Problem):
         if self.beta == 0:
             raise ValueError("the best response is a closed form only for beta > 0")
         v = self.log_reference + self.preference_of(pi) / self.beta
-        return xp.exp(v - _lse(xp, v)[:, None])
+        return xp.exp(v - log_sum_exp(xp, v)[:, None])
 
     def kl_from(self, pi_star, pi) -> float:
         """KL(pi* || pi), largest over the batch (the Nash-MP convergence measure)."""
         xp = self.xp
-        a, b = self._policies(xp.reshape(pi_star, (-1,))), self._policies(xp.reshape(pi, (-1,)))
+        a, b = self.policies(xp.reshape(pi_star, (-1,))), self.policies(xp.reshape(pi, (-1,)))
         safe = xp.where(a > 0, a, xp.ones_like(a))
         return max(to_float(v) for v in xp.sum(xp.where(a > 0, a * (xp.log(safe) - xp.log(b)), xp.zeros_like(a)), axis=1))
 

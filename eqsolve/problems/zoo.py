@@ -28,8 +28,12 @@ __all__ = [
     "rayleigh_power_control",
     "random_geometry_power_control",
     "oscillating_power_control",
+    "policeman_burglar",
+    "sgn_mini_toy",
+    "sgn_lq_game",
+    "sgn_random_lq_game",
+    "sgn_markov_game",
 ]
-__all__ += ["policeman_burglar"]
 
 
 def _rng(seed) -> np.random.Generator:
@@ -161,8 +165,6 @@ def affine_vi(d: int, *, seed=0, domain: str = "box", mu: float = 0.1, skew: flo
 
 
 # -- Small-Gain Nash test games (arXiv 2512.06791; ALGORITHMS.md 8.7) ---------------
-
-__all__ += ["sgn_mini_toy", "sgn_lq_game", "sgn_random_lq_game", "sgn_markov_game"]
 
 
 def sgn_mini_toy(mu1: float = 1.0, mu2: float = 1.0, a: float = 10.0, b: float = 0.05):

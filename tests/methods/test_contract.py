@@ -54,12 +54,10 @@ def problems():
 
 
 def solve_or_skip(problem, method, **kw):
-    try:
-        return eq.solve(problem, method=method, **kw)
-    except TypeError as exc:
-        if "solves" in str(exc) or "needs" in str(exc):
-            pytest.skip(f"{method} does not support {type(problem).__name__}: {exc}")
-        raise
+    why = eq.METHODS[method].supports(problem)
+    if why is not None:
+        pytest.skip(f"{method} does not take {type(problem).__name__}: {why}")
+    return eq.solve(problem, method=method, **kw)
 
 
 @pytest.mark.parametrize("method", ALL)
@@ -112,5 +110,135 @@ def test_caller_arrays_are_not_mutated(method):
 
 def test_unsupported_problem_is_a_clear_type_error():
     inst = zoo.affine_vi(4, seed=0)
-    with pytest.raises(TypeError, match="pdhg solves bilinear problems"):
+    with pytest.raises(TypeError, match="pdhg solves bilinear problems.*methods that take a VI: "
+                                        ".*extragradient"):
         eq.solve(inst.problem, method="pdhg")
+
+
+# -- every method on a problem of its own ------------------------------------------------
+# Each method runs the registry-wide checks on the first problem of ORDER it takes
+# (with default options), so no method skips them.
+ORDER = ["matrix_game", "preference_game", "power_control", "finite_sum_box", "quadratic_game",
+         "bilinear_saddle", "affine_vi_box"]
+
+
+def own_problem(method):
+    for name in ORDER:
+        problem = problems()[name]
+        if eq.METHODS[method].supports(problem) is None:
+            return name, problem
+    raise AssertionError(f"{method} takes none of the contract problems")
+
+
+def counted(name, problem):
+    """``(problem, count)``: the problem with its evaluations counted, and the counter.
+
+    The count is in the units of ``oracle_calls``: operator evaluations, matrix-product
+    pairs, preference queries, or single-user best responses.
+    """
+    calls = [0]
+    if name == "matrix_game":
+        A = np.asarray(problem.A).view(CountingArray)
+        CountingArray.products = 0
+        game = eq.MatrixGame(A)
+        return game, lambda: CountingArray.products / 2
+    if name == "preference_game":
+        inner = problem.preference_of
+
+        def preference_of(pi):
+            calls[0] += 1
+            return inner(pi)
+
+        problem.preference_of = preference_of
+    elif name == "power_control":
+        # every sweep of best responses (and every certificate) forms the interference once
+        inner = problem.interference
+
+        def interference(p, *args, **kwargs):
+            calls[0] += problem.Q
+            return inner(p, *args, **kwargs)
+
+        problem.interference = interference
+    else:
+        inner = problem.operator
+
+        def operator(z):
+            calls[0] += 1
+            return inner(z)
+
+        problem.operator = operator
+    return problem, lambda: calls[0]
+
+
+@pytest.mark.parametrize("method", ALL)
+def test_every_method_runs_the_contract_on_its_own_problem(method):
+    name, problem = own_problem(method)
+    res = eq.solve(problem, method=method, tol=1e-14, max_iter=3)
+    assert res.status == "max_iter" and res.iterations == 3 and not res.converged
+    assert res.residual == problem.certify(res.z, point=res.certificate.point).value
+    assert problem.domain.contains(res.z)
+
+
+@pytest.mark.parametrize("method", ALL)
+def test_every_method_counts_its_evaluations_exactly(method):
+    name, problem = own_problem(method)
+    problem, count = counted(name, problems()[name])
+    res = eq.solve(problem, method=method, tol=1e-6, max_iter=300)
+    assert count() == res.oracle_calls + (problem.Q if name == "power_control" else 1) * \
+        res.certify_calls
+
+
+@pytest.mark.parametrize("method", ALL)
+def test_every_method_keeps_float32_and_leaves_inputs_alone(method):
+    name, problem = own_problem(method)
+    z0 = problem.initial_point()
+    z32 = np.asarray(z0, dtype=np.float32)
+    before = z32.copy()
+    try:
+        res = eq.solve(problem, method=method, x0=z32, tol=1e-3, max_iter=200)
+    except (TypeError, ValueError) as exc:  # a problem built from float64 data may refuse
+        pytest.fail(f"{method} on {name} refused a float32 start: {exc}")
+    assert np.array_equal(z32, before)
+    assert np.all(np.isfinite(res.z))
+
+
+def test_a_callback_that_solves_again_leaves_the_outer_solve_unchanged():
+    """Nothing about a solve lives on the registered method: nested solves do not interfere."""
+    pref = problems()["preference_game"]
+    game = problems()["matrix_game"]
+
+    def meddle(progress):
+        eq.solve(pref, method="nash_mp", tol=1e-3, max_iter=20)  # samples=None
+        eq.solve(game, method="pdhg", variant="adaptive", tol=1e-3)
+        eq.solve(game, method="mirror_prox", step=0.01, adaptive=False, max_iter=5)
+        return False
+
+    for method, problem, options in [("nash_mp", pref, dict(samples=20, seed=1)),
+                                     ("pdhg", game, {}), ("mirror_prox", game, {})]:
+        plain = eq.solve(problem, method=method, tol=1e-8, max_iter=400, **options)
+        nested = eq.solve(problem, method=method, tol=1e-8, max_iter=400, callback=meddle,
+                          **options)
+        assert np.array_equal(plain.z, nested.z), method
+        assert plain.residual == nested.residual and plain.iterations == nested.iterations
+        assert plain.oracle_calls == nested.oracle_calls
+
+
+def test_a_configured_method_is_immutable_and_reusable():
+    import dataclasses
+
+    game = problems()["matrix_game"]
+    m = eq.METHODS["pdhg"].configure(game, variant="adaptive", primal_weight=2.0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        m.omega = 3.0
+    a, b = eq.solve(game, method=m, tol=1e-8), eq.solve(game, method=m, tol=1e-8)
+    assert np.array_equal(a.z, b.z) and a.iterations == b.iterations
+
+
+def test_supports_names_the_methods_that_do():
+    from eqsolve.methods import Unsupported
+
+    inst = zoo.affine_vi(4, seed=0)
+    assert eq.METHODS["pdhg"].supports(inst.problem) is not None
+    assert eq.METHODS["extragradient"].supports(inst.problem) is None
+    with pytest.raises(Unsupported, match="methods that take a VI: .*extragradient.*halpern"):
+        eq.METHODS["water_filling"].configure(inst.problem)

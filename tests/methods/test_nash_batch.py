@@ -33,12 +33,11 @@ def test_per_game_iterates_are_the_joint_iterates(batch):
     from eqsolve.methods import METHODS, Oracle
 
     res = eq.solve(batch, method="nash_mp", tol=1e-9)
-    m = METHODS["nash_mp"]
-    cfg = m.configure(batch)
-    s = m.init(batch, Oracle(batch), batch.initial_point(), cfg)
+    m = METHODS["nash_mp"].configure(batch)
+    s = m.init(batch, Oracle(batch), batch.initial_point())
     trajectory = [np.exp(s.logpi)]
     for _ in range(res.iterations):
-        s = m.step(batch, Oracle(batch), s, cfg)
+        s = m.step(batch, Oracle(batch), s)
         trajectory.append(np.exp(s.logpi))
     for b, r in enumerate(res.games):
         k = r.info["certified_iteration"]

@@ -49,9 +49,8 @@ def test_entropic_step_matches_reference(n, eta, radius, seed):
 
 
 def _batch_state(game, backend):
-    m = METHODS["pdhg"]
-    cfg = m.batch_configure(game, backend=backend)
-    return m, cfg, m.batch_init(game, game.initial_point(), cfg)
+    stepper = METHODS["pdhg"].configure(game, backend=backend).batched(game)
+    return stepper, stepper.init(game, game.initial_point())
 
 
 # float32: the kernel accumulates in float64, so after a few steps a restart
@@ -61,8 +60,8 @@ def _batch_state(game, backend):
 def test_batched_pdhg_kernel_matches_reference_step(rng, dtype, tol, steps, running):
     A = rng.uniform(-1, 1, size=(12, 7, 9)).astype(dtype)
     game = eq.MatrixGame(A)
-    m, cfg_np, s_np = _batch_state(game, None)
-    _, cfg_nb, s_nb = _batch_state(game, "numba")
+    m_np, s_np = _batch_state(game, None)
+    m_nb, s_nb = _batch_state(game, "numba")
     active = np.ones(12, dtype=bool) if running == "most" else np.zeros(12, dtype=bool)
     active[[2, 5]] = False  # frozen games must not move
     if running == "few":
@@ -71,14 +70,14 @@ def test_batched_pdhg_kernel_matches_reference_step(rng, dtype, tol, steps, runn
     tol_b = np.full(12, 1e-300)
     # 80 iterations cross the k > 64 epoch rule and some restarts; in two chunks
     for chunk in (steps // 2, steps - steps // 2):
-        m.batch_advance(game, s_np, active, chunk, tol_b, 10_000, cfg_np)
-        m.batch_advance(game, s_nb, active, chunk, tol_b, 10_000, cfg_nb)
+        m_np.advance(game, s_np, active, chunk, tol_b, 10_000)
+        m_nb.advance(game, s_nb, active, chunk, tol_b, 10_000)
     for name in ("x", "y", "ATx", "Ay", "tx", "ty", "tATx", "tAy", "ax", "ay", "bx", "by", "bAy"):
         np.testing.assert_allclose(getattr(s_nb, name), getattr(s_np, name), atol=tol, err_msg=name)
     for name in ("k", "restarts", "it", "best_it"):
         np.testing.assert_array_equal(getattr(s_nb, name), getattr(s_np, name), err_msg=name)
     np.testing.assert_allclose(s_nb.best_gap, s_np.best_gap, rtol=tol * 10, atol=tol)
-    np.testing.assert_allclose(m.batch_gaps(game, s_nb), m.batch_gaps(game, s_np), atol=tol)
+    np.testing.assert_allclose(m_nb.gaps(game, s_nb), m_np.gaps(game, s_np), atol=tol)
     np.testing.assert_array_equal(s_nb.x[2], frozen_before)
     assert s_np.it[2] == 0 and s_np.it[0] == steps
     assert steps == 1 or s_np.restarts.max() > 0
@@ -87,12 +86,12 @@ def test_batched_pdhg_kernel_matches_reference_step(rng, dtype, tol, steps, runn
 def test_batched_kernel_stops_each_game_at_its_tolerance(rng):
     A = rng.uniform(-1, 1, size=(6, 10, 10))
     game = eq.MatrixGame(A)
-    m, cfg_np, s_np = _batch_state(game, None)
-    _, cfg_nb, s_nb = _batch_state(game, "numba")
+    m_np, s_np = _batch_state(game, None)
+    m_nb, s_nb = _batch_state(game, "numba")
     tol_b = np.array([1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-300])
     active = np.ones(6, dtype=bool)
-    m.batch_advance(game, s_np, active, 500, tol_b, 10_000, cfg_np)
-    m.batch_advance(game, s_nb, active, 500, tol_b, 10_000, cfg_nb)
+    m_np.advance(game, s_np, active, 500, tol_b, 10_000)
+    m_nb.advance(game, s_nb, active, 500, tol_b, 10_000)
     np.testing.assert_array_equal(s_nb.it, s_np.it)
     assert s_np.it[5] == 500  # tol 1e-300 is never reached
     reached = s_np.best_gap <= tol_b
@@ -119,3 +118,10 @@ def test_numba_pdhg_single_game_converges_like_reference():
     assert ref.converged and fast.converged
     assert fast.iterations == ref.iterations
     np.testing.assert_allclose(fast.z, ref.z, atol=1e-10)
+
+
+def test_kernel_restart_constants_are_the_reference_ones():
+    from eqsolve.methods import pdhg_halpern
+
+    assert nk.EPOCH_FRACTION == pdhg_halpern.EPOCH_FRACTION
+    assert nk.MIN_EPOCH == pdhg_halpern.MIN_EPOCH

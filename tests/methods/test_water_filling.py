@@ -7,7 +7,7 @@ import pytest
 import eqsolve as eq
 from eqsolve.methods import Oracle
 from eqsolve.methods import water_filling as wf_module
-from eqsolve.methods.water_filling import WATER_FILLING
+from eqsolve.methods.water_filling import WaterFilling
 from eqsolve.problems import zoo
 
 SCHEDULES = ("simultaneous", "sequential", "asynchronous")
@@ -58,11 +58,11 @@ def test_distance_to_the_equilibrium_contracts_at_least_at_rho_w(schedule):
         game = weak(seed, Q=8, N=32)
         rho_w = game.contraction()["factor"]
         star = eq.solve(game, "water_filling", schedule="sequential", tol=1e-15, max_iter=500).x
-        cfg = WATER_FILLING.configure(game, schedule=schedule)
-        s = WATER_FILLING.init(game, Oracle(game), game.initial_point(), cfg)
+        m = WaterFilling.configure(game, schedule=schedule)
+        s = m.init(game, Oracle(game), game.initial_point())
         err0 = wnorm(game, s.p - star)
         for t in range(1, 6):
-            s = WATER_FILLING.step(game, Oracle(game), s, cfg)
+            s = m.step(game, Oracle(game), s)
             err = wnorm(game, s.p - star)
             if err < 1e-13:
                 break
@@ -125,11 +125,11 @@ def test_numba_kernels_match_the_numpy_reference(schedule, capped, damping):
     x0 = game.domain.project(rng.uniform(0, 1, game.Q * game.N))
     out = {}
     for backend in ("numpy", "numba"):
-        cfg = WATER_FILLING.configure(game, schedule=schedule, damping=damping, backend=backend,
+        m = WaterFilling.configure(game, schedule=schedule, damping=damping, backend=backend,
                                       seed=3)
-        s = WATER_FILLING.init(game, Oracle(game), x0, cfg)
+        s = m.init(game, Oracle(game), x0)
         for _ in range(6):
-            s = WATER_FILLING.step(game, Oracle(game), s, cfg)
+            s = m.step(game, Oracle(game), s)
         out[backend] = s.p
     assert np.max(np.abs(out["numba"] - out["numpy"])) <= 1e-12
 
@@ -148,7 +148,7 @@ def test_numba_requested_but_missing_is_a_clear_error(monkeypatch):
 
     monkeypatch.setattr(wf_module, "HAS_NUMBA", False)
     with pytest.raises(bk.BackendUnavailableError, match=r"backend='numba' needs Numba.*pip install"):
-        WATER_FILLING.configure(weak(0), backend="numba")
+        WaterFilling.configure(weak(0), backend="numba")
     monkeypatch.setattr(bk, "HAS_NUMBA", False)
     with pytest.raises(bk.BackendUnavailableError, match=r"backend='numba' needs Numba.*pip install"):
         eq.solve(weak(0), "water_filling", backend="numba")
