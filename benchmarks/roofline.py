@@ -253,8 +253,6 @@ def report(record) -> None:
     for dt, ratios in s["roofline_ratio"].items():
         print(f"{dt}: matvec bandwidth {s['bandwidth_GBps'][dt]:.1f} GB/s (slower direction); "
               "roofline ratio " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
-    if s["batch_numba_speedup"] is not None:
-        print(f"batch: numba {s['batch_numba_speedup']:.1f}x the NumPy path")
 
 
 def add_arguments(p) -> None:
