@@ -321,7 +321,8 @@ def main(argv, *, benchmark: str, doc: str, run: Callable, defaults: dict, quick
     parser = argparse.ArgumentParser(prog=f"{benchmark}.py", description=doc.strip().splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the small smoke-test size CI runs")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR,
-                        help=f"output directory (default {RESULTS_DIR}); files NAME[_quick].json/.png")
+                        help="output directory (default benchmarks/results/); writes NAME.json and "
+                             "NAME.png, NAME_quick.* with --quick")
     parser.add_argument("--replot", type=Path, default=None, metavar="JSON",
                         help="measure nothing: redraw the figure next to a stored record and "
                              "print its report")
