@@ -22,43 +22,34 @@ the model from the dense matrix; eqsolve wall times include building the
 
 Timing caveat: on a shared 2-core machine numpy's OpenBLAS (2 threads by
 default) slows down 5-15x per iteration when other processes compete for the
-cores, HiGHS much less; each run records its 1-min load and CPU time.  Setting
-``OPENBLAS_NUM_THREADS=1`` makes the eqsolve timings far more stable under load
-(the variable is recorded in the JSON).
+cores, HiGHS much less; each run records the load average before and after it
+and its CPU time.  Setting ``OPENBLAS_NUM_THREADS=1`` makes the eqsolve timings
+far more stable under load (the machine record keeps the variable).
 
 Usage::
 
     python benchmarks/matrix_games.py                    # n = 500, 1000, 2000; 60 s limit
     python benchmarks/matrix_games.py --sizes 300 600 --time-limit 20
-    python benchmarks/matrix_games.py --quick            # smoke run (n = 100, 200)
+    python benchmarks/matrix_games.py --quick            # smoke run (n = 40)
+    python benchmarks/matrix_games.py --replot benchmarks/results/matrix_games.json
 
 Results: ``benchmarks/results/matrix_games.json`` and ``matrix_games.png``
-(``matrix_games_quick.*`` for ``--quick``).  ``run()`` returns the same dict
-without writing anything, for tests.
+(``matrix_games_quick.*`` for ``--quick``), in the schema of ``_harness.py``.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime as _dt
-import json
-import math
-import os
-import platform
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+import _harness as harness
 import eqsolve as eq
 
 TARGETS = (1e-3, 1e-4)
 DEFAULT_SIZES = (500, 1000, 2000)
-QUICK_SIZES = (100, 200)
-QUICK_TIME_LIMIT = 2.0
 PDLP_KKT_LADDER = (1e-3, 1e-4, 1e-5, 1e-6)
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -94,47 +85,6 @@ def _first_reach(hist: dict, target: float, offset: float):
 
 def _key(t: float) -> str:
     return f"{t:.0e}"
-
-
-def machine_info() -> dict:
-    import scipy
-
-    try:
-        from importlib.metadata import version
-
-        highspy_version = version("highspy")
-    except Exception:  # pragma: no cover
-        highspy_version = None
-    try:
-        import matplotlib
-
-        mpl_version = matplotlib.__version__
-    except Exception:  # pragma: no cover
-        mpl_version = None
-    cpu = platform.processor() or None
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    return {
-        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpu_count": os.cpu_count(),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "highspy": highspy_version,
-        "matplotlib": mpl_version,
-        "eqsolve": eq.__version__,
-        "blas_threads_env": {k: os.environ.get(k) for k in
-                             ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")},
-        "load": {"at_start": list(os.getloadavg())},  # os.getloadavg(): 1, 5, 15 min
-    }
 
 
 # --------------------------------------------------------------------------- eqsolve
@@ -279,35 +229,35 @@ def _warm_up(methods):
 
 
 def _measured(fn, *args):
-    """``fn(*args)`` with the 1-min load before/after and the process CPU time it used.
+    """``fn(*args)`` with the load average before/after and the process CPU time it used.
 
     CPU time well below ~wall time, or a load above the core count, flags a run
     that competed with other processes (OpenBLAS threads then slow down a lot).
     """
-    load0, cpu0 = os.getloadavg()[0], time.process_time()
+    load0, cpu0 = harness.loadavg(), time.process_time()
     r = fn(*args)
     r["cpu_s"] = time.process_time() - cpu0
-    r["load_1min"] = [load0, os.getloadavg()[0]]
+    r["load_before"], r["load_after"] = load0, harness.loadavg()
     return r
 
 
 def run(sizes=DEFAULT_SIZES, time_limit: float = 60.0, *, seed: int = 0, methods=None,
         pdlp_ladder=PDLP_KKT_LADDER, baselines: bool = True, verbose: bool = False) -> dict:
-    """Run the benchmark; return the results dict (nothing is written)."""
+    """Run the benchmark; return its record (nothing is written)."""
     if methods is None:
         methods = [m for m in eq.METHODS if _supports_games(m)]
     methods = list(methods)
     say = print if verbose else (lambda *a, **k: None)
-    results = {"benchmark": "matrix_games", "machine": machine_info(),
-               "config": {"sizes": [int(n) for n in sizes], "time_limit_s": float(time_limit),
-                          "seed": seed, "methods": methods, "targets": list(TARGETS),
-                          "eqsolve_tol": min(TARGETS), "pdlp_kkt_ladder": list(pdlp_ladder),
-                          "instance": "eq.zoo.random_matrix_game(n, seed=seed), uniform[-1, 1]"},
-               "sizes": []}
+    record = harness.begin("matrix_games", {
+        "sizes": [int(n) for n in sizes], "time_limit": float(time_limit), "seed": seed,
+        "methods": methods, "pdlp_ladder": list(pdlp_ladder), "baselines": baselines,
+        "targets": list(TARGETS), "eqsolve_tol": min(TARGETS),
+        "instance": "eq.zoo.random_matrix_game(n, seed=seed), uniform[-1, 1]"})
+    results = {"sizes": []}
     _warm_up(methods)
     for n in sizes:
         A = eq.zoo.random_matrix_game(int(n), seed=seed).A
-        entry = {"n": int(n), "load": {"before": list(os.getloadavg())}, "runs": []}
+        entry = {"n": int(n), "load_before": harness.loadavg(), "runs": []}
         for m in methods:
             say(f"n={n}: {m} ...", flush=True)
             r = _measured(run_eqsolve, A, m, time_limit)
@@ -337,10 +287,17 @@ def run(sizes=DEFAULT_SIZES, time_limit: float = 60.0, *, seed: int = 0, methods
             r["ratio_vs_best_highs"] = {
                 k: (r["targets"][k]["time_s"] / best[k] if r["targets"][k] and best[k] else None)
                 for k in best}
-        entry["load"]["after"] = list(os.getloadavg())
+        entry["load_after"] = harness.loadavg()
         results["sizes"].append(entry)
-    results["machine"]["load"]["at_end"] = list(os.getloadavg())
-    return results
+    return harness.finish(record, results, summarize(results))
+
+
+def summarize(results: dict) -> dict:
+    """Per size: the best HiGHS time to each target and every solver's ratio to it."""
+    return {"best_highs_time_s": {str(e["n"]): e["best_highs_time_s"] for e in results["sizes"]},
+            "ratio_vs_best_highs": {str(e["n"]): {r["solver"]: r["ratio_vs_best_highs"]
+                                                  for r in e["runs"]}
+                                    for e in results["sizes"]}}
 
 
 # --------------------------------------------------------------------------- output
@@ -353,7 +310,8 @@ def _fmt_r(x):
     return f"{x:.2f}x" if x is not None else "-"
 
 
-def format_table(results: dict) -> str:
+def format_table(record: dict) -> str:
+    results = record["results"]
     k3, k4 = _key(TARGETS[0]), _key(TARGETS[1])
     head = ("n", "solver", f"t(gap<={k3})", f"t(gap<={k4})", "iters", "gap reached",
             f"ratio@{k3}", f"ratio@{k4}")
@@ -377,15 +335,12 @@ def format_table(results: dict) -> str:
     return "\n".join(out)
 
 
-def plot(results: dict, path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot(record: dict, path) -> None:
+    plt = harness.pyplot()
+    results, params, machine = record["results"], record["parameters"], record["machine"]
     entries = results["sizes"]
     fig, axes = plt.subplots(1, len(entries), figsize=(5.2 * len(entries), 4.4), squeeze=False)
-    colors = {m: f"C{i}" for i, m in enumerate(results["config"]["methods"])}
+    colors = {m: f"C{i}" for i, m in enumerate(params["methods"])}
     floor = 1e-6
     for ax, e in zip(axes[0], entries):
         for r in e["runs"]:
@@ -409,58 +364,43 @@ def plot(results: dict, path) -> None:
                                 textcoords="offset points", xytext=(6, 4), fontsize=7, color="C3")
         for t in TARGETS:
             ax.axhline(t, color="grey", ls="--", lw=0.8)
-        ax.set_title(f"n = {e['n']}  (load {e['load']['before'][0]:.1f})")
+        load = e["load_before"][0] if e.get("load_before") else None
+        ax.set_title(f"n = {e['n']}" + (f"  (load {load:.1f})" if load is not None else ""))
         ax.set_xlabel("wall time [s]")
         ax.set_ylabel("certified duality gap")
         ax.grid(True, which="major", alpha=0.3)
         hs, ls = ax.get_legend_handles_labels()
         uniq = dict(zip(ls, hs))
         ax.legend(uniq.values(), uniq.keys(), fontsize=8, loc="lower left")
+    date = (machine["date"] or "date not recorded")[:10]
     fig.suptitle(f"Dense uniform[-1,1] matrix games, one run each, time limit "
-                 f"{results['config']['time_limit_s']:g} s ({results['machine']['date'][:10]}, "
-                 f"{results['machine']['cpu_count']} cores); gaps below {floor:g} drawn at {floor:g}",
+                 f"{params['time_limit']:g} s ({date}, "
+                 f"{machine['cpu_count']} cores); gaps below {floor:g} drawn at {floor:g}",
                  fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    harness.save_png(fig, path, dpi=110)
 
 
-def write(results: dict, json_path, png_path) -> None:
-    Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-    with open(json_path, "w") as f:
-        json.dump(results, f, indent=1, default=lambda o: None if isinstance(o, float) and
-                  not math.isfinite(o) else str(o))
-    plot(results, png_path)
+def report(record: dict) -> None:
+    print()
+    print(format_table(record))
 
 
-def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_arguments(p) -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=None, help="game sizes n (n x n)")
     p.add_argument("--time-limit", type=float, default=None, help="seconds per solver run (60)")
-    p.add_argument("--quick", action="store_true", help="smoke run: n = 100, 200, short limits")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=None,
-                   help="output stem (default benchmarks/results/matrix_games[_quick])")
-    p.add_argument("--replot", type=Path, default=None, metavar="JSON",
-                   help="only redraw the figure (next to JSON) and print the table from a results file")
-    a = p.parse_args(argv)
-    if a.replot is not None:
-        results = json.loads(a.replot.read_text())
-        print(format_table(results))
-        plot(results, a.replot.with_suffix(".png"))
-        return results
-    sizes = a.sizes or (QUICK_SIZES if a.quick else DEFAULT_SIZES)
-    tl = a.time_limit or (QUICK_TIME_LIMIT if a.quick else 60.0)
-    results = run(sizes, tl, seed=a.seed, verbose=True)
-    results["config"]["quick"] = a.quick
-    print()
-    print(format_table(results))
-    stem = a.out or RESULTS_DIR / ("matrix_games_quick" if a.quick else "matrix_games")
-    json_path, png_path = Path(f"{stem}.json"), Path(f"{stem}.png")
-    write(results, json_path, png_path)
-    print(f"\nwrote {json_path} and {png_path}")
-    return results
+    p.add_argument("--seed", type=int, default=None, help="instance seed (0)")
+
+
+DEFAULTS = {"sizes": DEFAULT_SIZES, "time_limit": 60.0, "verbose": True}
+#: the CI smoke size: one small game, the first rung of the PDLP ladder
+QUICK = {"sizes": (40,), "time_limit": 2.0, "pdlp_ladder": (1e-3,), "verbose": True}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="matrix_games", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -18,17 +18,14 @@ Writes ``benchmarks/results/nash_mp.json`` and ``nash_mp.png``::
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-from pathlib import Path
 
 import numpy as np
 
+import _harness as harness
 import eqsolve as eq
 from eqsolve.problems import random_preferences
 
-RESULTS = Path(__file__).resolve().parent / "results"
 METHODS = {"nash_mp": {}, "nash_md": {}, "omwu": {"method": "optimistic", "geometry": "entropic"}}
 
 
@@ -52,7 +49,9 @@ def kl_curve(game, star, label, options, queries):
 
 
 def run(sizes=(10, 100, 1000), betas=(0.01, 0.1, 1.0), queries=400) -> dict:
-    out = {"sizes": list(sizes), "betas": list(betas), "queries": queries, "cases": []}
+    record = harness.begin("nash_mp", {"sizes": list(sizes), "betas": list(betas),
+                                       "queries": queries})
+    out = {"cases": []}
     for n in sizes:
         P = random_preferences(n, seed=n)
         for beta in betas:
@@ -72,25 +71,31 @@ def run(sizes=(10, 100, 1000), betas=(0.01, 0.1, 1.0), queries=400) -> dict:
                 case["nash_mp_factor_per_query"] = float(np.exp(np.polyfit(N, np.log(kl), 1)[0]))
             case["bound_factor_per_query"] = float((1 + 2 * beta) ** -0.5)
             out["cases"].append(case)
-    return out
+    return harness.finish(record, out, summarize(out))
 
 
-def plot(results, path):
-    import matplotlib
+def summarize(results) -> dict:
+    """Per case, whether Nash-MP meets the bound and its fitted factor per query against it."""
+    cases = [{"n": c["n"], "beta": c["beta"], "nash_mp_meets_bound": c["nash_mp_meets_bound"],
+              "nash_mp_factor_per_query": c.get("nash_mp_factor_per_query"),
+              "bound_factor_per_query": c["bound_factor_per_query"]} for c in results["cases"]]
+    return {"meets_bound_everywhere": all(c["nash_mp_meets_bound"] for c in cases),
+            "cases": cases}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    sizes, betas = results["sizes"], results["betas"]
+def plot(record, path):
+    plt = harness.pyplot()
+    params = record["parameters"]
+    sizes, betas = params["sizes"], params["betas"]
     fig, axes = plt.subplots(len(betas), len(sizes), figsize=(4.2 * len(sizes), 3.3 * len(betas)),
                              squeeze=False)
-    for case in results["cases"]:
+    for case in record["results"]["cases"]:
         ax = axes[betas.index(case["beta"]), sizes.index(case["n"])]
         for i, (label, curve) in enumerate(case["curves"].items()):
             if curve:
                 N, kl = np.array(curve).T
                 ax.semilogy(N, np.maximum(kl, 1e-17), color=f"C{i}", label=label)
-        N = np.arange(1, results["queries"] + 1)
+        N = np.arange(1, params["queries"] + 1)
         ax.semilogy(N, case["kl0"] * (1 + 2 * case["beta"]) ** (-(N - 1) / 2), "k--", lw=1,
                     label="(1+2b)^(-N/2) bound")
         ax.set_ylim(1e-16, max(1.0, 2 * case["kl0"]))
@@ -101,28 +106,27 @@ def plot(results, path):
         ax.legend(fontsize=7)
     fig.suptitle("Nash mirror prox vs Nash-MD vs OMWU on regularised preference games")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    harness.save_png(fig, path, dpi=100)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="|Y| in {10, 30}, 100 queries")
-    ap.add_argument("--out", default=None)
-    args = ap.parse_args(argv)
-    results = run((10, 30), (0.1, 1.0), 100) if args.quick else run()
-    stem = Path(args.out) if args.out else RESULTS / ("nash_mp_quick" if args.quick else "nash_mp")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(results))
-    plot(results, stem.with_suffix(".png"))
-    for c in results["cases"]:
+def report(record) -> None:
+    queries = record["parameters"]["queries"]
+    for c in record["results"]["cases"]:
         fin = {k: (v[-1][1] if v else None) for k, v in c["curves"].items()}
-        print(f"|Y|={c['n']:5d} beta={c['beta']:<5} KL after {results['queries']} queries: "
+        print(f"|Y|={c['n']:5d} beta={c['beta']:<5} KL after {queries} queries: "
               + ", ".join(f"{k} {v:.2e}" for k, v in fin.items())
               + f" | Nash-MP factor/query {c.get('nash_mp_factor_per_query', float('nan')):.4f}"
               f" vs bound {c['bound_factor_per_query']:.4f}; meets bound: {c['nash_mp_meets_bound']}")
-    print(f"wrote {stem.with_suffix('.png')} and {stem.with_suffix('.json')}")
-    return 0
+
+
+DEFAULTS = {}
+#: |Y| in {10, 30}, beta in {0.1, 1}, 100 queries
+QUICK = {"sizes": (10, 30), "betas": (0.1, 1.0), "queries": 100}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="nash_mp", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report)
 
 
 if __name__ == "__main__":

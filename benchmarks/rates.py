@@ -7,7 +7,8 @@ One command writes ``benchmarks/results/rates.png`` and ``rates.json``::
 
 Each panel is a canonical problem; each curve one registered method run
 *without restarts* (so the measured slope is the method's own rate), plotted
-log-log against iterations (top) and operator evaluations (bottom).  The
+log-log against iterations (upper plot of the panel) and operator evaluations
+(lower plot); the panels form a grid of three columns.  The
 theoretical slope of each method on that problem class is drawn as a dashed
 guide over the curve's last decade, and the slope fitted on the last decade
 of the curve is recorded beside it in the JSON.  Methods that do not support a
@@ -19,20 +20,17 @@ families add theirs here).
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
+import textwrap
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
+import _harness as harness
 import eqsolve as eq
 from eqsolve.problems import zoo
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 @dataclass
@@ -200,9 +198,11 @@ def _fit_factor(x, y):
 
 
 def run(iters: int = 3000, panels=None) -> dict:
-    """Run every panel; return a JSON-ready dict (writes nothing)."""
-    out = {"iterations": iters, "panels": {}}
-    for panel in panels or PANELS:
+    """Run every panel (or the given :class:`Panel` list); return the record (writes nothing)."""
+    panels = list(panels or PANELS)
+    record = harness.begin("rates", {"iters": iters, "panels": [p.name for p in panels]})
+    out = {"panels": {}}
+    for panel in panels:
         problem = panel.make()
         entry = {"title": panel.title, "curves": {}, "skipped": []}
         for label, (options, slope, guarantee) in panel.runs.items():
@@ -234,20 +234,41 @@ def run(iters: int = 3000, panels=None) -> dict:
                     panel.factors[label](problem) if label in panel.factors else None),
             }
         out["panels"][panel.name] = entry
-    return out
+    return harness.finish(record, out, summarize(out))
 
 
-def plot(results: dict, path: Path) -> None:
-    import matplotlib
+def summarize(results: dict) -> dict:
+    """Per panel and curve: the fitted slope or factor beside the theory, and the last residual."""
+    return {name: {label: {"measured_slope": c["measured_slope"], "theory_slope": c["theory_slope"],
+                           "measured_factor": c.get("measured_factor"),
+                           "theory_factor": c.get("theory_factor"),
+                           "final_residual": c["residual"][-1] if c["residual"] else None}
+                   for label, c in entry["curves"].items()}
+            for name, entry in results["panels"].items()}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    panels = results["panels"]
-    fig, axes = plt.subplots(2, len(panels), figsize=(4.6 * len(panels), 8), squeeze=False)
-    for j, (name, entry) in enumerate(panels.items()):
-        for row, xkey in enumerate(("iteration", "oracle_calls")):
-            ax = axes[row, j]
+COLUMNS = 3
+
+
+def plot(record: dict, path) -> None:
+    """One panel per problem in a grid of :data:`COLUMNS` columns.
+
+    Each panel stacks the residual against iterations over the residual against
+    operator evaluations (same colours, same residual axis); the legend of each
+    panel names its methods with their fitted slope or factor, and one legend
+    for the whole figure explains the line styles.
+    """
+    plt = harness.pyplot()
+    from matplotlib.lines import Line2D
+
+    panels = record["results"]["panels"]
+    rows = -(-len(panels) // COLUMNS)
+    fig = plt.figure(figsize=(5.2 * COLUMNS, 6.2 * rows + 0.8), layout="constrained")
+    cells = np.atleast_1d(fig.subfigures(rows, COLUMNS)).ravel()
+    for cell, (name, entry) in zip(cells, panels.items()):
+        axes = cell.subplots(2, 1, sharey=True)
+        cell.suptitle("\n".join(textwrap.wrap(entry["title"], 52)), fontsize=10)
+        for row, (ax, xkey) in enumerate(zip(axes, ("iteration", "oracle_calls"))):
             for i, (label, c) in enumerate(entry["curves"].items()):
                 x = np.maximum(np.asarray(c[xkey], float), 1.0)
                 r = np.asarray(c["residual"], float)
@@ -270,31 +291,25 @@ def plot(results: dict, path: Path) -> None:
                     guide = r[0] * c["theory_factor"] ** ks
                     keep = guide >= FLOOR
                     ax.loglog(np.maximum(ks[keep], 1.0), guide[keep], ":", color=color, lw=1)
-            ax.set_xlabel("iterations" if row == 0 else "operator evaluations")
-            ax.set_ylabel("certified residual")
-            if row == 0:
-                ax.set_title(entry["title"], fontsize=9)
+            ax.set_xlabel("iterations" if row == 0 else "operator evaluations", fontsize=8)
+            ax.set_ylabel("certified residual", fontsize=8)
+            ax.tick_params(labelsize=7)
             ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=7)
-    fig.suptitle("eqsolve: certified residuals (solid) and theoretical slopes (dashed)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+        axes[0].legend(fontsize=7)
+    for cell in cells[len(panels):]:
+        cell.set_visible(False)
+    styles = [Line2D([], [], color="k", label="certified residual"),
+              Line2D([], [], color="k", ls="--", lw=1, label="theoretical slope (last decade)"),
+              Line2D([], [], color="k", ls=":", lw=1, label="guaranteed factor q^k")]
+    fig.legend(handles=styles, loc="outside lower center", ncols=3, fontsize=9, frameon=False)
+    fig.suptitle(f"eqsolve: certified residuals and theoretical rates "
+                 f"({record['parameters']['iters']} iterations, no restarts unless named)",
+                 fontsize=12)
+    harness.save_png(fig, path, dpi=110)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--iters", type=int, default=3000)
-    ap.add_argument("--quick", action="store_true", help="300 iterations, for smoke tests")
-    ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/rates)")
-    args = ap.parse_args(argv)
-    iters = 300 if args.quick else args.iters
-    results = run(iters)
-    stem = Path(args.out) if args.out else RESULTS / ("rates_quick" if args.quick else "rates")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
-    plot(results, stem.with_suffix(".png"))
-    for name, entry in results["panels"].items():
+def report(record: dict) -> None:
+    for name, entry in record["results"]["panels"].items():
         print(f"{name}:")
         for label, c in entry["curves"].items():
             if c["theory_slope"] is None:
@@ -308,8 +323,20 @@ def main(argv=None) -> int:
             print(f"  {label:28s} final {c['residual'][-1]:.2e}  {fit}  ({c['guarantee']})")
         for s in entry["skipped"]:
             print(f"  skipped {s}")
-    print(f"wrote {stem.with_suffix('.png')} and {stem.with_suffix('.json')}")
-    return 0
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--iters", type=int, default=None, help="iterations per curve (3000)")
+
+
+DEFAULTS = {"iters": 3000}
+#: 300 iterations per curve, every panel
+QUICK = {"iters": 300}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="rates", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
 
 
 if __name__ == "__main__":

@@ -27,27 +27,22 @@ Usage::
     python benchmarks/roofline.py --quick         # smoke run
 
 Results: ``benchmarks/results/roofline.json`` and ``roofline.png``
-(``roofline_quick.*`` with ``--quick``); ``run()`` returns the dict.
+(``roofline_quick.*`` with ``--quick``); ``run()`` returns the record.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import platform
 import sys
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 
+import _harness as harness
 import eqsolve as eq
 from eqsolve.backend import HAS_NUMBA, gpu_available
 
 METHODS = ("pdhg", "extragradient", "mirror_prox", "optimistic")
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def _sync(xp):
@@ -132,12 +127,13 @@ def kernel_speedups(sizes=(256, 4096, 100_000), repeats=50, seed=0):
 
 def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32"), seed=0,
         batch_max_iter=1_000_000):
+    """Measure everything above; return the record (writes nothing)."""
+    record = harness.begin("roofline", {
+        "n": n, "batch": batch, "batch_size": batch_size, "iters": iters, "dtypes": list(dtypes),
+        "seed": seed, "batch_max_iter": batch_max_iter})
     rng = np.random.default_rng(seed)
     backends = ["numpy"] + (["numba"] if HAS_NUMBA else [])
-    out = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
-                       "load_1min": os.getloadavg()[0],
-                       "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")},
-           "n": n, "dtypes": {}, "batch": {}}
+    out = {"dtypes": {}, "batch": {}}
     if HAS_NUMBA:
         out["kernels"] = kernel_speedups()
     for dt in dtypes:
@@ -180,6 +176,21 @@ def run(n=4096, batch=4096, batch_size=64, iters=60, dtypes=("float64", "float32
         print(f"batch: numba {out['batch']['numba_speedup']:.1f}x the NumPy path")
     if gpu_available():
         out["gpu"] = run_gpu(batch, batch_size, seed)
+    return harness.finish(record, out, summarize(out))
+
+
+def summarize(results) -> dict:
+    """The roofline ratio of every method and backend, the bandwidth, the batch speed-up."""
+    out = {"roofline_ratio": {dt: {f"{r['method']}/{r['backend']}": r["roofline_ratio"]
+                                   for r in d["methods"]}
+                              for dt, d in results["dtypes"].items()},
+           "bandwidth_GBps": {dt: min(d["bandwidth_GBps"].values())
+                              for dt, d in results["dtypes"].items()},
+           "peak_memory_over_A": {dt: max(d["peak_memory_over_A"].values())
+                                  for dt, d in results["dtypes"].items()},
+           "batch_numba_speedup": results["batch"].get("numba_speedup")}
+    if "gpu" in results:
+        out["gpu_matvec_fraction_of_hbm"] = results["gpu"]["matvec_fraction_of_hbm"]
     return out
 
 
@@ -212,12 +223,9 @@ def run_gpu(batch, batch_size, seed, n=16384):
     return res
 
 
-def plot(data, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot(record, path):
+    plt = harness.pyplot()
+    data = record["results"]
     dts = list(data["dtypes"])
     fig, axes = plt.subplots(1, len(dts) + 1, figsize=(5 * (len(dts) + 1), 4))
     for ax, dt in zip(axes, dts):
@@ -229,7 +237,7 @@ def plot(data, path):
         ax.axhline(1.2, color="r", ls="--", lw=1, label="target 1.2x")
         ax.set_xticks(range(len(rows)), labels, fontsize=7)
         ax.set_ylabel("time per iteration / bandwidth bound")
-        ax.set_title(f"n = {data['n']}, {dt}")
+        ax.set_title(f"n = {record['parameters']['n']}, {dt}")
         ax.legend()
     ax = axes[-1]
     names = [k for k in ("numpy", "numba") if k in data["batch"]]
@@ -237,31 +245,32 @@ def plot(data, path):
     ax.set_ylabel("seconds to gap 1e-6 (all games)")
     ax.set_title("batch of small games")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    harness.save_png(fig, path, dpi=110)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--n", type=int, default=4096)
-    p.add_argument("--batch", type=int, default=4096)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--iters", type=int, default=60)
-    p.add_argument("--quick", action="store_true", help="smoke run: n=256, 64 games of 16x16")
-    p.add_argument("--out", type=str, default=None, help="output path without extension")
-    a = p.parse_args(argv)
-    if a.quick:
-        a.n, a.batch, a.batch_size, a.iters = 256, 64, 16, 20
-    data = run(n=a.n, batch=a.batch, batch_size=a.batch_size, iters=a.iters,
-               batch_max_iter=3000 if a.quick else 1_000_000)
-    out = Path(a.out) if a.out else RESULTS / ("roofline_quick" if a.quick else "roofline")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(data, indent=2))
-    try:
-        plot(data, out.with_suffix(".png"))
-    except ImportError:
-        print("matplotlib not installed: no figure", file=sys.stderr)
-    return 0
+def report(record) -> None:
+    s = record["summary"]
+    for dt, ratios in s["roofline_ratio"].items():
+        print(f"{dt}: matvec bandwidth {s['bandwidth_GBps'][dt]:.1f} GB/s (slower direction); "
+              "roofline ratio " + ", ".join(f"{k} {v:.2f}" for k, v in ratios.items()))
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--n", type=int, default=None, help="matrix size (4096)")
+    p.add_argument("--batch", type=int, default=None, help="games in the batch (4096)")
+    p.add_argument("--batch-size", type=int, default=None, help="size of each batched game (64)")
+    p.add_argument("--iters", type=int, default=None, help="iterations per timed solve (60)")
+
+
+DEFAULTS = {}
+#: n = 96, a batch of 6 games of 8 x 8, float64 only
+QUICK = {"n": 96, "batch": 6, "batch_size": 8, "iters": 12, "dtypes": ("float64",),
+         "batch_max_iter": 4000}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="roofline", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
 
 
 if __name__ == "__main__":

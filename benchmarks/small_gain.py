@@ -16,20 +16,15 @@ eigendecomposition of the same Jacobian, measured in the same run.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+import _harness as harness
 import eqsolve as eq
 from eqsolve.certificates.small_gain import margin
 from eqsolve.problems import zoo
-
-RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def euler_limit(J) -> float:
@@ -176,16 +171,12 @@ def timing(d=64, reps=5):
     for _ in range(reps):
         np.linalg.eigvalsh((g.J + g.J.T) / 2)
     t_eig = (time.perf_counter() - t) / reps
-    return {"d": d, "certificate_s": t_cert, "eigvalsh_s": t_eig, "ratio": t_cert / t_eig,
-            "loadavg": os.getloadavg()[0]}
+    return {"d": d, "certificate_s": t_cert, "eigvalsh_s": t_eig, "ratio": t_cert / t_eig}
 
 
-def plot(res, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def plot(record, path):
+    plt = harness.pyplot()
+    res = record["results"]
     fig, ax = plt.subplots(2, 3, figsize=(15, 8))
     mt = res["mini_toy"]
     a = ax[0, 0]
@@ -235,30 +226,37 @@ def plot(res, path):
         f" Euclidean-monotone {res['random']['euclid_monotone_fraction']:.0%}",
         f"certificate / eigvalsh time: {res['timing']['ratio']:.1f}x"]), fontsize=9)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    harness.save_png(fig, path, dpi=100)
 
 
 def run(quick=False):
+    """The full study, or (``quick``) d = 8 with fewer games, seeds and steps; returns the record."""
     d = 8 if quick else 64
+    record = harness.begin("small_gain", {"quick": quick, "d": d})
     lams = np.linspace(0, 2.5, 11 if quick else 61)
-    return {"mini_toy": mini_toy(), "lq": lq_family(d, lams),
-            "step_sweep": step_sweep(d),
-            "random": random_ensemble(3 if quick else 30, d, range(0, 61, 20 if quick else 10)),
-            "markov": markov(3 if quick else 20, 200 if quick else 2000),
-            "timing": timing(d)}
+    res = {"mini_toy": mini_toy(), "lq": lq_family(d, lams),
+           "step_sweep": step_sweep(d),
+           "random": random_ensemble(3 if quick else 30, d, range(0, 61, 20 if quick else 10)),
+           "markov": markov(3 if quick else 20, 200 if quick else 2000),
+           "timing": timing(d)}
+    return harness.finish(record, res, summarize(res))
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/small_gain)")
-    args = ap.parse_args(argv)
-    res = run(args.quick)
-    stem = Path(args.out) if args.out else RESULTS / ("small_gain_quick" if args.quick else "small_gain")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(res, indent=1, default=float))
-    plot(res, stem.with_suffix(".png"))
+def summarize(res) -> dict:
+    """The paper's headline numbers: mini-toy margin, LQ threshold, ensemble, Markov, timing."""
+    mt, mk = res["mini_toy"], res["markov"]
+    return {"mini_toy_alpha": mt["alpha_sgn"], "mini_toy_beta": mt["beta"],
+            "mini_toy_band": [mt["band"]["r_lo"], mt["band"]["r_hi"]],
+            "lq_largest_certified_lambda": res["lq"]["largest_certified_lambda"],
+            "lq_theory_threshold": res["lq"]["theory_threshold"],
+            "random_certified_fraction": res["random"]["certified_fraction"],
+            "random_median_alpha_ratio": res["random"]["median_alpha_ratio"],
+            "markov_final_lyapunov": mk["final_lyapunov"],
+            "certificate_over_eigvalsh": res["timing"]["ratio"]}
+
+
+def report(record) -> None:
+    res = record["results"]
     mt = res["mini_toy"]
     print(f"mini-toy: alpha* {mt['alpha_sgn']:.5f}  beta {mt['beta']:.5f}  Euclid "
           f"{mt['euclidean_margin']:.3f}  Euler SGN/true {mt['euler_sgn']:.4f}/{mt['euler_true']:.4f}"
@@ -290,10 +288,19 @@ def main(argv=None) -> int:
     print(f"Markov NPG from a point of the region: {len(conv)}/{len(mk['step_sweep'])} steps of "
           f"the sweep eta/eta_max in [0.1, 10] converge (certified: eta/eta_max < 1)")
     t = res["timing"]
-    print(f"timing (load {t['loadavg']:.2f}): certificate {t['certificate_s'] * 1e3:.2f} ms = "
+    load = record["machine"]["load_after"]
+    load = "not recorded" if not load or load[0] is None else f"{load[0]:.2f}"
+    print(f"timing (load {load}): certificate {t['certificate_s'] * 1e3:.2f} ms = "
           f"{t['ratio']:.1f}x one eigvalsh at d = {t['d']}")
-    print(f"wrote {stem.with_suffix('.json')} and {stem.with_suffix('.png')}")
-    return 0
+
+
+DEFAULTS = {"quick": False}
+QUICK = {"quick": True}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="small_gain", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report)
 
 
 if __name__ == "__main__":

@@ -24,20 +24,15 @@ Writes ``benchmarks/results/vr_halpern.{json,png}``.
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+import _harness as harness
 import eqsolve as eq
 from eqsolve.problems import zoo
-
-RESULTS = Path(__file__).resolve().parent / "results"
 DETERMINISTIC = ("EAG", "FEG")
 VARIANCE_REDUCED = ("Alg 1", "Alg 2")
 VR_EG_EPOCHS = 400
@@ -156,8 +151,22 @@ def compare(curves):
     return out
 
 
-def run(sizes=(100, 500, 2000), epochs=(2000, 2000, 1000)) -> dict:
-    out = {"load_average": os.getloadavg()[0], "sizes": {}}
+DEFAULT_EPOCHS = (2000, 2000, 1000)
+
+
+def run(sizes=(100, 500, 2000), epochs=None) -> dict:
+    """Every method at every size, each within its epoch budget; returns the record.
+
+    ``epochs`` gives one budget per size (default 2000, 2000, 1000 for the
+    default sizes); ValueError if the counts differ.
+    """
+    sizes = [int(n) for n in sizes]
+    epochs = list(DEFAULT_EPOCHS[: len(sizes)] if epochs is None else epochs)
+    if len(epochs) != len(sizes):
+        raise ValueError(f"epochs needs one budget per size ({len(sizes)}), got {len(epochs)}")
+    record = harness.begin("vr_halpern", {"sizes": sizes, "epochs": epochs,
+                                          "vr_eg_max_epochs": VR_EG_EPOCHS})
+    out = {"sizes": {}}
     for n, E in zip(sizes, epochs):
         fs = game(n)
         curves = {}
@@ -172,7 +181,14 @@ def run(sizes=(100, 500, 2000), epochs=(2000, 2000, 1000)) -> dict:
                                 "norm_2": float(np.linalg.norm(fs.A, 2)),
                                 "norm_F": float(np.linalg.norm(fs.A))}
     out["gain_slope"] = _gain_slopes(out["sizes"])
-    return out
+    return harness.finish(record, out, summarize(out))
+
+
+def summarize(results) -> dict:
+    """Epoch ratios VR / deterministic per size and comparison, and the gain's slope in n."""
+    return {"ratio": {n: {k: c["ratio"] for k, c in e["comparison"].items()}
+                      for n, e in results["sizes"].items()},
+            "gain_slope": results["gain_slope"]}
 
 
 def _gain_slopes(sizes):
@@ -190,13 +206,9 @@ def _gain_slopes(sizes):
     return slopes
 
 
-def plot(results, path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    sizes = results["sizes"]
+def plot(record, path):
+    plt = harness.pyplot()
+    sizes = record["results"]["sizes"]
     fig, axes = plt.subplots(1, len(sizes), figsize=(5.2 * len(sizes), 4.2), squeeze=False)
     for ax, (n, entry) in zip(axes[0], sizes.items()):
         for label, c in entry["curves"].items():
@@ -207,28 +219,13 @@ def plot(results, path):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    harness.save_png(fig, path, dpi=110)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100, 500, 2000])
-    ap.add_argument("--epochs", type=int, nargs="+", default=None,
-                    help="epoch budget per size (default 2000, 2000, 1000)")
-    ap.add_argument("--quick", action="store_true", help="n = 60, 200 epochs (smoke test)")
-    ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/vr_halpern)")
-    args = ap.parse_args(argv)
-    sizes = [60] if args.quick else args.sizes
-    epochs = [200] if args.quick else (args.epochs or [2000, 2000, 1000][: len(sizes)])
-    if len(epochs) != len(sizes):
-        ap.error("--epochs needs one budget per size")
-    results = run(sizes, epochs)
-    stem = Path(args.out) if args.out else RESULTS / ("vr_halpern_quick" if args.quick else "vr_halpern")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
-    plot(results, stem.with_suffix(".png"))
-    print(f"load average at start: {results['load_average']:.2f}")
+def report(record) -> None:
+    results, load = record["results"], record["machine"]["load_before"]
+    print("load average at start: "
+          + ("not recorded" if not load or load[0] is None else f"{load[0]:.2f}"))
     for n, entry in results["sizes"].items():
         print(f"n = {n} ({entry['epochs']} epochs):")
         for label, c in entry["curves"].items():
@@ -243,8 +240,22 @@ def main(argv=None) -> int:
                   f"{'-' if worst is None else f'{worst:.3f}'}")
     for key, s in results["gain_slope"].items():
         print(f"gain ~ n^slope, {key}: slope {s if s is None else round(s, 3)} (theory 0.5)")
-    print(f"wrote {stem.with_suffix('.png')} and {stem.with_suffix('.json')}")
-    return 0
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--sizes", type=int, nargs="+", default=None, help="n (100 500 2000)")
+    p.add_argument("--epochs", type=int, nargs="+", default=None,
+                   help="epoch budget per size (default 2000, 2000, 1000)")
+
+
+DEFAULTS = {}
+#: n = 60, 200 epochs
+QUICK = {"sizes": (60,), "epochs": (200,)}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="vr_halpern", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
 
 
 if __name__ == "__main__":

@@ -19,22 +19,18 @@ shared machine are only comparable within one run.
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
+import _harness as harness
 import eqsolve as eq
 from eqsolve.backend import HAS_NUMBA
 from eqsolve.methods import Oracle
 from eqsolve.methods.water_filling import WATER_FILLING
 from eqsolve.problems import zoo
 
-RESULTS = Path(__file__).resolve().parent / "results"
 SCHEDULES = ("simultaneous", "sequential", "asynchronous")
 TOL = 1e-10
 
@@ -88,9 +84,16 @@ def strong_interference(Q=10, N=64):
     return out
 
 
-def run(sizes, repeats=10, cvx_users=3) -> dict:
+DEFAULT_SIZES = ((10, 64), (10, 256), (100, 64), (100, 256))
+
+
+def run(sizes=DEFAULT_SIZES, repeats=10, cvx_users=3) -> dict:
+    """Every size, schedule and backend, the cvxpy comparison, strong interference; the record."""
+    sizes = [(int(Q), int(N)) for Q, N in sizes]
+    record = harness.begin("water_filling", {"sizes": sizes, "repeats": repeats,
+                                             "cvx_users": cvx_users, "tol": TOL})
     backends = ("numpy", "numba") if HAS_NUMBA else ("numpy",)
-    out = {"tol": TOL, "loadavg_start": os.getloadavg(), "sizes": {}}
+    out = {"sizes": {}}
     for Q, N in sizes:
         game = instance(Q, N)
         con = game.contraction()
@@ -120,17 +123,31 @@ def run(sizes, repeats=10, cvx_users=3) -> dict:
             entry["cvxpy"] = None
         out["sizes"][f"{Q}x{N}"] = entry
     out["strong_interference"] = strong_interference()
-    out["loadavg_end"] = os.getloadavg()
-    return out
+    return harness.finish(record, out, summarize(out))
 
 
-def plot(results, path):
-    import matplotlib
+def summarize(results) -> dict:
+    """Numba's speed-up per size and schedule, and cvxpy's time over a sweep's time per user."""
+    speedup, cvxpy = {}, {}
+    for name, e in results["sizes"].items():
+        speedup[name] = {}
+        for s in SCHEDULES:
+            a, b = e["runs"].get(f"{s}/numpy"), e["runs"].get(f"{s}/numba")
+            if a and b:
+                speedup[name][s] = {"sweep_min": a["sweep_min_s"] / b["sweep_min_s"],
+                                    "sweep_median": a["sweep_median_s"] / b["sweep_median_s"],
+                                    "to_tol": a["seconds_to_tol"] / b["seconds_to_tol"]}
+        if e["cvxpy"]:
+            cvxpy[name] = {k: e["cvxpy"]["seconds_per_best_response"]
+                           / (e["runs"][f"simultaneous/{k}"]["sweep_min_s"] / e["Q"])
+                           for k in ("numpy", "numba") if f"simultaneous/{k}" in e["runs"]}
+    return {"numba_speedup": speedup, "cvxpy_over_water_filling_per_user": cvxpy}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    sizes = results["sizes"]
+def plot(record, path):
+    plt = harness.pyplot()
+    tol = record["parameters"]["tol"]
+    sizes = record["results"]["sizes"]
     fig, axes = plt.subplots(1, len(sizes) + 1, figsize=(4.4 * (len(sizes) + 1), 4), squeeze=False)
     for ax, (name, e) in zip(axes[0], sizes.items()):
         for i, (schedule, h) in enumerate(e["history"].items()):
@@ -140,7 +157,7 @@ def plot(results, path):
         if f < 1:
             ks = np.arange(0, max(h["iteration"]) + 1)
             ax.semilogy(ks, h["residual"][0] * f ** ks, "k--", lw=1, label=f"rho_w^t, rho_w={f:.3f}")
-        ax.axhline(results["tol"], color="gray", lw=0.5)
+        ax.axhline(tol, color="gray", lw=0.5)
         ax.set_title(f"Q x N = {name}, rho(S^max) = {e['spectral_radius']:.3g}", fontsize=9)
         ax.set_xlabel("sweeps (asynchronous: ticks)")
         ax.set_ylabel("certified NE residual")
@@ -158,23 +175,12 @@ def plot(results, path):
     ax.set_title(f"one sweep at {name}", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    harness.save_png(fig, path, dpi=110)
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="one 4x16 instance, for smoke tests")
-    ap.add_argument("--repeats", type=int, default=10)
-    ap.add_argument("--out", default=None, help="output stem (default benchmarks/results/water_filling)")
-    args = ap.parse_args(argv)
-    sizes = [(4, 16)] if args.quick else [(10, 64), (10, 256), (100, 64), (100, 256)]
-    results = run(sizes, repeats=3 if args.quick else args.repeats, cvx_users=1 if args.quick else 3)
-    stem = Path(args.out) if args.out else RESULTS / ("water_filling_quick" if args.quick else "water_filling")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps(results, indent=1))
-    plot(results, stem.with_suffix(".png"))
-    print(f"load average {results['loadavg_start']} -> {results['loadavg_end']}")
+def report(record) -> None:
+    results, machine = record["results"], record["machine"]
+    print(f"load average {machine['load_before']} -> {machine['load_after']}")
     for name, e in results["sizes"].items():
         print(f"{name}: rho(S^max) {e['spectral_radius']:.3g}, rho_w {e['contraction_factor']:.3g}")
         for key, r in e["runs"].items():
@@ -197,8 +203,20 @@ def main(argv=None) -> int:
     e = results["strong_interference"]
     print(f"strong interference {e['Q']}x{e['N']}, rho(S^max) {e['spectral_radius']:.3g}: " + "; ".join(
         f"{k} {r['status']} after {r['iterations']} sweeps" for k, r in e["runs"].items()))
-    print(f"wrote {stem.with_suffix('.png')} and {stem.with_suffix('.json')}")
-    return 0
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--repeats", type=int, default=None, help="timed sweeps per path (10)")
+
+
+DEFAULTS = {}
+#: one 4 x 16 instance, 3 timed sweeps, one cvxpy best response
+QUICK = {"sizes": ((4, 16),), "repeats": 3, "cvx_users": 1}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="water_filling", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
 
 
 if __name__ == "__main__":

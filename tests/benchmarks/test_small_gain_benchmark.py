@@ -1,22 +1,20 @@
 """The Small-Gain benchmark runs end to end (small sizes) and reproduces the paper's numbers."""
 
-import json
-
 import pytest
 
-from .test_benchmark_scripts import load
+from .test_benchmark_scripts import HAS_MATPLOTLIB, load, quick_run
 
 
 def test_small_gain_benchmark_quick_run(tmp_path):
-    pytest.importorskip("matplotlib")
-    sg = load("small_gain")
-    assert sg.main(["--quick", "--out", str(tmp_path / "s")]) == 0
-    data = json.loads((tmp_path / "s.json").read_text())
-    assert (tmp_path / "s.png").stat().st_size > 20_000
+    record = quick_run("small_gain", tmp_path)
+    data = record["results"]
+    if HAS_MATPLOTLIB:
+        assert (tmp_path / "small_gain_quick.png").stat().st_size > 20_000
     mt = data["mini_toy"]
     assert mt["alpha_sgn"] == pytest.approx(0.29289, abs=1e-5)
     assert mt["euler_true"] == pytest.approx(1.1716, abs=1e-4)
     assert mt["rk4_true"] == pytest.approx(1.6316, abs=1e-4)
+    assert record["summary"]["mini_toy_alpha"] == mt["alpha_sgn"]
     for r in data["lq"]["rows"]:  # certified exactly below 1/sqrt(ab), steps below the limits
         assert r["certified"] == (r["lambda"] < data["lq"]["theory_threshold"])
         if r["certified"]:
@@ -35,5 +33,5 @@ def test_rates_has_the_small_gain_panel_within_its_certified_factor():
     rates = load("rates")
     panel = [p for p in rates.PANELS if p.name == "small_gain"]
     data = rates.run(iters=1500, panels=panel)
-    c = data["panels"]["small_gain"]["curves"]["projected_euler"]
+    c = data["results"]["panels"]["small_gain"]["curves"]["projected_euler"]
     assert c["measured_factor"] <= c["theory_factor"]
