@@ -27,8 +27,6 @@ import numpy as np
 import _harness as harness
 import eqsolve as eq
 from eqsolve.backend import HAS_NUMBA
-from eqsolve.methods import Oracle
-from eqsolve.methods.water_filling import WATER_FILLING
 from eqsolve.problems import zoo
 
 SCHEDULES = ("simultaneous", "sequential", "asynchronous")
@@ -42,14 +40,13 @@ def instance(Q, N, seed=0):
 
 def sweep_times(game, schedule, backend, repeats):
     """Median and minimum seconds of one sweep (kernel only), from the start point on."""
-    cfg = WATER_FILLING.configure(game, schedule=schedule, backend=backend)
-    oracle = Oracle(game)
-    s = WATER_FILLING.step(game, oracle, WATER_FILLING.init(game, oracle, game.initial_point(), cfg),
-                           cfg)  # warm-up (Numba: load the compiled kernels)
+    steps = eq.methods.iterate(game, "water_filling", schedule=schedule, backend=backend)
+    next(steps)
+    next(steps)  # warm-up (Numba: load the compiled kernels)
     ts = []
     for _ in range(repeats):
         t = time.perf_counter()
-        s = WATER_FILLING.step(game, oracle, s, cfg)
+        next(steps)
         ts.append(time.perf_counter() - t)
     return float(np.median(ts)), float(np.min(ts))
 
