@@ -6,7 +6,7 @@ from .nash import NASH_MD, NASH_MP
 from .optimistic import OPTIMISTIC, OnlineOptimistic
 from .halpern import HALPERN
 from .pdhg import PDHG
-from .two_timescale import TWO_TIMESCALE_EG, SecondOrderCheck, second_order_check
+from .two_timescale import TWO_TIMESCALE_EG
 from .flows import PROJECTED_EULER, RK4
 from .water_filling import WATER_FILLING
 from .vr_halpern import VR_HALPERN
@@ -44,5 +44,4 @@ register(WATER_FILLING)
 register(VR_HALPERN)
 
 __all__ = ["METHODS", "Method", "Oracle", "Progress", "NonFiniteError", "StepCollapsedError",
-           "register", "get_method", "run", "OnlineOptimistic",
-           "second_order_check", "SecondOrderCheck"]
+           "register", "get_method", "run", "OnlineOptimistic"]

@@ -44,6 +44,7 @@ import numpy as np
 
 from .._validation import check_positive
 from ..backend import all_finite, namespace
+from ..certificates.certificate import RegionCertificate, certify_region
 from ..domains import Reals
 from ..problems.differentiable import DifferentiableGame
 from ._driver import Method, NonFiniteError
@@ -60,7 +61,7 @@ class FlowState(NamedTuple):
 @dataclass(frozen=True)
 class FlowConfig:
     step: float
-    certificate: Any  # SmallGainCertificate or None
+    certificate: Any  # a RegionCertificate (Small-Gain Nash) or None
     geometry: str
     from_certificate: bool
 
@@ -72,8 +73,6 @@ class _Flow(Method):
     scheme: ClassVar[str] = "euler"
 
     def configure(self, problem, *, step=None, region=None, certificate=None, geometry="euclidean"):
-        from ..certificates.small_gain import SmallGainCertificate, small_gain
-
         if problem.interior_only:
             raise TypeError(f"{self.name} projects onto the boundary, so it needs an operator "
                             f"defined there; {problem!r} is defined only inside its domain")
@@ -97,8 +96,8 @@ class _Flow(Method):
                                  "boxes/balls around the equilibrium) to certify its step, or step=")
             return FlowConfig(step, None, geometry, False)
         if certificate is None:
-            certificate = small_gain(problem, region, geometry=geometry)
-        elif not isinstance(certificate, SmallGainCertificate):
+            certificate = certify_region(problem, region, geometry=geometry)
+        elif not isinstance(certificate, RegionCertificate):
             raise TypeError(f"certificate must be a SmallGainCertificate, got "
                             f"{type(certificate).__name__}")
         elif certificate.game is not problem:
