@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 import eqsolve as eq
-from eqsolve.certificates.small_gain import margin
+from eqsolve.analysis.small_gain import margin
 from eqsolve.problems import zoo
 
 RESULTS = Path(__file__).resolve().parent / "results"
