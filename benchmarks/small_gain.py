@@ -23,7 +23,7 @@ import numpy as np
 
 import _harness as harness
 import eqsolve as eq
-from eqsolve.certificates.small_gain import margin
+from eqsolve.analysis.small_gain import margin
 from eqsolve.problems import zoo
 
 

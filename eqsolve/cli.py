@@ -16,6 +16,7 @@ above ``--tol``; 2 bad input (unreadable or malformed files, bad options).
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import math
 import os
@@ -24,11 +25,15 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
+
+from . import __version__, small_gain, solve
+from .io import NFGParseError, read_nfg
+from .problems.differentiable import game_from_spec
+
 __all__ = ["main", "EXIT_OK", "EXIT_NOT_CONVERGED", "EXIT_BAD_INPUT"]
 
 EXIT_OK, EXIT_NOT_CONVERGED, EXIT_BAD_INPUT = 0, 1, 2
-
-SGN_MISSING = "Small-Gain Nash support is not installed in this version"
 
 
 class _BadInput(Exception):
@@ -62,8 +67,6 @@ def _parser() -> argparse.ArgumentParser:
         "residual computed exactly at the returned point.",
         epilog="Exit codes: 0 converged / certified, 1 not converged / gap above --tol, 2 bad input.",
     )
-    from . import __version__
-
     p.add_argument("--version", action="version", version=f"eqsolve {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
@@ -119,8 +122,6 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- helpers ---------------------------------------------------------------
 def _read_game(path: Path):
-    from .io import NFGParseError, read_nfg
-
     try:
         return read_nfg(path)
     except FileNotFoundError:
@@ -176,8 +177,6 @@ def _profile(data, game):
 
 def _profile_lists(game, z):
     """One list of probabilities per player (labels may repeat, so not a dict)."""
-    import numpy as np
-
     return [[float(p) for p in x] for x in game.split(np.asarray(z, dtype=np.float64)).values()]
 
 
@@ -194,12 +193,10 @@ def _game_info(game, path):
 
 # -- commands --------------------------------------------------------------
 def _solve(a) -> int:
-    import eqsolve as eq
-
     game = _read_game(a.game)
     problem = game.to_problem() if game.num_players == 2 else game
     try:
-        res = eq.solve(problem, method=a.method, tol=a.tol, max_iter=a.max_iter,
+        res = solve(problem, method=a.method, tol=a.tol, max_iter=a.max_iter,
                        time_limit=a.time_limit, progress=a.progress, output=a.output)
     except (ValueError, TypeError) as exc:
         raise _BadInput(str(exc)) from None
@@ -245,14 +242,6 @@ def _certify(a) -> int:
 
 
 def _report(a) -> int:
-    try:
-        from .problems.differentiable import game_from_spec
-        from . import small_gain
-    except ImportError as exc:
-        # only the feature's own absence; a broken dependency inside it is re-raised
-        if exc.name in ("eqsolve", "eqsolve.problems.differentiable"):
-            raise _BadInput(SGN_MISSING) from None
-        raise
     spec = _read_json(a.spec, "spec file")
     try:
         game, region = game_from_spec(spec)
@@ -325,8 +314,6 @@ def _bench(a) -> int:
 
 
 def _first_line(path: Path) -> str:
-    import ast
-
     try:
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     except (SyntaxError, UnicodeDecodeError, OSError):
@@ -337,15 +324,10 @@ def _first_line(path: Path) -> str:
 def _json_default(o):
     if isinstance(o, float) and not math.isfinite(o):
         return str(o)
-    try:
-        import numpy as np
-
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
     return str(o)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from .certificates import Certificate
 
 __all__ = ["Result", "STATUS_MESSAGES"]
@@ -171,8 +173,6 @@ class Result:
         return ax
 
     def _seconds_axis(self, ax):
-        import numpy as np
-
         it = np.asarray(self.history.get("iteration", []), dtype=np.float64)
         el = np.asarray(self.history.get("elapsed", []), dtype=np.float64)
         # the interpolation needs increasing checkpoints and some elapsed time
@@ -187,8 +187,6 @@ class Result:
 
     def to_dict(self) -> dict:
         """JSON-ready summary (the point as a list of floats)."""
-        import numpy as np
-
         def host(a):
             if a is None:
                 return None

@@ -142,18 +142,7 @@ def test_certify_missing_profile_exits_2(capsys):
     assert code == 2 and "profile file 'nowhere.json' does not exist" in err
 
 
-def test_report_without_small_gain_support_exits_2(tmp_path, monkeypatch, capsys):
-    # as on a build without the feature: the module cannot be imported
-    monkeypatch.setitem(sys.modules, "eqsolve.problems.differentiable", None)
-    spec = tmp_path / "spec.json"
-    spec.write_text("{}")
-    code, _, err = run(["report", str(spec), "-o", str(tmp_path / "r.html")], capsys)
-    assert code == 2 and "Small-Gain Nash support is not installed in this version" in err
-    assert not (tmp_path / "r.html").exists()
-
-
 def test_report_writes_the_small_gain_html(tmp_path, capsys):
-    pytest.importorskip("eqsolve.problems.differentiable")
     spec = tmp_path / "spec.json"
     spec.write_text(json.dumps({"type": "quadratic", "blocks": [1, 1], "J": [[1, 10], [0.05, 1]],
                                 "region": [{"box": [-1, 1]}, {"ball": {"radius": 1}}]}))

@@ -36,6 +36,9 @@ def test_sphinx_build_is_clean_and_has_a_page_per_method(tmp_path):
     assert all(f"{name}.html" in index for name in eq.METHODS)
     api = (out / "api" / "problems.html").read_text(encoding="utf-8")
     assert 'id="eqsolve.problems.NormalFormGame"' in api
+    analysis = (out / "api" / "analysis.html").read_text(encoding="utf-8")
+    assert 'id="eqsolve.analysis.small_gain.small_gain"' in analysis
+    assert 'id="eqsolve.analysis.second_order.second_order_check"' in analysis
     assert "Files, command line and documentation" in (out / "design.html").read_text(encoding="utf-8")
     for page in ("getting_started", "tutorials/scripts", "tutorials/files_and_cli",
                  "tutorials/reports", "tutorials/rate_plots"):

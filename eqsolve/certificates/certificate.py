@@ -1,12 +1,12 @@
-"""The certificate object every solve returns."""
+"""The certificate object every solve returns, and the interface of region certificates."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Protocol, runtime_checkable
 
-__all__ = ["Certificate", "KINDS"]
+__all__ = ["Certificate", "KINDS", "RegionCertificate", "certify_region", "set_region_certifier"]
 
 #: what each kind of certified residual is and what it bounds
 KINDS = {
@@ -118,3 +118,82 @@ def _jsonable(v):
     if isinstance(v, dict):
         return {k: _jsonable(a) for k, a in v.items()}
     return v
+
+
+@runtime_checkable
+class RegionCertificate(Protocol):
+    """A proof that the flow of a game contracts on a region, as the certified flows use it.
+
+    The flows (``projected_euler``, ``rk4``) take their default step, their
+    warnings and the distance bound of the returned point from such an object.
+    :class:`eqsolve.SmallGainCertificate` is one.  The interface lives here,
+    below the methods, so that the methods never import the analysis that
+    computes it.
+
+    Attributes
+    ----------
+    game, region : Problem, Product
+        What is certified: the game, and the product set Ω it contracts on.
+    geometry : str
+        ``"euclidean"``, or ``"metric"`` for the game's own metric.
+    verdict, reason : str
+        ``"certified"``, ``"empirical"`` or ``"not certified"``, and why.
+    alpha : float
+        The contraction rate of the flow in the certificate's metric.
+    euler_step, euler_step_max : float
+        The default projected-Euler step and the end of the certified range.
+    rk4 : dict
+        ``step``, ``rigorous_step_max`` (None without a proof) and ``factor``.
+    """
+
+    game: Any
+    region: Any
+    geometry: str
+    verdict: str
+    reason: str
+    alpha: float
+    rk4: dict
+
+    @property
+    def euler_step(self) -> float: ...
+
+    @property
+    def euler_step_max(self) -> float: ...
+
+    def euler_factor(self, h: float | None = None) -> float:
+        """The Euler map's contraction factor at step ``h`` in the certificate's metric."""
+
+    def distance_bound(self, z, Fz=None) -> dict:
+        """An a-posteriori bound on the distance from ``z`` to the equilibrium in the region."""
+
+
+_certifier: Callable[..., RegionCertificate] | None = None
+
+
+def set_region_certifier(certifier: Callable[..., RegionCertificate]) -> None:
+    """Make ``certifier(game, region, geometry=...)`` the one :func:`certify_region` calls.
+
+    The front module installs Small-Gain Nash (:func:`eqsolve.small_gain`)
+    when eqsolve is imported: the layer that computes region certificates sits
+    above the methods that consume them.
+    """
+    global _certifier
+    if not callable(certifier):
+        raise TypeError(f"certifier must be callable, got {type(certifier).__name__}")
+    _certifier = certifier
+
+
+def certify_region(game, region, *, geometry: str = "euclidean") -> RegionCertificate:
+    """A :class:`RegionCertificate` of ``game`` on ``region`` (None: the certifier's default).
+
+    Examples
+    --------
+    >>> import eqsolve as eq
+    >>> cert = certify_region(eq.QuadraticGame([[1.0, 10.0], [0.05, 1.0]], blocks=[1, 1]), None)
+    >>> cert.verdict, isinstance(cert, RegionCertificate)
+    ('certified', True)
+    """
+    if _certifier is None:
+        raise RuntimeError("no region certifier is installed: import eqsolve, whose front module "
+                           "installs Small-Gain Nash (eqsolve.small_gain)")
+    return _certifier(game, region, geometry=geometry)

@@ -12,10 +12,9 @@ from .base import (BatchMethod, Candidate, Family, Method, NonFiniteError, Oracl
                    StepCollapsedError, Traits, Unsupported)
 from .optimistic import OnlineOptimistic
 from .registry import METHODS, get_method, register, supporting
-from .two_timescale import SecondOrderCheck, second_order_check
 
 __all__ = ["METHODS", "Method", "Family", "Traits", "Candidate", "BatchMethod", "Oracle",
            "Progress", "NonFiniteError", "StepCollapsedError", "Unsupported", "register",
-           "get_method", "supporting", "run", "iterate", "OnlineOptimistic", "second_order_check",
-           "SecondOrderCheck", "flows", "halpern", "mirror_prox", "nash", "optimistic", "pdhg",
+           "get_method", "supporting", "run", "iterate", "OnlineOptimistic", "flows", "halpern",
+           "mirror_prox", "nash", "optimistic", "pdhg",
            "two_timescale", "vr_halpern", "water_filling"]

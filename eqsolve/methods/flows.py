@@ -44,6 +44,7 @@ import numpy as np
 
 from .._validation import check_positive
 from ..backend import all_finite, namespace
+from ..certificates.certificate import RegionCertificate, certify_region
 from ..domains import Reals
 from ..problems.differentiable import DifferentiableGame
 from .base import Candidate, Method, NonFiniteError, Traits, with_details
@@ -105,8 +106,6 @@ class Flow(Method):
     @classmethod
     def from_options(cls, problem, *, step=None, region=None, certificate=None,
                      geometry="euclidean"):
-        from ..certificates.small_gain import SmallGainCertificate, small_gain
-
         if step is not None:
             step = check_positive("step", step)
         if not isinstance(problem, DifferentiableGame):
@@ -125,8 +124,8 @@ class Flow(Method):
                                  "step=")
             return cls(step, None, geometry, False)
         if certificate is None:
-            certificate = small_gain(problem, region, geometry=geometry)
-        elif not isinstance(certificate, SmallGainCertificate):
+            certificate = certify_region(problem, region, geometry=geometry)
+        elif not isinstance(certificate, RegionCertificate):
             raise TypeError(f"certificate must be a SmallGainCertificate, got "
                             f"{type(certificate).__name__}")
         elif certificate.game is not problem:

@@ -266,14 +266,13 @@ class AdaptivePDHG(Method):
 
     @classmethod
     def supports(cls, problem, **options):
-        why = _supports(problem)
-        if why is None and problem.batch is not None:
-            return "a batch of games is solved by variant='halpern' only"
-        return why
+        return _supports(problem)
 
     @classmethod
     def from_options(cls, problem, *, step=None, adaptive=None, primal_weight=1.0,
                      max_backtracks=60, backend=None):
+        if problem.batch is not None:
+            raise ValueError("a batch of games is solved by variant='halpern' only")
         omega = check_positive("primal_weight", primal_weight)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
         if step is None and not adaptive:

@@ -27,7 +27,7 @@ from ..certificates import Certificate, natural_residual, operator_norm
 from ..domains import Ball, Box, Domain, Product, Reals
 from .base import Problem
 
-__all__ = ["DifferentiableGame", "QuadraticGame", "game_from_spec"]
+__all__ = ["DifferentiableGame", "QuadraticGame", "game_from_spec", "as_product"]
 
 JACOBIAN_METHODS = ("central", "complex")
 
@@ -44,8 +44,17 @@ def _check_blocks(blocks) -> tuple[int, ...]:
     return tuple(out)
 
 
-def _product(name: str, parts, sizes) -> Product:
-    """``parts`` (a Product, a list of per-player domains, or None = R^d) checked against ``sizes``."""
+def as_product(name: str, parts, sizes) -> Product:
+    """``parts`` as a product of one set per player, checked against the block ``sizes``.
+
+    ``parts`` is a :class:`Product`, a list of per-player domains, or None (the
+    whole space).  Games build their domains with it, Small-Gain Nash its regions.
+
+    Examples
+    --------
+    >>> as_product("region", [Box(-1, 1, dim=1), Ball(2, radius=1.0)], (1, 2))
+    Product(Box(dim=1, lower=-1..., upper=1...), Ball(2, radius=1))
+    """
     if parts is None:
         return Product(*[Reals(s) for s in sizes])
     if isinstance(parts, Product):
@@ -122,7 +131,7 @@ class DifferentiableGame(Problem):
             raise ValueError(f"jacobian_method must be one of {JACOBIAN_METHODS}, got "
                              f"{jacobian_method!r}")
         self.sizes = _check_blocks(blocks)
-        self.domain = _product("domains", domains, self.sizes)
+        self.domain = as_product("domains", domains, self.sizes)
         self._F, self._jac, self._metric = F, jacobian, metric
         self.jacobian_method = "analytic" if jacobian is not None else jacobian_method
         self.residual_kind = ("operator_norm" if all(isinstance(b, Reals) for b in self.domain.blocks)
@@ -319,6 +328,8 @@ def game_from_spec(spec: dict):
     Returns
     -------
     (QuadraticGame, Product or None)
+        The region is a product of one set per player; :func:`eqsolve.small_gain`
+        checks what its proof needs of it (bounded boxes and balls).
 
     Examples
     --------
@@ -351,8 +362,6 @@ def game_from_spec(spec: dict):
             raise ValueError(f"spec['{key}'] must list one set per player ({len(sizes)})")
         return [_region_block(i, s, n) for i, (s, n) in enumerate(zip(spec[key], sizes))]
 
-    from .regions import as_region
-
     game = QuadraticGame(spec["J"], spec.get("c"), blocks=sizes, domains=sets("domains"))
     region = sets("region")
-    return game, (None if region is None else as_region(game, region))
+    return game, (None if region is None else as_product("region", region, sizes))

@@ -16,7 +16,8 @@ from .._validation import check_array, check_callable, check_positive
 from ..certificates import Certificate
 from ..certificates.residuals import gamma
 from ..domains import Product, Reals, Simplex
-from .vi import VI, _as_domain
+from .games import spectral_bound
+from .vi import VI, as_domain
 
 __all__ = ["FiniteSumVI"]
 
@@ -143,7 +144,7 @@ class FiniteSumVI(VI):
                  monotone=None, residual="natural_residual"):
         n = _check_callable_components(F_i, n, F_batch)
         self._fi, self._fb = F_i, F_batch
-        self._init(n, _as_domain("domain", domain), L, L_avg, cocoercivity, monotone, residual)
+        self._init(n, as_domain("domain", domain), L, L_avg, cocoercivity, monotone, residual)
 
     def _init(self, n, domain, L, L_avg, cocoercivity, monotone, residual):
         self.n_components = n
@@ -180,7 +181,7 @@ class FiniteSumVI(VI):
         self._abs_q = float(np.linalg.norm(np.abs(q).mean(axis=0)))
         self._fi, self._fb = None, self._affine_batch
         L, L_avg, mono, coco = _affine_constants(M)
-        dom = Reals(d) if domain is None else _as_domain("domain", domain)
+        dom = Reals(d) if domain is None else as_domain("domain", domain)
         if dom.dim != d:
             raise ValueError(f"domain has dimension {dom.dim}, but the components act on R^{d}")
         self._init(n, dom, L if L > 0 else None, L_avg if L_avg else None, coco, mono, residual)
@@ -206,8 +207,6 @@ class FiniteSumVI(VI):
         >>> fs.certify(z).details["gap_function"] < 1e-14, fs.n_components
         (True, 2)
         """
-        from .games import _spectral_bound
-
         A = np.array(check_array("A", A, ndim=2), dtype=np.float64)
         m, nc = A.shape
         N = max(m, nc)
@@ -216,7 +215,7 @@ class FiniteSumVI(VI):
         self._amax = float(np.abs(A).max())
         self._fi, self._fb = None, self._game_batch
         scale = max(float(np.linalg.norm(A, axis=0).max()), float(np.linalg.norm(A, axis=1).max()))
-        L = _spectral_bound(np, A)
+        L = spectral_bound(np, A)
         self._init(N, Product(Simplex(m), Simplex(nc)), L if L > 0 else None,
                    math.sqrt(N) * scale * (1 + 1e-12) if scale > 0 else None, None, True,
                    "natural_residual")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import sys
 
+import numpy as np
+
 from .._validation import check_array, check_positive
 from ..backend import move_array, namespace, to_float
 from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
@@ -47,7 +49,7 @@ def _norm_bounds(xp, A, chunk_elems: int = 1 << 15):
     return math.sqrt(fro2), to_float(xp.max(col)), ninf
 
 
-def _spectral_bound(xp, A) -> float:
+def spectral_bound(xp, A) -> float:
     """A cheap rigorous upper bound on ||A||_2: min(||A||_F, sqrt(||A||_1 ||A||_inf))."""
     fro, n1, ninf = _norm_bounds(xp, A)
     return min(fro, math.sqrt(n1 * ninf))
@@ -74,8 +76,6 @@ def _matrix_kind(A) -> str:
 
 def _check_sparse(name, A):
     """A real, finite, non-empty scipy.sparse matrix in a format with fast products."""
-    import numpy as np
-
     if A.ndim != 2 or 0 in A.shape:
         raise ValueError(f"{name} must be a non-empty sparse matrix, got shape {A.shape}")
     if not np.issubdtype(A.dtype, np.number) or np.issubdtype(A.dtype, np.complexfloating):
@@ -91,8 +91,6 @@ def _check_sparse(name, A):
 
 
 def _check_operator(name, A):
-    import numpy as np
-
     if len(A.shape) != 2 or 0 in A.shape:
         raise ValueError(f"{name} must be a non-empty (m, n) LinearOperator, got shape {A.shape}")
     dt = np.dtype(A.dtype) if A.dtype is not None else np.dtype(np.float64)
@@ -107,8 +105,6 @@ def _probe_operator(A, block: int = 256):
     Applies ``A`` to the identity ``block`` columns at a time: ``n`` products in all,
     ``O(m * block)`` memory -- never the dense matrix.
     """
-    import numpy as np
-
     m, n = A.shape
     amax, fro2, n1 = 0.0, 0.0, 0.0
     rows = np.zeros(m)
@@ -199,8 +195,6 @@ class MatrixGame(_TwoPlayer):
 
     @property
     def dtype(self):
-        import numpy as np
-
         return self.A.dtype if self.kind != "operator" else np.dtype(self.A.dtype or np.float64)
 
     @property
@@ -209,8 +203,6 @@ class MatrixGame(_TwoPlayer):
         if self._amax is None:
             xp, A = self.xp, self.A
             if self.batch is not None:
-                import numpy as np
-
                 self._amax = np.array([_abs_max(xp, A[b, ...]) for b in range(self.batch)])
             elif self.kind == "sparse":
                 self._amax = _abs_max(xp, A.data) if A.nnz else 0.0
@@ -234,7 +226,7 @@ class MatrixGame(_TwoPlayer):
         if self._lipschitz is None:
             xp, A = self.xp, self.A
             if self.batch is not None:
-                self._lipschitz = max(_spectral_bound(xp, A[b, ...]) for b in range(self.batch))
+                self._lipschitz = max(spectral_bound(xp, A[b, ...]) for b in range(self.batch))
             elif self.kind == "sparse":
                 absA = abs(A)
                 fro = math.sqrt(float((A.data * A.data).sum()))
@@ -244,7 +236,7 @@ class MatrixGame(_TwoPlayer):
                 _, fro, n1, ninf = self._operator_probe()
                 self._lipschitz = min(fro, math.sqrt(n1 * ninf))
             else:
-                self._lipschitz = _spectral_bound(xp, A)
+                self._lipschitz = spectral_bound(xp, A)
         return self._lipschitz
 
     def matvec(self, y):
@@ -373,7 +365,7 @@ class BimatrixGame(_TwoPlayer):
         self.amax = _abs_max(xp, A)
         self.bmax = _abs_max(xp, B)
         self.monotone = bool(xp.all(A + B == 0))
-        self.lipschitz = max(_spectral_bound(xp, A), _spectral_bound(xp, B))
+        self.lipschitz = max(spectral_bound(xp, A), spectral_bound(xp, B))
         self.lipschitz_entropic = max(self.amax, self.bmax)
 
     def operator(self, z):

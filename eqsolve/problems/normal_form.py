@@ -13,6 +13,7 @@ from ..certificates import Certificate
 from ..certificates.residuals import gamma, simplex_defect
 from ..domains import Product, Simplex
 from .base import Problem
+from .games import BimatrixGame, MatrixGame
 
 __all__ = ["NormalFormGame", "MAX_PLAYERS", "MAX_CONTINGENCIES"]
 
@@ -321,8 +322,6 @@ class NormalFormGame(Problem):
         >>> NormalFormGame([[[0, 1], [1, 0]], [[0, -1], [-1, 0]]]).to_problem()
         MatrixGame(2x2, dtype=float64)
         """
-        from .games import BimatrixGame, MatrixGame
-
         if self.num_players != 2:
             raise ValueError(
                 f"to_problem needs a two-player game, this one has {self.num_players} players; "

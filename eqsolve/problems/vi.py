@@ -11,7 +11,8 @@ from .base import Problem
 __all__ = ["VI", "Saddle"]
 
 
-def _as_domain(name: str, domain) -> Domain:
+def as_domain(name: str, domain) -> Domain:
+    """``domain`` as a Domain: a Domain as given, an integer ``d`` as ``Reals(d)``."""
     if isinstance(domain, Domain):
         return domain
     if isinstance(domain, int) and not isinstance(domain, bool):
@@ -61,7 +62,7 @@ class VI(Problem):
         if F is None or not callable(F):
             raise TypeError(f"F must be a callable F(z) -> array, got {type(F).__name__}")
         self._F = F
-        self.domain = _as_domain("domain", domain)
+        self.domain = as_domain("domain", domain)
         self.lipschitz = _opt_constant("L", L)
         self.strong_monotonicity = _opt_constant("mu", mu)
         self.monotone = True if mu is not None else monotone
@@ -156,8 +157,8 @@ class Saddle(VI):
         check_callable("f", f)
         if grad_x is None or grad_y is None:
             raise TypeError("grad_x and grad_y are required callables")
-        dx = _as_domain("domain_x", domain_x)
-        dy = _as_domain("domain_y", domain_y)
+        dx = as_domain("domain_x", domain_x)
+        dy = as_domain("domain_y", domain_y)
         self._gx, self._gy, self._f = grad_x, grad_y, f
         self.nx = dx.dim
         dom = Product(dx, dy)

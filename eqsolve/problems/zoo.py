@@ -13,7 +13,10 @@ from typing import Any
 import numpy as np
 
 from ..domains import Box
+from .differentiable import QuadraticGame
 from .games import BimatrixGame, MatrixGame
+from .markov import coordination_markov_game
+from .power_control import PowerControlGame
 from .vi import VI
 
 __all__ = [
@@ -182,8 +185,6 @@ def sgn_mini_toy(mu1: float = 1.0, mu2: float = 1.0, a: float = 10.0, b: float =
     ----------
     .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
-    from .differentiable import QuadraticGame
-
     return QuadraticGame([[mu1, a], [b, mu2]], blocks=[1, 1])
 
 
@@ -208,8 +209,6 @@ def sgn_lq_game(lam: float, *, d: int = 64, a: float = 10.0, b: float = 0.05, se
     ----------
     .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
-    from .differentiable import QuadraticGame
-
     if d % 2 or d < 2:
         raise ValueError(f"d must be a positive even number (two equal blocks), got {d}")
     n = d // 2
@@ -235,8 +234,6 @@ def sgn_random_lq_game(lam: float, *, seed=12345, d: int = 64, a: float = 10.0, 
     ----------
     .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
-    from .differentiable import QuadraticGame
-
     n = d // 2
     rng = _rng(seed)
     R1, R2 = rng.standard_normal((n, n)), rng.standard_normal((n, n))
@@ -259,8 +256,6 @@ def sgn_markov_game(gamma: float = 0.9, tau: float = 1.0):
     ----------
     .. [1] V. Sharma, arXiv:2512.06791 (2025); code AashVed/SmallGainNash.
     """
-    from .markov import coordination_markov_game
-
     return coordination_markov_game(gamma, tau)
 
 
@@ -287,8 +282,6 @@ def rayleigh_power_control(Q: int, N: int, *, taps: int = 6, distance_ratio: flo
     >>> g.gains.shape, g.Q, g.N
     ((3, 3, 8), 3, 8)
     """
-    from .power_control import PowerControlGame
-
     rng = _rng(seed)
     d = np.full((Q, Q), float(distance_ratio))
     np.fill_diagonal(d, 1.0)
@@ -309,8 +302,6 @@ def random_geometry_power_control(Q: int, N: int, *, taps: int = 6, area: float 
     >>> random_geometry_power_control(4, 16, seed=2).N
     16
     """
-    from .power_control import PowerControlGame
-
     rng = _rng(seed)
     tx = rng.uniform(0.0, area, size=(Q, 2))
     angle = rng.uniform(0.0, 2 * np.pi, size=Q)
@@ -334,8 +325,6 @@ def oscillating_power_control(cross: float = 2.0, noise: float = 0.1):
     >>> oscillating_power_control().certify(np.array([1.0, 0.0, 0.0, 1.0])).value < 1e-13
     True
     """
-    from .power_control import PowerControlGame
-
     G = np.array([[[1.0, 1.0], [cross, cross]], [[cross, cross], [1.0, 1.0]]])
     return PowerControlGame(G, noise, 1.0)
 

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 import eqsolve as eq
+from eqsolve.analysis.small_gain.regions import as_region, covering_radius, grid_points
 from eqsolve.problems import zoo
-from eqsolve.problems.regions import as_region, covering_radius, grid_points
 
-from .test_differentiable import cubic_game
+from ..problems.test_differentiable import cubic_game
 
 
 def test_regions_must_be_products_of_bounded_boxes_or_balls():

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..domains import Ball, Box, Reals
+from ...domains import Ball, Box, Reals
+from .report import html_report, markdown
 
 __all__ = ["SmallGainCertificate"]
 
@@ -200,14 +201,10 @@ class SmallGainCertificate:
 
     def to_markdown(self) -> str:
         """A Markdown summary: verdict, constants, small-gain matrix, steps."""
-        from .report import markdown
-
         return markdown(self)
 
     def report(self, path, **kwargs):
         """Write a self-contained HTML report (figures as base64 PNG) to ``path``; returns the path."""
-        from .report import html_report
-
         return html_report(self, path, **kwargs)
 
     def __str__(self):

@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eqsolve as eq
-from eqsolve.certificates.small_gain import (margin, perron_weights, rk4_linear_step,
-                                             two_player_band)
+from eqsolve.analysis.small_gain import (margin, perron_weights, rk4_linear_step,
+                                          two_player_band)
 from eqsolve.problems import zoo
 
 S = math.sqrt(0.5)

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from ._sgn_constants import GameConstants, fp_allowance
+from .constants import GameConstants, fp_allowance
 
 __all__ = ["margin", "perron_weights", "two_player_band", "choose_weights"]
 

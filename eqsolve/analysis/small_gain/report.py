@@ -26,6 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ...methods import get_method, run
+from .weights import margin
+
 __all__ = ["markdown", "html_report", "simulate"]
 
 
@@ -81,24 +84,29 @@ def markdown(cert) -> str:
     return out
 
 
+def _equilibrium(cert):
+    """The equilibrium of ``cert.game`` in its region: ``projected_euler`` to 1e-12, or None.
+
+    The one call into the methods layer, through its driver's entry point.
+    """
+    try:
+        return run(cert.game, get_method("projected_euler"), certificate=cert, tol=1e-12,
+                   max_iter=200_000).z
+    except ValueError:
+        return None
+
+
 def simulate(cert, x0=None, steps: int = 3000, step=None):
     """Certified Euler trajectory from ``x0`` and the equilibrium it approaches.
 
-    Returns ``(trajectory (steps+1, d), x_star, h)``; ``x_star`` is the solve
-    of :func:`eqsolve.solve` with ``projected_euler`` to 1e-12 (or the last
-    point when that fails).
+    Returns ``(trajectory (steps+1, d), x_star, h)``; ``x_star`` is the
+    ``projected_euler`` solve to 1e-12 (or the last point when that fails).
     """
-    import eqsolve as eq
-
     game = cert.game
     h = cert.euler_step if step is None else float(step)
     if not h > 0:
         return None, None, h
-    try:
-        xs = eq.solve(game, method="projected_euler", certificate=cert, tol=1e-12,
-                      max_iter=200_000).z
-    except ValueError:
-        xs = None
+    xs = _equilibrium(cert)
     if x0 is None:
         base = game.initial_point() if xs is None else xs
         x0 = base.copy()
@@ -125,8 +133,6 @@ def figures(cert, x0=None, steps=3000):
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from .small_gain import margin
 
     out = {}
     K, w = cert.constants.K, cert.weights

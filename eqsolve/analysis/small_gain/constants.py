@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..problems.regions import covering_radius, grid_points
+from .regions import covering_radius, grid_points
 
 __all__ = ["GameConstants", "block_constants", "fp_allowance"]
 

@@ -32,14 +32,13 @@ import math
 
 import numpy as np
 
-from .._validation import check_max_iter, check_positive
-from ..problems.regions import as_region
-from ._sgn_constants import GameConstants, block_constants
-from ._sgn_weights import choose_weights, margin, perron_weights, two_player_band
-from .sgn_certificate import SmallGainCertificate
+from ..._validation import check_max_iter, check_positive
+from .certificate import SmallGainCertificate
+from .constants import GameConstants, block_constants
+from .regions import as_region
+from .weights import choose_weights, margin, two_player_band
 
-__all__ = ["small_gain", "SmallGainCertificate", "margin", "two_player_band", "perron_weights",
-           "rk4_linear_step"]
+__all__ = ["small_gain", "rk4_linear_step"]
 
 RK4_C4 = 2.5  # the authors' RK4 guideline constant (config.py); not a proof
 

@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from ..domains import Ball, Box, Product, Reals
+from ...domains import Ball, Box, Product, Reals
+from ...problems.differentiable import DifferentiableGame, as_product
 
 __all__ = ["as_region", "covering_radius", "grid_points"]
 
@@ -28,7 +29,7 @@ def as_region(game, region, name: str = "region") -> Product:
 
     Examples
     --------
-    >>> from eqsolve.problems.differentiable import QuadraticGame
+    >>> from eqsolve import QuadraticGame
     >>> g = QuadraticGame([[1.0, 10.0], [0.05, 1.0]], blocks=[1, 1])
     >>> as_region(g, [Box(-1, 1, dim=1), Ball(1, radius=2.0)])
     Product(Box(dim=1, lower=-1..., upper=1...), Ball(1, radius=2))
@@ -37,14 +38,12 @@ def as_region(game, region, name: str = "region") -> Product:
     ----------
     .. [1] V. Sharma, "Small-Gain Nash", arXiv:2512.06791 (2025).
     """
-    from .differentiable import DifferentiableGame, _product
-
     if not isinstance(game, DifferentiableGame):
         raise TypeError(f"small_gain needs a DifferentiableGame or QuadraticGame, got "
                         f"{type(game).__name__}")
     if region is None:
         region = None if game.exact_jacobian else game.domain
-    prod = _product(name, region, game.sizes)
+    prod = as_product(name, region, game.sizes)
     for i, b in enumerate(prod.blocks):
         if isinstance(b, Reals):
             if not game.exact_jacobian:
