@@ -109,11 +109,11 @@ class BatchedHalpernPDHG(BatchMethod):
         self.method = method
 
     def init(self, problem, Z0):
-        xp, A, cfg = problem.xp, problem.A, self.method
+        xp, A, method = problem.xp, problem.A, self.method
         m, B = problem.m, problem.batch
         start = xp.broadcast_to(power_start(xp, problem.n, A.dtype), (B, problem.n)) * 1.0
-        norms = power_norm(xp, lambda v: _ATx(xp, A, _Ay(xp, A, v)), start, cfg.power_iters)
-        step = (xp.full(norms.shape, cfg.step_size, dtype=A.dtype) if cfg.step_size is not None
+        norms = power_norm(xp, lambda v: _ATx(xp, A, _Ay(xp, A, v)), start, method.power_iters)
+        step = (xp.full(norms.shape, method.step_size, dtype=A.dtype) if method.step_size is not None
                 else halpern_step_size(xp, norms))
         x, y = Z0[:, :m] * 1.0, Z0[:, m:] * 1.0
         ATx, Ay = _ATx(xp, A, x), _Ay(xp, A, y)
@@ -123,7 +123,7 @@ class BatchedHalpernPDHG(BatchMethod):
             k=xp.zeros((B,), dtype=xp.int64), step=step,
             ref=xp.full((B,), math.inf, dtype=A.dtype), epoch=xp.zeros((B,), dtype=xp.int64),
             restarts=xp.zeros((B,), dtype=xp.int64), it=xp.zeros((B,), dtype=xp.int64),
-            amax=xp.asarray(problem.amax, dtype=A.dtype), setup_calls=cfg.power_iters + 1,
+            amax=xp.asarray(problem.amax, dtype=A.dtype), setup_calls=method.power_iters + 1,
             bad=xp.zeros((B,), dtype=xp.int64))
         s.best_gap = self.gaps(problem, s)
         s.bx, s.by, s.bATx, s.bAy = x * 1.0, y * 1.0, ATx * 1.0, Ay * 1.0
@@ -146,8 +146,8 @@ class BatchedHalpernPDHG(BatchMethod):
     def advance(self, problem, s, active, steps, tol, max_iter):
         """Up to ``steps`` iterations of each ``active`` game (host bool mask) that is still
         above its ``tol`` (per game), under ``max_iter`` and finite."""
-        cfg = self.method
-        if cfg.backend == "numba":
+        method = self.method
+        if method.backend == "numba":
             from ._numba_kernels import halpern_pdhg_run
 
             eps = finfo_eps(namespace(s.x), s.x.dtype)
@@ -156,7 +156,7 @@ class BatchedHalpernPDHG(BatchMethod):
             halpern_pdhg_run(problem.A, np.flatnonzero(active), steps, tol, max_iter, s.x, s.y,
                              s.ATx, s.Ay, s.ax, s.ay, s.aATx, s.aAy, s.tx, s.ty, s.tATx, s.tAy,
                              s.k, s.step, s.ref, s.epoch, s.restarts, s.it, s.best_gap, s.bx,
-                             s.by, s.bATx, s.bAy, s.best_it, s.bad, cfg.reflection,
+                             s.by, s.bATx, s.bAy, s.best_it, s.bad, method.reflection,
                              RESTART_BETA, s.amax, g, eps)
             return s
         return advance_by_mask(s, active, steps, tol, max_iter,
