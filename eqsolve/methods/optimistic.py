@@ -87,15 +87,9 @@ class Optimistic(ProxMethod):
                         0.0)
 
     def step(self, problem, oracle, s):
-        geo = self.geometry
-
         def trial(eta):
-            u_play = geo.step(s.u, s.hint, eta)
-            z_play = geo.point(u_play)
-            g = oracle(z_play)
-            u_new = geo.step(s.u, g, eta)
-            v, surplus = self.mp_test(s.u, s.hint, u_play, z_play, g, u_new, geo.point(u_new),
-                                      eta, credit=s.budget)
+            v, surplus, z_play, g, u_new, _ = self.extra_step(oracle, s.u, s.hint, eta,
+                                                              credit=s.budget)
             return v, (z_play, g, u_new, surplus)
 
         eta, backtracks, v, (z_play, g, u_new, surplus) = self.search(s.eta, trial)
