@@ -218,8 +218,11 @@ def _scan_numbers(s: str, limit: int, *, integers_only: bool = False) -> _Scan:
     L = int(ends[-1])
     b, cls = b[:L], cls[:L]
 
+    # int32 running counts halve the memory traffic of the passes below
+    idx_t = np.int32 if L < 2**31 - 1 else np.int64
+
     def prefix(mask):
-        out = np.zeros(L + 1, dtype=np.int64)
+        out = np.zeros(L + 1, dtype=idx_t)
         np.cumsum(mask, out=out[1:])
         return out
 
@@ -229,13 +232,20 @@ def _scan_numbers(s: str, limit: int, *, integers_only: bool = False) -> _Scan:
     bad = commas > 1
     bad[0] |= commas[0] > 0
 
+    # token number of every byte (bytes between tokens get the previous token's)
+    is_start = np.zeros(L, dtype=bool)
+    is_start[starts] = True
+    tid = np.cumsum(is_start, dtype=np.int64)
+    tid -= 1
     special = np.flatnonzero(cls >= _SIGN)
-    tok_of = np.searchsorted(starts, special, side="right") - 1
+    tok_of = tid[special]
     sc = cls[special]
-    P_sep = prefix((cls == _EXP) | (cls == _SLASH))
-    count = {c: np.bincount(tok_of[sc == c], minlength=T) for c in (_SIGN, _DOT, _EXP, _SLASH)}
+    is_sign, is_dot, is_exp, is_slash = (sc == _SIGN), (sc == _DOT), (sc == _EXP), (sc == _SLASH)
+    count = {c: np.bincount(tok_of[m], minlength=T)
+             for c, m in ((_DOT, is_dot), (_EXP, is_exp), (_SLASH, is_slash))}
     bad |= (count[_DOT] > 1) | (count[_EXP] > 1) | (count[_SLASH] > 1)
     bad |= (count[_SLASH] > 0) & ((count[_DOT] + count[_EXP]) > 0)
+    two_parts = bool(is_exp.any() or is_slash.any())
 
     def cls_at(pos):
         return cls[np.minimum(pos, L - 1)]
@@ -244,38 +254,50 @@ def _scan_numbers(s: str, limit: int, *, integers_only: bool = False) -> _Scan:
     prev_cls = cls[np.maximum(special - 1, 0)]
     nxt, nxt2 = special + 1, special + 2
     ok = np.ones(special.size, dtype=bool)
-    is_sign, is_dot, is_exp, is_slash = (sc == _SIGN), (sc == _DOT), (sc == _EXP), (sc == _SLASH)
     ok[is_sign] = (special[is_sign] == st[is_sign]) | (prev_cls[is_sign] == _EXP)
-    # a point comes before the exponent
-    ok[is_dot] = P_sep[special[is_dot]] == P_sep[st[is_dot]]
-    after = (nxt < en) & ((cls_at(nxt) == _DIGIT)
-                          | ((cls_at(nxt) == _SIGN) & (nxt2 < en) & (cls_at(nxt2) == _DIGIT)))
-    ok[is_exp] = ((special[is_exp] > st[is_exp]) & ((prev_cls[is_exp] == _DIGIT)
-                                                     | (prev_cls[is_exp] == _DOT)) & after[is_exp])
-    ok[is_slash] = ((special[is_slash] > st[is_slash]) & (prev_cls[is_slash] == _DIGIT)
-                    & (nxt[is_slash] < en[is_slash]) & (cls_at(nxt[is_slash]) == _DIGIT))
+    if two_parts:
+        P_sep = prefix((cls == _EXP) | (cls == _SLASH))
+        # a point comes before the exponent
+        ok[is_dot] = P_sep[special[is_dot]] == P_sep[st[is_dot]]
+        after = (nxt < en) & ((cls_at(nxt) == _DIGIT)
+                              | ((cls_at(nxt) == _SIGN) & (nxt2 < en) & (cls_at(nxt2) == _DIGIT)))
+        ok[is_exp] = ((special[is_exp] > st[is_exp]) & ((prev_cls[is_exp] == _DIGIT)
+                                                         | (prev_cls[is_exp] == _DOT)) & after[is_exp])
+        ok[is_slash] = ((special[is_slash] > st[is_slash]) & (prev_cls[is_slash] == _DIGIT)
+                        & (nxt[is_slash] < en[is_slash]) & (cls_at(nxt[is_slash]) == _DIGIT))
     bad[tok_of[~ok]] = True
 
-    # digits before the exponent / slash ("A") and after it ("B")
-    digit = np.flatnonzero(cls == _DIGIT)
-    tok_d = np.searchsorted(starts, digit, side="right") - 1
-    in_b = P_sep[digit + 1] > P_sep[starts[tok_d]]
-    isA = np.zeros(L, dtype=bool)
-    isA[digit[~in_b]] = True
-    P_A = prefix(isA)
-    P_B = P_A.copy()
-    P_B[1:] = np.cumsum(cls == _DIGIT) - P_A[1:]
-    nA = P_A[ends] - P_A[starts]
-    nB = P_B[ends] - P_B[starts]
-    bad |= nA == 0
+    # digits before the exponent / slash ("A") and after it ("B"), each with its place value
+    is_digit = cls == _DIGIT
+    digit = np.flatnonzero(is_digit)
+    tok_d = tid[digit]
+    end_d = ends[tok_d]
     dval = (b[digit] - ord("0")).astype(np.int64)
-    rank = np.where(in_b, P_B[ends[tok_d]] - P_B[digit + 1], P_A[ends[tok_d]] - P_A[digit + 1])
+    if two_parts:
+        in_b = P_sep[digit + 1] > P_sep[starts[tok_d]]
+        isA = is_digit.copy()
+        isA[digit[in_b]] = False
+        P_A = prefix(isA)
+        P_B = prefix(is_digit)
+        P_B -= P_A
+        rank = np.where(in_b, P_B[end_d] - P_B[digit + 1], P_A[end_d] - P_A[digit + 1])
+    else:
+        P_A = prefix(is_digit)
+        rank = P_A[end_d] - P_A[digit + 1]
     contrib = np.zeros(L, dtype=np.int64)
     contrib[digit] = dval * _POW10[np.minimum(rank, 18)] * (rank <= 18)
-    # separate sums for the two parts: A digits, then B digits
-    cA = np.where(isA, contrib, 0)
-    valA = np.add.reduceat(cA, starts)
-    valB = np.add.reduceat(contrib - cA, starts)
+    nA = P_A[ends] - P_A[starts]
+    bad |= nA == 0
+    if two_parts:
+        nB = P_B[ends] - P_B[starts]
+        cB = np.zeros(L, dtype=np.int64)
+        cB[digit[in_b]] = contrib[digit[in_b]]
+        contrib -= cB
+        valB = np.add.reduceat(cB, starts)
+    else:
+        nB = np.zeros(T, dtype=np.int64)
+        valB = nB
+    valA = np.add.reduceat(contrib, starts)
 
     negative = b[starts] == ord("-")
     frac = np.zeros(T, dtype=np.int64)
@@ -305,9 +327,11 @@ def _scan_numbers(s: str, limit: int, *, integers_only: bool = False) -> _Scan:
     den[fast_rat] = valB[fast_rat]
     first_bad = int(np.argmax(bad)) if bad.any() else T
     big = {}
+    lo, hi = starts.tolist(), ends.tolist()
+    parse = _exact.parse_rational
     for t in np.flatnonzero(slow[:first_bad]).tolist():
         try:
-            f = _exact.parse_rational(s[starts[t]:ends[t]])
+            f = parse(s[lo[t]:hi[t]])
         except ValueError:
             first_bad = t
             break

@@ -47,8 +47,8 @@ _DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?)(\d+))?\Z")
 _RATIONAL = re.compile(r"([+-]?)(\d+)/(\d+)\Z")
 
 
-def _note(*ints):
-    bits = max(abs(v).bit_length() for v in ints)
+def _note(a, b=0):
+    bits = max(a.bit_length(), b.bit_length())
     if bits > STATS["max_bits"]:
         STATS["max_bits"] = bits
 
@@ -130,7 +130,7 @@ def parse_rational(text: str) -> Fraction:
     if len(text) > MAX_NUMBER_LENGTH:
         raise ValueError(f"a number of {len(text)} characters is too long (at most "
                          f"{MAX_NUMBER_LENGTH})")
-    m = _RATIONAL.match(text)
+    m = _RATIONAL.match(text) if "/" in text else None
     if m:
         sign, p, q = m.groups()
         p, q = p.lstrip("0"), q.lstrip("0")
