@@ -17,9 +17,14 @@ with either strategy counts (``{ 2 2 }``) or strategy labels
 
 Whitespace (and commas between payoffs) is insignificant; inside double
 quotes ``\\"`` is a quote.  Numbers are integers, decimals (``.80``,
-``1e-3``) or rationals (``99/100``), read as exact
-:class:`~fractions.Fraction`; writing prints integers, terminating decimals
-and other rationals exactly, so ``read_nfg(write_nfg(g)) == g``.
+``1e-3``) or rationals (``99/100``), read exactly (int64 numerators and
+denominators where they fit, :class:`~fractions.Fraction` elsewhere; see
+:mod:`eqsolve.problems._exact`), after a check of their digit count and
+exponent so that the work per byte is bounded; values beyond float64's range
+are refused.  Writing prints integers, terminating decimals and other
+rationals exactly, so ``read_nfg(write_nfg(g)) == g``.  Bodies are scanned
+vectorised; the token parser takes over from the first thing the scanner does
+not recognise, so every error names its line and column.
 
 References
 ----------
