@@ -111,14 +111,10 @@ class NormalFormGame(Problem):
         Strategy counts ``(s_1, ..., s_N)``.
     payoffs : ndarray, shape (N, s_1, ..., s_N)
         Float64 payoffs (read-only).
-    exact_payoffs : ndarray of Fraction, shape (N, s_1, ..., s_N)
-        The exact payoffs (read-only).
     zero_sum : bool
         Two players whose exact payoffs sum to zero everywhere.
-    outcomes : list of (str, tuple of Fraction), or None
-        The outcome table when the game came from a Gambit outcome-form file
-        (``outcome_index`` then maps each profile to an outcome, 0 = none);
-        kept so that writing the game back gives the same file.
+    outcome_index : ndarray of int, shape (s_1, ..., s_N), or None
+        With :attr:`outcomes`: the outcome of each profile (0 = none).
 
     A solve's ``Result.value`` is the first player's expected payoff;
     :meth:`payoff` gives every player's.
@@ -188,7 +184,10 @@ class NormalFormGame(Problem):
 
     @property
     def exact_payoffs(self) -> np.ndarray:
-        """The exact payoffs, an object array of Fractions (read-only), built on first use."""
+        """The exact payoffs: an object array of Fractions, shape (N, s_1, ..., s_N), read-only.
+
+        Kept compactly (int64 numerators and denominators) and built on first use.
+        """
         if self._exact_objects is None:
             obj = self._exact.to_object()
             obj.flags.writeable = False
@@ -197,7 +196,12 @@ class NormalFormGame(Problem):
 
     @property
     def outcomes(self):
-        """The outcome table of an outcome-form file: a list of (label, tuple of Fraction)."""
+        """The outcome table of a Gambit outcome-form file, or None.
+
+        A list of ``(label, tuple of Fraction)``; :attr:`outcome_index` maps each
+        profile to an outcome (0 = none).  Kept so that writing the game back
+        gives the same file.
+        """
         if self._outcomes is None and self._outcome_table is not None:
             labels, pays = self._outcome_table
             n = self.num_players
