@@ -44,6 +44,7 @@ from eqsolve.methods.online import STABILITY, geometry_diameter
 from eqsolve.problems import sea
 
 LEARNERS = ("optimistic OMD", "OMD", "optimistic FTRL")
+SHORT = {"optimistic OMD": "OOMD", "OMD": "OMD", "optimistic FTRL": "OFTRL"}
 
 
 class OptimisticFTRL:
@@ -253,7 +254,7 @@ def plot(record, path):
         ax.loglog(g, g * 0.8, "k-", lw=0.8, alpha=0.5, label="slope 1")
         sl = record["summary"]["convex_slope"][dom]
         ax.set_title(f"convex (linear losses, {dom}): slopes "
-                     + ", ".join(f"{k.split()[0][:4]} {v['pooled']:.2f}" for k, v in sl.items()),
+                     + ", ".join(f"{SHORT[k]} {v['pooled']:.2f}" for k, v in sl.items()),
                      fontsize=8)
         ax.set_xlabel("sqrt(sigma^2_1:T) + sqrt(Sigma^2_1:T)   (colour: theta, 0 = stochastic)")
         ax.set_ylabel("regret (realised losses)")
