@@ -322,10 +322,18 @@ def test_bad_method_options(method, opts, exc, match):
         eq.solve(game(), method=method, **opts)
 
 
-@pytest.mark.parametrize("method", ["mirror_prox", "extragradient"])
-def test_entropic_geometry_on_a_box_vi(method):
+def test_entropic_geometry_on_a_box_vi():
+    # extragradient is Euclidean only; mirror prox takes the box's Fermi-Dirac geometry
     with pytest.raises(ValueError, match=r"geometry='entropic'"):
-        eq.solve(box_vi(), method=method, geometry="entropic")
+        eq.solve(box_vi(), method="extragradient", geometry="entropic")
+    vi = box_vi()
+    res = eq.solve(vi, method="mirror_prox", geometry="entropic", tol=1e-6, max_iter=5000,
+                   x0=np.full(vi.dim, 0.5))
+    assert res.info["geometry"] == "entropic" and res.status in ("converged", "stalled")
+    assert res.residual == vi.certify(res.z, point=res.certificate.point).value
+    with pytest.raises(ValueError, match=r"strictly inside the box"):
+        eq.solve(vi, method="mirror_prox", geometry="entropic", x0=vi.domain.project(
+            np.full(vi.dim, -10.0)))
 
 
 @pytest.mark.parametrize("method", ["mirror_prox", "extragradient"])

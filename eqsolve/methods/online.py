@@ -51,6 +51,10 @@ HINTS = ("last", "none")
 
 
 def _block_diameter(domain: Domain, entropic: bool) -> float:
+    if entropic and isinstance(domain, Box):
+        # the Fermi-Dirac geometry: D^2 / 2 = max_x h(x) - h(centre) = log 2 * sum_i w_i, in
+        # the norm sqrt(4 / max w) ||.||_2 in which h is 1-strongly convex
+        return math.sqrt(2.0 * math.log(2.0) * float(np.sum(domain.upper - domain.lower)))
     if entropic:
         # sqrt(2 * max KL(u || uniform)) for the unit-mass softmax step (the KL
         # radius scales with the mass r, the dual norm of the gradient by 1/r)
@@ -73,7 +77,10 @@ def geometry_diameter(domain: Domain, geometry: str) -> float:
 
     Euclidean: the largest distance between two points (``inf`` when
     unbounded).  Entropic simplex blocks: :math:`\\sqrt{2\\log n}`, so that
-    :math:`D^2/2` is the KL radius of the simplex around its centre.  Products
+    :math:`D^2/2` is the KL radius of the simplex around its centre.  The
+    entropic geometry of a bounded box (Fermi-Dirac): :math:`\\sqrt{2\\log 2
+    \\sum_i w_i}` with the box's widths :math:`w`, its Bregman radius around the
+    centre, in the norm in which its mirror map is 1-strongly convex.  Products
     combine their blocks' diameters in the Euclidean way.
 
     Examples
@@ -86,7 +93,8 @@ def geometry_diameter(domain: Domain, geometry: str) -> float:
     if isinstance(domain, Product):
         return math.sqrt(sum(_block_diameter(b, geometry == "entropic" and b.entropic) ** 2
                              for b in domain.blocks))
-    return _block_diameter(domain, geometry == "entropic" and domain.entropic)
+    return _block_diameter(domain, geometry == "entropic"
+                           and (domain.entropic or isinstance(domain, Box)))
 
 
 class OnlineOptimistic:
@@ -201,8 +209,12 @@ class OnlineOptimistic:
             self._delta = None  # set by the first nonzero prediction error
         if x0 is None:
             xp = namespace()
-            x0 = domain.project(xp.full((domain.dim,), 1.0 / domain.dim, dtype=xp.float64)) \
-                if has_simplex(domain) else domain.project(xp.zeros(domain.dim, dtype=xp.float64))
+            if has_simplex(domain):
+                x0 = domain.project(xp.full((domain.dim,), 1.0 / domain.dim, dtype=xp.float64))
+            elif isinstance(domain, Box) and geometry == "entropic":
+                x0 = xp.asarray(0.5 * (domain.lower + domain.upper))  # strictly inside
+            else:
+                x0 = domain.project(xp.zeros(domain.dim, dtype=xp.float64))
         self._u = self.geometry.init(check_array("x0", x0, shape=(domain.dim,)))
         xp = namespace(self._u)
         self._last_g = xp.zeros_like(self._u)
@@ -219,21 +231,26 @@ class OnlineOptimistic:
 
     @staticmethod
     def _dual_blocks(domain, geometry):
-        """Slices of the blocks whose dual norm is l_inf (entropic ones), and the l_2 rest."""
+        """``(slice, scale)`` per block: ``None`` for an l_inf dual norm (entropic simplex
+        blocks), else the factor of the squared l_2 norm (1, or ``max w / 4`` for the
+        entropic geometry of a box, whose mirror map is ``4 / max w``-strongly convex)."""
         if geometry != "entropic":
             return None
         if isinstance(domain, Product):
-            return [(s, b.entropic) for b, s in zip(domain.blocks, domain.slices)]
-        return [(slice(0, domain.dim), True)]
+            return [(s, None if b.entropic else 1.0) for b, s in zip(domain.blocks, domain.slices)]
+        if isinstance(domain, Box):
+            return [(slice(0, domain.dim), float(np.max(domain.upper - domain.lower)) / 4.0)]
+        return [(slice(0, domain.dim), None)]
 
     def _dual_sq(self, v) -> float:
         xp = namespace(v)
         if self._entropic_blocks is None:
             return to_float(xp.sum(v * v))
         out = 0.0
-        for s, ent in self._entropic_blocks:
+        for s, scale in self._entropic_blocks:
             w = v[s]
-            out += to_float(xp.max(xp.abs(w))) ** 2 if ent else to_float(xp.sum(w * w))
+            out += to_float(xp.max(xp.abs(w))) ** 2 if scale is None else scale * to_float(
+                xp.sum(w * w))
         return out
 
     def _step(self):

@@ -196,3 +196,21 @@ def test_geometries_on_products_and_diameters():
     for geometry in ("euclidean", "entropic"):
         xs = play(s, OnlineOptimistic(P, geometry=geometry))
         assert s.static_regret(xs, realized=True).value < 0.5 * s.T ** 0.5 * 10
+
+
+def test_entropic_geometry_on_a_box():
+    """The Fermi-Dirac geometry: a fixed linear loss drives the learner to the best vertex."""
+    box = eq.Box(np.array([-1.0, 0.0, 2.0]), np.array([1.0, 3.0, 2.5]))
+    g = np.array([1.0, -2.0, 0.5])
+    learner = OnlineOptimistic(box, geometry="entropic")
+    assert learner.diameter == pytest.approx(math.sqrt(2 * math.log(2) * 5.5))
+    for _ in range(400):
+        x = learner.play()
+        assert box.contains(x)
+        learner.observe(g)
+    best = np.where(g > 0, box.lower, box.upper)
+    np.testing.assert_allclose(learner.play(), best, atol=1e-3)
+    # regret against the best vertex stays bounded (no growth with the rounds)
+    assert learner.regret < 10.0
+    # the prediction errors are measured in the dual norm of the geometry: sqrt(max w / 4) ||.||_2
+    assert learner._dual_sq(g) == pytest.approx(3.0 / 4.0 * float(g @ g))
