@@ -332,6 +332,8 @@ class PDHGState(NamedTuple):
     weight: float
     backtracks: int
     residuals: tuple
+    scaling: tuple = (None, None)  # diagonal steps (row, col): tau_j = tau col_j, sigma_i = sigma row_i
+    scaling_passes: int = 0
 
 
 @dataclass(frozen=True)
@@ -350,8 +352,10 @@ class AdaptivePDHG(Method):
         ``sigma = step * omega`` (the row player).
     max_backtracks : int
         Backtracks of one step before the solve ends as ``"stalled"``.
+    precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
+        Diagonal steps, as for ``variant="halpern"`` (the same default).
     backend : {"numpy", "numba"}
-        ``"numba"``: compiled simplex projections.
+        ``"numba"``: compiled simplex projections (without preconditioning).
     """
 
     name: ClassVar[str] = "pdhg"
@@ -374,6 +378,7 @@ class AdaptivePDHG(Method):
     omega: float
     max_backtracks: int
     backend: str
+    precondition: str = "none"
 
     @classmethod
     def supports(cls, problem, **options):
@@ -381,23 +386,26 @@ class AdaptivePDHG(Method):
 
     @classmethod
     def from_options(cls, problem, *, step=None, adaptive=None, primal_weight=1.0,
-                     max_backtracks=60, backend=None):
+                     max_backtracks=60, precondition=None, backend=None):
         if problem.batch is not None:
             raise ValueError("a batch of games is solved by variant='halpern' only")
         omega = check_positive("primal_weight", primal_weight)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
         if step is None and not adaptive:
             # tau * sigma * ||A||^2 < 1 with the cheap rigorous bound on ||A||_2
-            step = 0.99 / problem.lipschitz
+            L = problem.lipschitz
+            step = 0.99 / L if L > 0 else 1.0  # L = 0: F constant on the domain
         if step is not None:
             step = check_positive("step", step)
         # step None: estimated in init (it costs products, which the oracle counts)
         return cls(None if step is None else step / omega, None if step is None else step * omega,
                    adaptive, omega, check_max_iter(max_backtracks, "max_backtracks", 0),
-                   backend or "numpy")
+                   backend or "numpy", _precondition_option(problem, precondition))
 
     def warnings(self, problem):
         L = problem.lipschitz
+        if self.precondition != "none":
+            return []  # the diagonal steps change the condition; the backtracking checks it
         if not self.adaptive and self.tau0 and self.tau0 * self.sigma0 * L * L >= 1.0 + 1e-12:
             return [f"tau*sigma*L^2 = {self.tau0 * self.sigma0 * L * L:.3g} >= 1 with L >= "
                     "||A||_2: PDHG's convergence condition is not verified"]
@@ -407,15 +415,22 @@ class AdaptivePDHG(Method):
         m, xp = problem.m, problem.xp
         x, y = z0[:m], z0[m:]
         tau, sigma = self.tau0, self.sigma0
+        row = col = None
+        passes = 0
+        if self.precondition != "none":
+            row, col, passes = diagonal_scaling(xp, problem.A, problem.centre, self.precondition)
         if tau is None:
             # Goldstein et al.: start aggressive from a one-shot Rayleigh estimate of
-            # ||A||^2 (a lower bound); the backtracking test makes it safe
-            start = power_start(xp, problem.n, problem.A.dtype, offset=0.5)
-            rho = to_float(power_norm(xp, oracle.normal, start, 1)) ** 2
+            # ||M||^2 (a lower bound; M the scaled matrix on the directions that keep the
+            # strategies' sums, so offsets do not shrink it); the backtracking makes it safe
+            start = power_start(xp, problem.n, problem.dtype, offset=0.5)
+            normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col)
+            rho = to_float(power_norm(xp, normal, start, 1)) ** 2
             step = math.sqrt(2.0 / rho) if rho > 0 else 1.0
             tau, sigma = step / self.omega, step * self.omega
         ATx, Ay = oracle.products(x, y)
-        return self._fresh(x, y, Ay, ATx, tau, sigma, self.alpha0, 0)
+        return self._fresh(x, y, Ay, ATx, tau, sigma, self.alpha0, 0)._replace(
+            scaling=(row, col), scaling_passes=passes)
 
     @staticmethod
     def _fresh(x, y, Ay, ATx, tau, sigma, alpha, backtracks):
@@ -427,18 +442,24 @@ class AdaptivePDHG(Method):
     def restart(self, problem, oracle, s, name, at):
         m = problem.m
         return self._fresh(at.z[:m], at.z[m:], -at.Fz[:m], at.Fz[m:], s.tau, s.sigma, s.alpha,
-                           s.backtracks)
+                           s.backtracks)._replace(scaling=s.scaling,
+                                                  scaling_passes=s.scaling_passes)
 
     def step(self, problem, oracle, s):
-        proj_x, proj_y = _projectors(problem, self.backend)
+        row, col = s.scaling
+        proj_x, proj_y = _weighted_projectors(problem, self.backend, row, col)
         xp = namespace(s.x)
+        # the diagonal steps are tau * col, sigma * row; the scalars adapt
+        wr = 1.0 if row is None else row
+        wc = 1.0 if col is None else col
         tau, sigma, backtracks = s.tau, s.sigma, 0
         while True:
-            x1, y1, ATx1, Ay1 = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, proj_x, proj_y,
-                                          oracle.matvec, oracle.rmatvec)
+            x1, y1, ATx1, Ay1 = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau * wc, sigma * wr, proj_x,
+                                          proj_y, oracle.matvec, oracle.rmatvec)
             dy, dx, dAy = y1 - s.y, x1 - s.x, Ay1 - s.Ay
             inner = 2.0 * to_float(xp.sum(dAy * dx))
-            dist = to_float(xp.sum(dy * dy)) / tau + to_float(xp.sum(dx * dx)) / sigma
+            dist = (to_float(xp.sum(dy * dy / wc)) / tau
+                    + to_float(xp.sum(dx * dx / wr)) / sigma)
             if not (math.isfinite(inner) and math.isfinite(dist)):
                 raise NonFiniteError
             if not self.adaptive or self.gamma * dist >= inner:
@@ -447,8 +468,8 @@ class AdaptivePDHG(Method):
             tau, sigma, backtracks = tau * c, sigma * c, backtracks + 1
             if backtracks > self.max_backtracks or tau < 1e-14 * s.tau:
                 raise StepCollapsedError
-        p = to_float(xp.linalg.vector_norm(-dy / tau - (s.ATx - ATx1)))
-        d = to_float(xp.linalg.vector_norm(-dx / sigma - (s.Ay - Ay1)))
+        p = to_float(xp.linalg.vector_norm(-dy / (tau * wc) - (s.ATx - ATx1)))
+        d = to_float(xp.linalg.vector_norm(-dx / (sigma * wr) - (s.Ay - Ay1)))
         alpha = s.alpha
         if self.adaptive and max(p, d) < max(s.residuals):
             # balance primal and dual progress (keeps tau * sigma)
@@ -458,7 +479,7 @@ class AdaptivePDHG(Method):
                 tau, sigma, alpha = tau * (1.0 - alpha), sigma / (1.0 - alpha), alpha * self.eta
         return PDHGState(x1, y1, Ay1, ATx1, tau, sigma, alpha, s.sum_x + x1, s.sum_y + y1,
                          s.sum_Ay + Ay1, s.sum_ATx + ATx1, s.weight + 1.0,
-                         s.backtracks + backtracks, (p, d))
+                         s.backtracks + backtracks, (p, d), s.scaling, s.scaling_passes)
 
     def candidates(self, s):
         xp = namespace(s.x)
@@ -473,7 +494,8 @@ class AdaptivePDHG(Method):
 
     def diagnostics(self, s):
         return {"variant": "adaptive", "tau": s.tau, "sigma": s.sigma, "adaptive": self.adaptive,
-                "backtracks": s.backtracks, "primal_residual": s.residuals[0],
+                "backtracks": s.backtracks, "precondition": self.precondition,
+                "scaling_passes": s.scaling_passes, "primal_residual": s.residuals[0],
                 "dual_residual": s.residuals[1]}
 
 
