@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"matrix_games", "nash_mp", "rates", "roofline", "small_gain", "vr_halpern",
+QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "rates", "roofline", "small_gain", "vr_halpern",
               "water_filling"}
 
 
@@ -142,3 +142,12 @@ def test_vr_halpern_benchmark_quick_run_writes_certified_curves(tmp_path):
     assert entry["curves"]["VR-EG"]["residual"][0] == fs.certify(fs.initial_point()).value
     with pytest.raises(ValueError, match="one budget per size"):
         vb.run(sizes=(60, 80), epochs=(10,))
+
+
+def test_hard_games_benchmark_quick_run_reaches_every_tolerance(tmp_path):
+    data = quick_run("hard_games", tmp_path)
+    s = data["summary"]
+    assert s["every_game_converged"], s["not_converged"]
+    assert max(s["offset_scaled_iterations_over_base"].values()) <= 1.2
+    for g in data["results"]["games"]:
+        assert {"pdhg", "highs-ds", "highs-ipm"} <= {r["solver"] for r in g["runs"]}
