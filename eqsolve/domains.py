@@ -237,6 +237,32 @@ class Simplex(Domain):
         theta = xp.max((xp.cumulative_sum(u) - self.radius) / ks)
         return xp.maximum(z - theta, xp.zeros_like(z))
 
+    def project_weighted(self, z, t):
+        """Projection in the metric ``sum_j (u_j - z_j)^2 / t_j`` (``t > 0``): the projection a
+        diagonally preconditioned step ``z - t * g`` needs.
+
+        The minimiser is ``max(z - lam t, 0)`` with ``lam`` the root of
+        ``sum_j max(z_j - lam t_j, 0) = r``.  Sorted by the breakpoints
+        ``z_j / t_j`` (descending), each prefix ``k`` gives the root of its
+        linear piece, ``lam_k = (sum_{j<=k} z_j - r) / sum_{j<=k} t_j``, and each
+        of those lies below the true root, which is their maximum (``t = 1``
+        is :meth:`project`).  Works over the last axis, so on stacks too.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Simplex(2).project_weighted(np.array([1.0, 1.0]), np.array([1.0, 3.0]))
+        array([0.75, 0.25])
+        """
+        z = _floating(z)
+        xp = namespace(z)
+        t = xp.broadcast_to(xp.asarray(t, dtype=z.dtype), z.shape)
+        order = xp.argsort(z / t, axis=-1, descending=True)
+        zs, ts = xp.take_along_axis(z, order, axis=-1), xp.take_along_axis(t, order, axis=-1)
+        lam = xp.max((xp.cumulative_sum(zs, axis=-1) - self.radius)
+                     / xp.cumulative_sum(ts, axis=-1), axis=-1, keepdims=True)
+        return xp.maximum(z - lam * t, xp.zeros_like(z))
+
     def _violation(self, z) -> float:
         xp = namespace(z)
         neg = to_float(xp.max(xp.maximum(-z, xp.zeros_like(z))))

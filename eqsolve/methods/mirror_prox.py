@@ -137,10 +137,11 @@ class ProxMethod(Method):
             step = check_positive("step", step)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
         if not adaptive and step is None:
-            if not L:
+            if L is None:
                 raise ValueError("a fixed step needs step= or a problem with a known Lipschitz "
                                  "constant L")
-            step = cls.step_scale / L
+            # L = 0: F is constant on the domain, and every step is safe
+            step = cls.step_scale / L if L > 0 else 1.0
         growth = check_positive("growth", growth)
         if growth < 1.0:
             raise ValueError(f"growth must be >= 1, got {growth}")

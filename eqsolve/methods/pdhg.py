@@ -74,8 +74,11 @@ from ..backend import namespace, to_float
 from ._kernels import simplex_projector
 from .base import Candidate, Family, Method, NonFiniteError, StepCollapsedError, Traits
 from .pdhg_batch import BatchedHalpernPDHG
-from .pdhg_halpern import (EPOCH_FRACTION, RESTART_BETA, halpern_combination, halpern_step_size,
-                           metric_residual2, pdhg_step, power_norm, power_start, restart_due)
+from .pdhg_halpern import (EPOCH_FRACTION, POLISH_SLACK, PRECONDITIONERS, RESTART_BETA,
+                           diagonal_scaling, halpern_combination, halpern_step_size,
+                           metric_residual2, pdhg_step, polish_cost, polish_subgame, polish_support,
+                           power_norm, power_start,
+                           restart_due, tangent_normal)
 from .registry import register
 
 __all__ = ["PDHG", "HalpernPDHG", "AdaptivePDHG"]
@@ -94,6 +97,50 @@ def _projectors(problem, backend):
     return tuple(simplex_projector(d, backend) for d in problem.domain.blocks)
 
 
+def _weighted_projectors(problem, backend, row, col):
+    """The projections of a step with diagonal steps ``row``, ``col`` (``None``: plain)."""
+    if row is None:
+        return _projectors(problem, backend)
+    dx, dy = problem.domain.blocks
+    return (lambda v: dx.project_weighted(v, row)), (lambda v: dy.project_weighted(v, col))
+
+
+def _precondition_option(problem, precondition):
+    """The checked preconditioner: ``None`` resolves per problem (see the class docstring)."""
+    single_entries = problem.batch is None and getattr(problem, "kind", "dense") != "operator"
+    if precondition is None:
+        return DEFAULT_PRECONDITION if single_entries else "none"
+    if precondition not in PRECONDITIONERS:
+        raise ValueError(f"precondition must be one of {PRECONDITIONERS}, got {precondition!r}")
+    if precondition != "none" and problem.batch is not None:
+        raise ValueError(f"precondition={precondition!r} applies to one game; a batch of games "
+                         "is solved with precondition='none' (leave it unset)")
+    if precondition != "none" and not single_entries:
+        raise ValueError(f"precondition={precondition!r} reads the entries of A; a "
+                         "LinearOperator game takes precondition='none' (leave it unset)")
+    return precondition
+
+
+def _polish_option(problem, polish):
+    dense_host = (problem.batch is None and getattr(problem, "kind", "dense") != "operator"
+                  and problem.backend == "numpy")
+    if polish is None:
+        return dense_host
+    if polish and not dense_host:
+        raise ValueError("polish=True solves a subgame of A's entries on the host: it takes one "
+                         "NumPy or scipy.sparse game (not a batch, a LinearOperator or GPU "
+                         "arrays); leave polish unset")
+    return bool(polish)
+
+
+#: the preconditioner of ``pdhg`` on one game when ``precondition`` is not given (measured:
+#: docs/design.md, "Hard games")
+DEFAULT_PRECONDITION = "ruiz"
+#: the first iteration at which ``pdhg`` may polish, and the growth of the spacing of polishes
+POLISH_START = 64
+POLISH_GROWTH = 2.0
+
+
 class HState(NamedTuple):
     x: Any  # z_k (may leave the simplices)
     y: Any
@@ -107,6 +154,14 @@ class HState(NamedTuple):
     epoch: int  # iteration of the last restart
     iteration: int
     restarts: int
+    tau: Any = None  # diagonal steps (tau_j = step col_j), None without preconditioning
+    sigma: Any = None
+    scaling: tuple = (None, None)  # (row, col) weights
+    next_polish: float = POLISH_START
+    polishes: int = 0  # attempts
+    polished: int = -1  # iteration of the last polish that was taken
+    slack: float = POLISH_SLACK
+    scaling_passes: int = 0  # passes over A's entries made by the preconditioner
 
 
 @dataclass(frozen=True)
@@ -116,15 +171,29 @@ class HalpernPDHG(Method):
     Parameters
     ----------
     step : float, optional
-        ``tau = sigma``; default ``0.98 / ||A||_2`` with the norm from
-        ``power_iters`` power iterations.
+        ``tau = sigma``; default ``0.98 / ||M||_2`` with the norm from
+        ``power_iters`` power iterations, ``M`` the preconditioned matrix
+        restricted to the directions that keep the strategies' sums (so that
+        adding a constant to ``A`` changes nothing).
     reflection : float
         ``rho`` in [0, 1]: 1 is the reflected step, 0 plain Halpern.
     power_iters : int
-        Power iterations for ``||A||_2`` (each one product pair, counted).
+        Power iterations for ``||M||_2`` (each one product pair, counted).
+    precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
+        Diagonal steps from the centred payoffs
+        (:func:`~eqsolve.methods.pdhg_halpern.diagonal_scaling`; each pass
+        over ``A`` counts as one evaluation).  Default ``"ruiz"`` on one dense
+        or sparse game, ``"none"`` on a batch (the batch path has no diagonal
+        steps) and on a ``LinearOperator``.
+    polish : bool, optional
+        At inner restarts (spaced geometrically, from iteration 64), solve the
+        subgame of the rows and columns the iterate identifies exactly and
+        restart from its equilibrium when its duality gap is smaller
+        (:func:`~eqsolve.methods.pdhg_halpern.polish_subgame`).  Default
+        ``True`` on one NumPy or sparse game, ``False`` otherwise.
     backend : {"numpy", "numba"}
-        ``"numba"``: compiled simplex projections, and the fused kernel on a
-        batch of games.
+        ``"numba"``: compiled simplex projections (without preconditioning),
+        and the fused kernel on a batch of games.
     """
 
     name: ClassVar[str] = "pdhg"
@@ -140,6 +209,8 @@ class HalpernPDHG(Method):
     reflection: float
     power_iters: int
     backend: str
+    precondition: str = "none"
+    polish: bool = False
 
     @classmethod
     def supports(cls, problem, **options):
@@ -147,7 +218,7 @@ class HalpernPDHG(Method):
 
     @classmethod
     def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=40,
-                     backend=None):
+                     precondition=None, polish=None, backend=None):
         if adaptive:
             raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
                              "variant='adaptive'")
@@ -155,20 +226,29 @@ class HalpernPDHG(Method):
         if rho > 1.0:
             raise ValueError(f"reflection must lie in [0, 1], got {rho}")
         return cls(None if step is None else check_positive("step", step), rho,
-                   check_max_iter(power_iters, "power_iters"), backend or "numpy")
+                   check_max_iter(power_iters, "power_iters"), backend or "numpy",
+                   _precondition_option(problem, precondition), _polish_option(problem, polish))
 
     def batched(self, problem):
         return BatchedHalpernPDHG(self)
 
     def init(self, problem, oracle, z0):
         m, xp = problem.m, problem.xp
-        start = power_start(xp, problem.n, problem.A.dtype)
-        norm = to_float(power_norm(xp, oracle.normal, start, self.power_iters))
+        row = col = None
+        passes = 0
+        if self.precondition != "none":
+            # passes over A's entries, not products: reported, not counted as evaluations
+            row, col, passes = diagonal_scaling(xp, problem.A, problem.centre, self.precondition)
+        start = power_start(xp, problem.n, problem.dtype)
+        normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col)
+        norm = to_float(power_norm(xp, normal, start, self.power_iters))
         step = self.step_size if self.step_size is not None else to_float(halpern_step_size(xp, norm))
         x, y = z0[:m], z0[m:]
         ATx, Ay = oracle.products(x, y)
         here = (x, y, ATx, Ay)
-        return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0)
+        tau, sigma = (None, None) if row is None else (step * col, step * row)
+        return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0, tau, sigma,
+                      (row, col), scaling_passes=passes)
 
     def restart(self, problem, oracle, s, name, at):
         m = problem.m
@@ -177,9 +257,10 @@ class HalpernPDHG(Method):
                           t=here, epoch=s.iteration)
 
     def step(self, problem, oracle, s):
-        proj_x, proj_y = _projectors(problem, self.backend)
+        row, col = s.scaling
+        proj_x, proj_y = _weighted_projectors(problem, self.backend, row, col)
         xp = namespace(s.x)
-        tau = sigma = s.step
+        tau, sigma = (s.step, s.step) if s.tau is None else (s.tau, s.sigma)
         t = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, proj_x, proj_y, oracle.matvec,
                       oracle.rmatvec)
         x1, y1, ATx1, Ay1 = t
@@ -190,11 +271,36 @@ class HalpernPDHG(Method):
         it = s.iteration + 1
         ref = r if s.ref == math.inf else s.ref
         if restart_due(r, ref, it, s.epoch, RESTART_BETA):
-            return HState(x1, y1, ATx1, Ay1, t, 0, t, s.step, r, it, it, s.restarts + 1)
+            new = s._replace(x=x1, y=y1, ATx=ATx1, Ay=Ay1, anchor=t, k=0, t=t, ref=r, epoch=it,
+                             iteration=it, restarts=s.restarts + 1)
+            if self.polish and it >= s.next_polish:
+                new = self._polished(problem, oracle, new)
+            return new
         c = (s.k + 1.0) / (s.k + 2.0)
         x, y, ATx, Ay = (halpern_combination(c, new, old, anc, self.reflection)
                          for new, old, anc in zip(t, (s.x, s.y, s.ATx, s.Ay), s.anchor))
-        return HState(x, y, ATx, Ay, s.anchor, s.k + 1, t, s.step, ref, s.epoch, it, s.restarts)
+        return s._replace(x=x, y=y, ATx=ATx, Ay=Ay, k=s.k + 1, t=t, ref=ref, iteration=it)
+
+    def _polished(self, problem, oracle, s):
+        """``s`` restarted from the polished point when its duality gap is smaller."""
+        x1, y1, ATx1, Ay1 = s.t
+        rows, cols = polish_support(x1, y1, Ay1, ATx1, s.slack)
+        if polish_cost(rows.size, cols.size) > s.iteration * problem.m * problem.n:
+            # the subgame would cost more than the iterations so far: later
+            return s
+        spaced = s._replace(next_polish=s.iteration * POLISH_GROWTH, polishes=s.polishes + 1)
+        found = polish_subgame(problem.A, x1, y1, rows, cols, problem.centre)
+        if found is None:
+            return spaced._replace(slack=s.slack * 10.0)
+        xs, ys = found
+        ATxs, Ays = oracle.products(xs, ys)
+        gap, gap1 = to_float(Ays.max() - ATxs.min()), to_float(Ay1.max() - ATx1.min())
+        if not gap < gap1:
+            # the support was not identified yet: look wider next time
+            return spaced._replace(slack=s.slack * 10.0)
+        here = (xs, ys, ATxs, Ays)
+        return spaced._replace(x=xs, y=ys, ATx=ATxs, Ay=Ays, anchor=here, t=here,
+                               polished=s.iteration, slack=POLISH_SLACK)
 
     def candidates(self, s):
         xp = namespace(s.x)
@@ -202,8 +308,13 @@ class HalpernPDHG(Method):
         return {"last": Candidate(xp.concat([x1, y1]), xp.concat([-Ay1, ATx1]))}
 
     def diagnostics(self, s):
-        return {"variant": "halpern", "step": s.step, "reflection": self.reflection,
-                "inner_restarts": s.restarts}
+        out = {"variant": "halpern", "step": s.step, "reflection": self.reflection,
+               "inner_restarts": s.restarts, "precondition": self.precondition,
+               "scaling_passes": s.scaling_passes}
+        if self.polish:
+            out["polish_attempts"] = s.polishes
+            out["polished_iteration"] = s.polished if s.polished >= 0 else None
+        return out
 
 
 class PDHGState(NamedTuple):
@@ -221,6 +332,8 @@ class PDHGState(NamedTuple):
     weight: float
     backtracks: int
     residuals: tuple
+    scaling: tuple = (None, None)  # diagonal steps (row, col): tau_j = tau col_j, sigma_i = sigma row_i
+    scaling_passes: int = 0
 
 
 @dataclass(frozen=True)
@@ -239,8 +352,10 @@ class AdaptivePDHG(Method):
         ``sigma = step * omega`` (the row player).
     max_backtracks : int
         Backtracks of one step before the solve ends as ``"stalled"``.
+    precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
+        Diagonal steps, as for ``variant="halpern"`` (the same default).
     backend : {"numpy", "numba"}
-        ``"numba"``: compiled simplex projections.
+        ``"numba"``: compiled simplex projections (without preconditioning).
     """
 
     name: ClassVar[str] = "pdhg"
@@ -263,6 +378,7 @@ class AdaptivePDHG(Method):
     omega: float
     max_backtracks: int
     backend: str
+    precondition: str = "none"
 
     @classmethod
     def supports(cls, problem, **options):
@@ -270,23 +386,26 @@ class AdaptivePDHG(Method):
 
     @classmethod
     def from_options(cls, problem, *, step=None, adaptive=None, primal_weight=1.0,
-                     max_backtracks=60, backend=None):
+                     max_backtracks=60, precondition=None, backend=None):
         if problem.batch is not None:
             raise ValueError("a batch of games is solved by variant='halpern' only")
         omega = check_positive("primal_weight", primal_weight)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
         if step is None and not adaptive:
             # tau * sigma * ||A||^2 < 1 with the cheap rigorous bound on ||A||_2
-            step = 0.99 / problem.lipschitz
+            L = problem.lipschitz
+            step = 0.99 / L if L > 0 else 1.0  # L = 0: F constant on the domain
         if step is not None:
             step = check_positive("step", step)
         # step None: estimated in init (it costs products, which the oracle counts)
         return cls(None if step is None else step / omega, None if step is None else step * omega,
                    adaptive, omega, check_max_iter(max_backtracks, "max_backtracks", 0),
-                   backend or "numpy")
+                   backend or "numpy", _precondition_option(problem, precondition))
 
     def warnings(self, problem):
         L = problem.lipschitz
+        if self.precondition != "none":
+            return []  # the diagonal steps change the condition; the backtracking checks it
         if not self.adaptive and self.tau0 and self.tau0 * self.sigma0 * L * L >= 1.0 + 1e-12:
             return [f"tau*sigma*L^2 = {self.tau0 * self.sigma0 * L * L:.3g} >= 1 with L >= "
                     "||A||_2: PDHG's convergence condition is not verified"]
@@ -296,15 +415,22 @@ class AdaptivePDHG(Method):
         m, xp = problem.m, problem.xp
         x, y = z0[:m], z0[m:]
         tau, sigma = self.tau0, self.sigma0
+        row = col = None
+        passes = 0
+        if self.precondition != "none":
+            row, col, passes = diagonal_scaling(xp, problem.A, problem.centre, self.precondition)
         if tau is None:
             # Goldstein et al.: start aggressive from a one-shot Rayleigh estimate of
-            # ||A||^2 (a lower bound); the backtracking test makes it safe
-            start = power_start(xp, problem.n, problem.A.dtype, offset=0.5)
-            rho = to_float(power_norm(xp, oracle.normal, start, 1)) ** 2
+            # ||M||^2 (a lower bound; M the scaled matrix on the directions that keep the
+            # strategies' sums, so offsets do not shrink it); the backtracking makes it safe
+            start = power_start(xp, problem.n, problem.dtype, offset=0.5)
+            normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col)
+            rho = to_float(power_norm(xp, normal, start, 1)) ** 2
             step = math.sqrt(2.0 / rho) if rho > 0 else 1.0
             tau, sigma = step / self.omega, step * self.omega
         ATx, Ay = oracle.products(x, y)
-        return self._fresh(x, y, Ay, ATx, tau, sigma, self.alpha0, 0)
+        return self._fresh(x, y, Ay, ATx, tau, sigma, self.alpha0, 0)._replace(
+            scaling=(row, col), scaling_passes=passes)
 
     @staticmethod
     def _fresh(x, y, Ay, ATx, tau, sigma, alpha, backtracks):
@@ -316,18 +442,24 @@ class AdaptivePDHG(Method):
     def restart(self, problem, oracle, s, name, at):
         m = problem.m
         return self._fresh(at.z[:m], at.z[m:], -at.Fz[:m], at.Fz[m:], s.tau, s.sigma, s.alpha,
-                           s.backtracks)
+                           s.backtracks)._replace(scaling=s.scaling,
+                                                  scaling_passes=s.scaling_passes)
 
     def step(self, problem, oracle, s):
-        proj_x, proj_y = _projectors(problem, self.backend)
+        row, col = s.scaling
+        proj_x, proj_y = _weighted_projectors(problem, self.backend, row, col)
         xp = namespace(s.x)
+        # the diagonal steps are tau * col, sigma * row; the scalars adapt
+        wr = 1.0 if row is None else row
+        wc = 1.0 if col is None else col
         tau, sigma, backtracks = s.tau, s.sigma, 0
         while True:
-            x1, y1, ATx1, Ay1 = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, proj_x, proj_y,
-                                          oracle.matvec, oracle.rmatvec)
+            x1, y1, ATx1, Ay1 = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau * wc, sigma * wr, proj_x,
+                                          proj_y, oracle.matvec, oracle.rmatvec)
             dy, dx, dAy = y1 - s.y, x1 - s.x, Ay1 - s.Ay
             inner = 2.0 * to_float(xp.sum(dAy * dx))
-            dist = to_float(xp.sum(dy * dy)) / tau + to_float(xp.sum(dx * dx)) / sigma
+            dist = (to_float(xp.sum(dy * dy / wc)) / tau
+                    + to_float(xp.sum(dx * dx / wr)) / sigma)
             if not (math.isfinite(inner) and math.isfinite(dist)):
                 raise NonFiniteError
             if not self.adaptive or self.gamma * dist >= inner:
@@ -336,8 +468,8 @@ class AdaptivePDHG(Method):
             tau, sigma, backtracks = tau * c, sigma * c, backtracks + 1
             if backtracks > self.max_backtracks or tau < 1e-14 * s.tau:
                 raise StepCollapsedError
-        p = to_float(xp.linalg.vector_norm(-dy / tau - (s.ATx - ATx1)))
-        d = to_float(xp.linalg.vector_norm(-dx / sigma - (s.Ay - Ay1)))
+        p = to_float(xp.linalg.vector_norm(-dy / (tau * wc) - (s.ATx - ATx1)))
+        d = to_float(xp.linalg.vector_norm(-dx / (sigma * wr) - (s.Ay - Ay1)))
         alpha = s.alpha
         if self.adaptive and max(p, d) < max(s.residuals):
             # balance primal and dual progress (keeps tau * sigma)
@@ -347,7 +479,7 @@ class AdaptivePDHG(Method):
                 tau, sigma, alpha = tau * (1.0 - alpha), sigma / (1.0 - alpha), alpha * self.eta
         return PDHGState(x1, y1, Ay1, ATx1, tau, sigma, alpha, s.sum_x + x1, s.sum_y + y1,
                          s.sum_Ay + Ay1, s.sum_ATx + ATx1, s.weight + 1.0,
-                         s.backtracks + backtracks, (p, d))
+                         s.backtracks + backtracks, (p, d), s.scaling, s.scaling_passes)
 
     def candidates(self, s):
         xp = namespace(s.x)
@@ -362,7 +494,8 @@ class AdaptivePDHG(Method):
 
     def diagnostics(self, s):
         return {"variant": "adaptive", "tau": s.tau, "sigma": s.sigma, "adaptive": self.adaptive,
-                "backtracks": s.backtracks, "primal_residual": s.residuals[0],
+                "backtracks": s.backtracks, "precondition": self.precondition,
+                "scaling_passes": s.scaling_passes, "primal_residual": s.residuals[0],
                 "dual_residual": s.residuals[1]}
 
 

@@ -41,7 +41,7 @@ from ..certificates.residuals import gamma, gap_allowance, simplex_defect
 from ._batch import advance_by_mask
 from .base import BatchMethod
 from .pdhg_halpern import (RESTART_BETA, halpern_combination, halpern_step_size, metric_residual2,
-                           pdhg_step, power_norm, power_start, restart_due)
+                           pdhg_step, power_norm, power_start, restart_due, tangent_normal)
 
 __all__ = ["BatchedHalpernPDHG", "project_rows"]
 
@@ -73,7 +73,7 @@ def _halpern_arrays(xp, A, s, rho):
     x1, y1, ATx1, Ay1 = pdhg_step(s["x"], s["y"], s["ATx"], s["Ay"], tau, tau,
                                   lambda v: project_rows(xp, v), lambda v: project_rows(xp, v),
                                   lambda y: _Ay(xp, A, y), lambda x: _ATx(xp, A, x))
-    r2 = metric_residual2(xp, x1 - s["x"], y1 - s["y"], Ay1 - s["Ay"], step, step)
+    r2 = metric_residual2(xp, x1 - s["x"], y1 - s["y"], Ay1 - s["Ay"], tau, tau)
     r = xp.sqrt(xp.maximum(r2, xp.zeros_like(r2)))
     it = s["it"] + 1
     ref = xp.where(s["ref"] == math.inf, r, s["ref"])
@@ -112,7 +112,9 @@ class BatchedHalpernPDHG(BatchMethod):
         xp, A, method = problem.xp, problem.A, self.method
         m, B = problem.m, problem.batch
         start = xp.broadcast_to(power_start(xp, problem.n, A.dtype), (B, problem.n)) * 1.0
-        norms = power_norm(xp, lambda v: _ATx(xp, A, _Ay(xp, A, v)), start, method.power_iters)
+        # the norm on the directions that keep the strategies' sums: offset invariant
+        normal = tangent_normal(xp, lambda y: _Ay(xp, A, y), lambda x: _ATx(xp, A, x))
+        norms = power_norm(xp, normal, start, method.power_iters)
         step = (xp.full(norms.shape, method.step_size, dtype=A.dtype) if method.step_size is not None
                 else halpern_step_size(xp, norms))
         x, y = Z0[:, :m] * 1.0, Z0[:, m:] * 1.0

@@ -12,11 +12,18 @@ tests (constants included).
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
+from ..backend import namespace
 from .base import MIN_EPOCH
 
 __all__ = ["GOLDEN_ANGLE", "STEP_MARGIN", "EPOCH_FRACTION", "MIN_EPOCH", "RESTART_BETA",
-           "pdhg_step", "metric_residual2", "halpern_combination", "restart_due", "power_start",
-           "power_norm", "halpern_step_size"]
+           "RUIZ_ITERS", "POLISH_SLACK", "PRECONDITIONERS", "pdhg_step", "metric_residual2",
+           "halpern_combination", "restart_due", "power_start", "power_norm", "tangent_normal",
+           "halpern_step_size", "diagonal_scaling", "polish_support", "polish_cost",
+           "polish_subgame"]
 
 #: the golden angle (radians): cos(k * GOLDEN_ANGLE) is a deterministic start with no
 #: special structure, so it has a component along the top singular vector
@@ -27,6 +34,12 @@ STEP_MARGIN = 0.98
 EPOCH_FRACTION = 0.36
 #: restart when the fixed-point residual fell by this factor since the last restart
 RESTART_BETA = 0.2
+#: passes of Ruiz equilibration (each one pass over A)
+RUIZ_ITERS = 10
+#: a polish keeps the rows and columns within this many duality gaps of the best response
+POLISH_SLACK = 10.0
+#: the diagonal preconditioners of :func:`diagonal_scaling`
+PRECONDITIONERS = ("none", "ruiz", "pock_chambolle", "ruiz_pock_chambolle")
 
 
 def pdhg_step(x, y, ATx, Ay, tau, sigma, project_x, project_y, matvec, rmatvec):
@@ -46,8 +59,10 @@ def metric_residual2(xp, dx, dy, dAy, tau, sigma):
     """``||z - T z||_P^2`` in the PDHG metric ``P = [[I/sigma, -A], [-A^T, I/tau]]``.
 
     ``dx = x+ - x``, ``dy = y+ - y``, ``dAy = A y+ - A y``; sums over the last axis.
+    ``tau`` and ``sigma`` broadcast against ``dy`` and ``dx``: scalars, one per
+    game of a stack (a trailing axis of length one), or diagonal steps.
     """
-    return (xp.sum(dx * dx, axis=-1) / sigma + xp.sum(dy * dy, axis=-1) / tau
+    return (xp.sum(dx * dx / sigma, axis=-1) + xp.sum(dy * dy / tau, axis=-1)
             - 2.0 * xp.sum(dx * dAy, axis=-1))
 
 
@@ -84,7 +99,201 @@ def power_norm(xp, normal, v, iters: int):
     return xp.sqrt(est)
 
 
+def tangent_normal(xp, matvec, rmatvec, row=None, col=None):
+    """``v -> M^T M v`` for ``M = P_u D_r A D_c P_v``: the normal map whose norm sets the step.
+
+    ``D_r = diag(sqrt(row))`` and ``D_c = diag(sqrt(col))`` are the diagonal
+    steps (``None``: identity), and ``P_u``, ``P_v`` project onto the
+    directions that keep ``sum x`` and ``sum y`` (``u = sqrt(row)``,
+    ``v = sqrt(col)`` in the scaled variables).  Every difference of PDHG's
+    iterates lies in those directions, so PDHG converges for
+    ``tau sigma ||M||^2 < 1``; and ``M`` does not change when a constant is
+    added to ``A`` (``P_u D_r 1 1^T D_c P_v = 0``): the step is offset
+    invariant.  Works on one vector or a stack (last axis).
+    """
+    def unit(w, like):
+        w = xp.ones_like(like) if w is None else xp.sqrt(w)
+        return w, w / xp.linalg.vector_norm(w, axis=-1, keepdims=True)
+
+    def normal(v):
+        wc, uc = unit(col, v)
+        v = v - xp.sum(v * uc, axis=-1, keepdims=True) * uc
+        p = matvec(wc * v)
+        wr, ur = unit(row, p)
+        p = wr * p
+        p = p - xp.sum(p * ur, axis=-1, keepdims=True) * ur
+        w = wc * rmatvec(wr * p)
+        return w - xp.sum(w * uc, axis=-1, keepdims=True) * uc
+    return normal
+
+
 def halpern_step_size(xp, norm):
     """``tau = sigma = 0.98 / ||A||`` from the power-iteration estimate (1 for a zero matrix)."""
     return xp.where(norm > 0, STEP_MARGIN / xp.where(norm > 0, norm, xp.ones_like(norm)),
                     xp.ones_like(norm))
+
+
+def _abs_centred_blocks(A, centre, chunk_elems: int = 1 << 15):
+    """Row blocks ``(start, |A[block] - c|)`` of a dense matrix (no copy of ``A`` at once)."""
+    m, n = A.shape
+    rows_per = max(1, chunk_elems // max(n, 1))
+    for start in range(0, m, rows_per):
+        yield start, abs(A[start:min(start + rows_per, m), ...] - centre)
+
+
+def _row_col(A, centre, row, col, reduce):
+    """Row and column ``reduce`` (``"max"`` or ``"sum"``) of ``|D_r (A - c) D_c|``."""
+    xp = namespace(row)
+    if hasattr(A, "tocoo"):
+        # sparse: the stored entries only (the centre is not subtracted, as that would
+        # make the matrix dense)
+        C = abs(A.tocoo())
+        vals = C.data * row[C.row] * col[C.col]
+        r, c = np.zeros(A.shape[0]), np.zeros(A.shape[1])
+        if reduce == "max":
+            np.maximum.at(r, C.row, vals)
+            np.maximum.at(c, C.col, vals)
+        else:
+            np.add.at(r, C.row, vals)
+            np.add.at(c, C.col, vals)
+        return r, c
+    r_parts, c_acc = [], None
+    for start, blk in _abs_centred_blocks(A, centre):
+        scaled = blk * col[None, :] * row[start:start + blk.shape[0], None]
+        if reduce == "max":
+            r_parts.append(xp.max(scaled, axis=1))
+            cb = xp.max(scaled, axis=0)
+            c_acc = cb if c_acc is None else xp.maximum(c_acc, cb)
+        else:
+            r_parts.append(xp.sum(scaled, axis=1))
+            cb = xp.sum(scaled, axis=0)
+            c_acc = cb if c_acc is None else c_acc + cb
+    return xp.concat(r_parts), c_acc
+
+
+def _safe_inverse(xp, v, power):
+    """``v ** -power`` where ``v > 0``, ``1`` where a row or column is zero."""
+    ok = v > 0
+    return xp.where(ok, xp.where(ok, v, xp.ones_like(v)) ** -power, xp.ones_like(v))
+
+
+def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
+    """Diagonal steps ``(row, col)`` of preconditioned PDHG, and the passes over ``A`` made.
+
+    PDHG on ``D_r A D_c`` in the scaled variables ``x' = D_r^{-1} x``,
+    ``y' = D_c^{-1} y`` is PDHG on ``A`` with the diagonal steps
+    ``sigma_i = sigma row_i``, ``tau_j = tau col_j`` (``row = D_r^2``,
+    ``col = D_c^2``) and projections in the metrics they define
+    (:meth:`eqsolve.domains.Simplex.project_weighted`), so the iterates stay
+    the user's strategies.  ``kind``:
+
+    ``"none"``
+        ``row = col = 1``;
+    ``"ruiz"``
+        Ruiz equilibration of ``A - c`` (``ruiz_iters`` passes, each dividing
+        the rows and columns by the square roots of their largest entries), as
+        PDLP does;
+    ``"pock_chambolle"``
+        Pock and Chambolle's steps with ``alpha = 1``: ``row_i = 1 / sum_j
+        |A_ij - c|``, ``col_j = 1 / sum_i |A_ij - c|``;
+    ``"ruiz_pock_chambolle"``
+        both, Ruiz first (PDLP's default).
+
+    The payoffs are centred (``c = centre``) first: a constant added to ``A``
+    would dominate every row and column.  Dense arrays are read in row
+    blocks; a sparse matrix uses its stored entries (uncentred).
+    """
+    m, n = A.shape
+    dtype = getattr(A, "dtype", None) or np.float64
+    row, col = xp.ones((m,), dtype=dtype), xp.ones((n,), dtype=dtype)
+    passes = 0
+    if kind in ("ruiz", "ruiz_pock_chambolle"):
+        dr, dc = xp.ones_like(row), xp.ones_like(col)
+        for _ in range(ruiz_iters):
+            rmax, cmax = _row_col(A, centre, dr, dc, "max")
+            passes += 1
+            dr, dc = dr * _safe_inverse(xp, rmax, 0.5), dc * _safe_inverse(xp, cmax, 0.5)
+        row, col = dr * dr, dc * dc
+    if kind in ("pock_chambolle", "ruiz_pock_chambolle"):
+        dr, dc = xp.sqrt(row), xp.sqrt(col)
+        rsum, csum = _row_col(A, centre, dr, dc, "sum")
+        passes += 1
+        row, col = row * _safe_inverse(xp, rsum, 1.0), col * _safe_inverse(xp, csum, 1.0)
+    return row, col, passes
+
+
+def _subgame_equilibrium(S):
+    """An equilibrium ``(x, y)`` of the small dense game ``S`` by HiGHS' dual simplex, or None.
+
+    The row player's LP ``max v : S^T x >= v 1, 1^T x = 1, x >= 0``; the column
+    strategy is the dual of its inequalities.
+    """
+    from scipy.optimize import linprog
+
+    k, l = S.shape
+    cost = np.zeros(k + 1)
+    cost[-1] = -1.0
+    if hasattr(S, "tocsc"):
+        import scipy.sparse as sp
+
+        # a sparse subgame stays sparse (HiGHS takes it so)
+        A_ub = sp.hstack([-sp.csc_array(S).T, sp.csc_array(np.ones((l, 1)))], format="csc")
+    else:
+        A_ub = np.hstack([-S.T, np.ones((l, 1))])
+    res = linprog(cost, A_ub=A_ub, b_ub=np.zeros(l),
+                  A_eq=np.concatenate([np.ones(k), [0.0]])[None, :], b_eq=[1.0],
+                  bounds=[(0.0, None)] * k + [(None, None)], method="highs-ds")
+    if res.status != 0 or res.x is None:
+        return None
+    x = np.maximum(res.x[:k], 0.0)
+    y = np.maximum(-np.asarray(res.ineqlin.marginals), 0.0)
+    if not (x.sum() > 0 and y.sum() > 0):
+        return None
+    return x / x.sum(), y / y.sum()
+
+
+def polish_support(x, y, Ay, ATx, slack=POLISH_SLACK):
+    """The rows and columns a polish keeps: ``(rows, cols)`` index arrays.
+
+    A row ``i`` is kept when ``x_i > 0`` or it is within ``slack`` duality gaps
+    of the best response (``max(Ay) - (Ay)_i <= slack * gap``); columns alike.
+    Near an equilibrium these contain its supports.
+    """
+    gap = float(np.max(Ay) - np.min(ATx))
+    if not math.isfinite(gap):
+        return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    rows = np.flatnonzero((x > 0) | (np.max(Ay) - Ay <= slack * gap))
+    cols = np.flatnonzero((y > 0) | (ATx - np.min(ATx) <= slack * gap))
+    return rows, cols
+
+
+def polish_cost(k: int, l: int) -> float:
+    """Work of solving a dense ``k x l`` subgame by simplex, in units of ``A``'s entries.
+
+    About ``k + l`` pivots of ``k l`` each; measured against the iterations
+    already made (``iterations * m * n``) it keeps the polishes' share of the
+    time bounded (docs/design.md, "Hard games").
+    """
+    return float(k) * float(l) * float(k + l)
+
+
+def polish_subgame(A, x, y, rows, cols, centre):
+    """The equilibrium of the subgame ``A[rows, cols]`` embedded in the game, or None.
+
+    Solved exactly (HiGHS' dual simplex on the centred payoffs; a sparse
+    subgame is passed sparse and uncentred, so never densified); the caller
+    certifies the candidate on the whole game, so a wrong support only costs
+    a worse point, which is then not taken.  Host NumPy arrays (dense or
+    scipy.sparse ``A``).
+    """
+    if rows.size == 0 or cols.size == 0:
+        return None
+    sub = A[rows][:, cols]
+    if not hasattr(sub, "tocsc"):
+        sub = np.asarray(sub, dtype=np.float64) - centre
+    eq = _subgame_equilibrium(sub)
+    if eq is None:
+        return None
+    xs, ys = np.zeros(x.shape, dtype=x.dtype), np.zeros(y.shape, dtype=y.dtype)
+    xs[rows], ys[cols] = eq
+    return xs, ys

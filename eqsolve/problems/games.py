@@ -10,6 +10,7 @@ import numpy as np
 from .._validation import check_array, check_positive
 from ..backend import move_array, namespace, to_float
 from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
+from ..certificates.residuals import gamma
 from ..domains import Product, Simplex
 from .base import Problem
 
@@ -46,12 +47,17 @@ def _unscale(v: float, k: int) -> float:
         return math.inf
 
 
-def _scaled_norm_bounds(xp, A, k: int, chunk_elems: int = 1 << 15):
-    """``||A||_F``, max column and row sums of ``|A|``, all times ``2**-k``, by row chunks.
+def _midpoint(lo, hi):
+    """``(lo + hi) / 2`` without overflowing at the ends of float64's range."""
+    return lo / 2.0 + hi / 2.0
+
+
+def _scaled_norm_bounds(xp, A, centre: float, k: int, chunk_elems: int = 1 << 15):
+    """``||A - c||_F``, max column and row sums of ``|A - c|``, all times ``2**-k``, by row chunks.
 
     Works on chunks of about ``chunk_elems`` entries, so no temporary of the size
     of ``A`` is made (a solve must hold no copy of the caller's matrix).  With
-    ``max |A_ij| * 2**-k < 1`` no square or sum can overflow; the power of two
+    ``max |A_ij - c| * 2**-k < 1`` no square or sum can overflow; the power of two
     is exact, so these are the unscaled sums times ``2**-k``.
     """
     m, n = A.shape
@@ -59,7 +65,8 @@ def _scaled_norm_bounds(xp, A, k: int, chunk_elems: int = 1 << 15):
     rows_per = max(1, chunk_elems // max(n, 1))
     col, fro2, ninf = None, 0.0, 0.0
     for start in range(0, m, rows_per):
-        blk = xp.abs(A[start:min(start + rows_per, m), ...])
+        blk = A[start:min(start + rows_per, m), ...]
+        blk = xp.abs(blk - centre) if centre else xp.abs(blk)
         if k:
             blk = blk * scale
         s = xp.sum(blk, axis=0)
@@ -69,23 +76,21 @@ def _scaled_norm_bounds(xp, A, k: int, chunk_elems: int = 1 << 15):
     return math.sqrt(fro2), to_float(xp.max(col)), ninf
 
 
-def _norm_bounds(xp, A, chunk_elems: int = 1 << 15):
-    """``||A||_F`` and the largest column and row sums of ``|A|`` (``inf`` beyond float64)."""
-    k = _exponent(_abs_max(xp, A))
-    return tuple(_unscale(v, k) for v in _scaled_norm_bounds(xp, A, k, chunk_elems))
+def spectral_bound(xp, A, centre: float = 0.0, name: str = "A") -> float:
+    """A cheap rigorous upper bound on ``||A - c||_2``: ``min(||.||_F, sqrt(||.||_1 ||.||_inf))``.
 
-
-def spectral_bound(xp, A, name: str = "A") -> float:
-    """A cheap rigorous upper bound on ||A||_2: min(||A||_F, sqrt(||A||_1 ||A||_inf)).
-
-    Computed on ``A`` scaled by a power of two, so nothing overflows unless the
-    bound itself is beyond float64's range; then a ``ValueError`` names
-    ``name`` and the range.
+    ``c = centre`` is subtracted from every entry (``0``: the bound on ``||A||_2``).
+    Computed on ``A - c`` scaled by a power of two, so nothing overflows unless
+    the bound itself is beyond float64's range (then a ``ValueError`` names
+    ``name`` and the range); rounded up by the summations' error bound
+    ``gamma_{mn}``, so that it cannot fall below the exact one.
     """
-    amax = _abs_max(xp, A)
+    lo, hi = _range(xp, A)
+    amax = max(hi - centre, centre - lo)
     k = _exponent(amax)
-    fro, n1, ninf = _scaled_norm_bounds(xp, A, k)
-    bound = _unscale(min(fro, math.sqrt(n1 * ninf)), k)
+    fro, n1, ninf = _scaled_norm_bounds(xp, A, centre, k)
+    m, n = A.shape
+    bound = _unscale(min(fro, math.sqrt(n1 * ninf)) * (1.0 + gamma(m * n + 2, 2.0 ** -52)), k)
     if not math.isfinite(bound):
         raise ValueError(
             f"{name} is too large for float64: a bound on its spectral norm (from max |{name}_ij| "
@@ -97,6 +102,36 @@ def spectral_bound(xp, A, name: str = "A") -> float:
 def _abs_max(xp, A) -> float:
     # two reductions instead of max(|A|): no temporary copy of A
     return max(to_float(xp.max(A)), -to_float(xp.min(A)))
+
+
+def _range(xp, A) -> tuple[float, float]:
+    """``(min A_ij, max A_ij)`` (two reductions, no copy)."""
+    return to_float(xp.min(A)), to_float(xp.max(A))
+
+
+def _sparse_centred_bounds(A, c: float) -> float:
+    """``spectral_bound`` of ``A - c`` for a scipy.sparse ``A``, from its stored entries only.
+
+    ``||A - c||_F^2 = sum (a - c)^2 + c^2 (mn - nnz)`` over the stored entries,
+    and a row (column) sum of ``|A - c|`` is the sum over its stored entries
+    plus ``|c|`` per implicit zero: no dense matrix is formed.  Computed after
+    scaling by a power of two (exact), so no square or sum overflows.
+    """
+    m, n = A.shape
+    C = A.tocoo()
+    d = np.abs(C.data - c)
+    k = _exponent(max(float(d.max()) if d.size else 0.0, abs(c)))
+    f = math.ldexp(1.0, -k)
+    d, cs = d * f, abs(c) * f
+    fro2 = float(np.sum(d * d)) + cs * cs * (m * n - C.nnz)
+    rows = np.bincount(C.row, weights=d, minlength=m) + cs * (n - np.bincount(C.row, minlength=m))
+    cols = np.bincount(C.col, weights=d, minlength=n) + cs * (m - np.bincount(C.col, minlength=n))
+    bound = min(math.sqrt(max(fro2, 0.0)), math.sqrt(float(cols.max()) * float(rows.max())))
+    bound = _unscale(bound * (1.0 + gamma(m * n + 2, 2.0 ** -52)), k)
+    if not math.isfinite(bound):
+        raise ValueError("A is too large for float64: a bound on its spectral norm exceeds "
+                         "1.8e308; divide A by a power of two (the equilibria do not change)")
+    return bound
 
 
 def _matrix_kind(A) -> str:
@@ -139,13 +174,14 @@ def _check_operator(name, A):
 
 
 def _probe_operator(A, block: int = 256):
-    """``max|A_ij|``, ``||A||_F``, max column and row l1 norms of a LinearOperator.
+    """``max|A_ij|``, ``||A||_F``, max column and row l1 norms, min, max, sum of a LinearOperator.
 
     Applies ``A`` to the identity ``block`` columns at a time: ``n`` products in all,
     ``O(m * block)`` memory -- never the dense matrix.
     """
     m, n = A.shape
-    amax, fro2, n1 = 0.0, 0.0, 0.0
+    amax, fro2, n1, total = 0.0, 0.0, 0.0, 0.0
+    lo, hi = math.inf, -math.inf
     rows = np.zeros(m)
     for start in range(0, n, block):
         k = min(block, n - start)
@@ -159,15 +195,17 @@ def _probe_operator(A, block: int = 256):
         fro2 += float(np.sum(cols * cols))
         n1 = max(n1, float(ab.sum(axis=0).max()))
         rows += ab.sum(axis=1)
-    return amax, math.sqrt(fro2), n1, float(rows.max())
+        lo, hi, total = min(lo, float(cols.min())), max(hi, float(cols.max())), total + float(cols.sum())
+    return amax, math.sqrt(fro2), n1, float(rows.max()), lo, hi, total
 
 
 class MatrixGame(_TwoPlayer):
     """Zero-sum matrix game: the row player picks ``x`` in the simplex and maximises ``x^T A y``.
 
     As a VI on the product of simplices its operator is
-    :math:`F(x, y) = (-A y,\\; A^\\top x)`, monotone (skew) and Lipschitz with
-    constant :math:`\\|A\\|_2` (Euclidean) or :math:`\\max_{ij}|A_{ij}|`
+    :math:`F(x, y) = (-A y,\\; A^\\top x)`, monotone (skew) and, on the product of
+    simplices, Lipschitz with constant :math:`\\|A - c\\|_2` (Euclidean) or
+    :math:`\\max_{ij}|A_{ij} - c|` for the centre :math:`c` of the payoffs
     (l1/l-infinity, the entropic geometry).  Its certificate is the duality gap
 
     .. math:: \\operatorname{gap}(x, y) = \\max_i (A y)_i - \\min_j (A^\\top x)_j \\ge 0,
@@ -231,6 +269,7 @@ class MatrixGame(_TwoPlayer):
             amax = check_positive("amax", amax, allow_zero=True)
         self._amax = amax
         self._lipschitz = None
+        self._range = None
 
     @property
     def dtype(self):
@@ -252,8 +291,55 @@ class MatrixGame(_TwoPlayer):
         return self._amax
 
     @property
+    def payoff_range(self):
+        """``(min A_ij, max A_ij)`` (host arrays of per-game values for a batch).
+
+        Implicit zeros of a sparse matrix count.  Costs ``n`` products for a
+        ``LinearOperator`` (shared with :attr:`amax`).
+        """
+        if self._range is None:
+            xp, A = self.xp, self.A
+            if self.batch is not None:
+                r = [_range(xp, A[b, ...]) for b in range(self.batch)]
+                self._range = (np.array([a for a, _ in r]), np.array([b for _, b in r]))
+            elif self.kind == "sparse":
+                lo, hi = _range(xp, A.data) if A.nnz else (0.0, 0.0)
+                if A.nnz < self.m * self.n:
+                    lo, hi = min(lo, 0.0), max(hi, 0.0)
+                self._range = (lo, hi)
+            elif self.kind == "operator":
+                self._range = self._operator_probe()[4:6]
+            else:
+                self._range = _range(xp, A)
+        return self._range
+
+    @property
+    def centre(self):
+        """The midpoint ``(min A + max A) / 2`` of the payoffs (per game for a batch)."""
+        lo, hi = self.payoff_range
+        return _midpoint(lo, hi)
+
+    @property
+    def spread(self):
+        """``max A_ij - min A_ij``: the scale of the payoffs (per game for a batch).
+
+        Duality gaps are invariant under adding a constant to ``A`` and scale
+        with ``A``: ``tol = 1e-6 * game.spread`` asks the same accuracy of every
+        game, whatever its units.
+        """
+        lo, hi = self.payoff_range
+        return hi - lo
+
+    @property
     def lipschitz_entropic(self) -> float:
-        return float(max(self.amax)) if self.batch is not None else self.amax
+        """``spread / 2``: the l1/l-infinity Lipschitz constant of ``F`` on the domain.
+
+        Adding ``c`` to every payoff adds ``(-c 1, c 1)`` to ``F`` on the
+        simplices, a vector normal to them, so the payoffs are centred first.
+        """
+        lo, hi = self.payoff_range
+        # halves first: the spread itself may exceed float64's range
+        return float(np.max(np.asarray(hi) / 2.0 - np.asarray(lo) / 2.0))
 
     def _operator_probe(self):
         if self._probe is None:
@@ -262,26 +348,33 @@ class MatrixGame(_TwoPlayer):
 
     @property
     def lipschitz(self) -> float:
+        """A rigorous bound on the Euclidean Lipschitz constant of ``F`` on the domain.
+
+        Between two points of the product of simplices, ``F`` of ``A`` and of
+        ``A - c`` differ by the same vector (the differences of the strategies
+        sum to zero), so the bound is ``||A - c||_2``'s cheap bound
+        (:func:`spectral_bound`) at the centre ``c`` of the payoffs: offsets
+        do not change it, and the methods' steps from it are offset invariant.
+        """
         if self._lipschitz is None:
             xp, A = self.xp, self.A
             if self.batch is not None:
-                self._lipschitz = max(spectral_bound(xp, A[b, ...]) for b in range(self.batch))
+                c = self.centre
+                self._lipschitz = max(spectral_bound(xp, A[b, ...], float(c[b]))
+                                      for b in range(self.batch))
             elif self.kind == "sparse":
-                # scaled by a power of two (exact) so that the squares and sums cannot overflow
-                k = _exponent(self.amax)
-                absA = abs(A) * math.ldexp(1.0, -k)
-                fro = math.sqrt(float((absA.data * absA.data).sum()))
-                self._lipschitz = _unscale(min(fro, math.sqrt(float(absA.sum(axis=0).max())
-                                                              * float(absA.sum(axis=1).max()))), k)
-                if not math.isfinite(self._lipschitz):
-                    raise ValueError(f"A is too large for float64: a bound on its spectral norm "
-                                     f"(max |A_ij| = {self.amax:.3g}) exceeds 1.8e308; divide A "
-                                     "by a power of two (the equilibria do not change)")
+                self._lipschitz = _sparse_centred_bounds(A, self.centre)
             elif self.kind == "operator":
-                _, fro, n1, ninf = self._operator_probe()
-                self._lipschitz = min(fro, math.sqrt(n1 * ninf))
+                _, fro, n1, ninf, lo, hi, total = self._operator_probe()
+                # centred Frobenius norm from the sums: sum (a - c)^2 = sum a^2 - 2 c sum a + c^2 mn
+                c = (lo + hi) / 2.0
+                terms = (fro * fro, 2.0 * c * total, c * c * self.m * self.n)
+                # the sums cancel: allow 4 ulps of their magnitudes (rounded up)
+                fro_c2 = terms[0] - terms[1] + terms[2] + 4 * 2.3e-16 * sum(map(abs, terms))
+                fro_c = math.sqrt(max(fro_c2, 0.0))
+                self._lipschitz = min(fro, fro_c, math.sqrt(n1 * ninf))
             else:
-                self._lipschitz = spectral_bound(xp, A)
+                self._lipschitz = spectral_bound(xp, A, self.centre)
         return self._lipschitz
 
     def matvec(self, y):
@@ -411,7 +504,7 @@ class BimatrixGame(_TwoPlayer):
         self.bmax = _abs_max(xp, B)
         # A == -B rather than A + B == 0: the sum could overflow at extreme magnitudes
         self.monotone = bool(xp.all(A == -B))
-        self.lipschitz = max(spectral_bound(xp, A, "A"), spectral_bound(xp, B, "B"))
+        self.lipschitz = max(spectral_bound(xp, A, name="A"), spectral_bound(xp, B, name="B"))
         self.lipschitz_entropic = max(self.amax, self.bmax)
 
     def operator(self, z):

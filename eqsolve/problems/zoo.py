@@ -40,6 +40,16 @@ __all__ = [
     "SEAStream",
     "sea_quadratic",
     "sea_logistic",
+    "HardGame",
+    "hard_games",
+    "offset_game",
+    "scaled_game",
+    "row_column_scaled_game",
+    "duplicated_game",
+    "near_tie_game",
+    "rank_deficient_game",
+    "hilbert_game",
+    "degenerate_games",
 ]
 
 
@@ -362,3 +372,149 @@ def policeman_burglar(n: int = 500, *, theta: float = 0.8, seed=1) -> MatrixGame
     idx = np.arange(n)
     C = 1.0 - np.exp(-theta * np.abs(idx[:, None] - idx[None, :]))
     return MatrixGame(w[:, None] * C)
+
+
+# -- hard games: the payoffs users bring ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HardGame:
+    """One game of :func:`hard_games`.
+
+    Attributes
+    ----------
+    name : str
+    game : MatrixGame
+    base : str or None
+        The well-scaled game it was derived from (offset, scaled, row/column
+        scaled), whose iterations it should match; ``None`` for the others.
+    """
+
+    name: str
+    game: MatrixGame
+    base: str | None = None
+
+
+def offset_game(m: int = 30, n: int = 40, *, offset: float = 1000.0, seed=0) -> MatrixGame:
+    """``A + offset`` for the uniform ``A`` of :func:`random_matrix_game`: payoffs in dollars.
+
+    Same equilibria and duality gaps as ``A``.
+
+    Examples
+    --------
+    >>> g = offset_game(3, 4, seed=1)
+    >>> bool(np.allclose(g.A - 1000.0, random_matrix_game(3, 4, seed=1).A))
+    True
+    """
+    return MatrixGame(random_matrix_game(m, n, seed=seed).A + offset)
+
+
+def scaled_game(m: int = 30, n: int = 40, *, scale: float = 1e3, seed=0) -> MatrixGame:
+    """``scale * A``: the same equilibria, gaps ``scale`` times larger."""
+    return MatrixGame(scale * random_matrix_game(m, n, seed=seed).A)
+
+
+def row_column_scaled_game(m: int = 60, n: int = 40, *, decades: float = 3.0,
+                           seed=0) -> MatrixGame:
+    """``D_r A D_c`` with log-uniform diagonal scales spanning ``decades`` powers of ten.
+
+    Entries from about ``10^-decades`` to ``10^decades`` times those of a
+    uniform ``A`` (rows and columns on very different scales).
+    """
+    rng = _rng(seed)
+    A = rng.uniform(-1.0, 1.0, size=(m, n))
+    r = 10.0 ** rng.uniform(-decades / 2, decades / 2, size=m)
+    c = 10.0 ** rng.uniform(-decades / 2, decades / 2, size=n)
+    return MatrixGame(r[:, None] * A * c[None, :])
+
+
+def duplicated_game(m: int = 20, n: int = 25, *, copies: int = 3, seed=0) -> MatrixGame:
+    """A uniform game with every row and every column repeated ``copies`` times.
+
+    Its equilibria form a polytope (the mass of a strategy splits freely among
+    its copies): a degenerate game with the value of the original.
+    """
+    A = random_matrix_game(m, n, seed=seed).A
+    return MatrixGame(np.repeat(np.repeat(A, copies, axis=0), copies, axis=1))
+
+
+def near_tie_game(m: int = 30, n: int = 30, *, eps: float = 1e-9, seed=0) -> MatrixGame:
+    """Payoffs on a coarse grid {-1, 0, 1} perturbed by ``eps``: near-ties everywhere."""
+    rng = _rng(seed)
+    A = rng.integers(-1, 2, size=(m, n)).astype(float) + eps * rng.uniform(-1, 1, size=(m, n))
+    return MatrixGame(A)
+
+
+def rank_deficient_game(m: int = 40, n: int = 50, *, rank: int = 3, seed=0) -> MatrixGame:
+    """``U V^T`` of rank ``rank`` (normal factors): many strategies are interchangeable."""
+    rng = _rng(seed)
+    return MatrixGame(rng.standard_normal((m, rank)) @ rng.standard_normal((rank, n)) / rank)
+
+
+def hilbert_game(n: int = 12) -> MatrixGame:
+    """``A_ij = 1 / (i + j + 1) - 1/(2n)``: Hilbert-like, severely ill-conditioned.
+
+    The shift makes the value non-trivial (the Hilbert matrix itself has a
+    pure saddle point at its corner).
+    """
+    i = np.arange(n)
+    return MatrixGame(1.0 / (i[:, None] + i[None, :] + 1.0) - 1.0 / (2 * n))
+
+
+def degenerate_games() -> dict[str, MatrixGame]:
+    """Small degenerate zero-sum games: ties among best responses, continua of equilibria.
+
+    ``"tied_pure"``: a pure saddle point whose row has two best responses;
+    ``"all_equal_column"``: a column constant across rows (every row is a best
+    response to it); ``"continuum"``: every mixture of the first two rows is
+    optimal; ``"weak_dominance"``: a weakly dominated row and column;
+    ``"constant"`` and ``"zero"``: every point is an equilibrium; ``"one_by_one"``,
+    ``"one_row"``, ``"one_column"``: the smallest shapes.
+
+    Examples
+    --------
+    >>> sorted(degenerate_games())[:3]
+    ['all_equal_column', 'constant', 'continuum']
+    """
+    return {
+        "tied_pure": MatrixGame(np.array([[1.0, 1.0, 2.0], [0.0, 3.0, -1.0], [-1.0, 0.0, 4.0]])),
+        "all_equal_column": MatrixGame(np.array([[2.0, 0.0, 5.0], [2.0, 4.0, -1.0],
+                                                 [2.0, 3.0, 3.0]])),
+        "continuum": MatrixGame(np.array([[1.0, -1.0], [1.0, -1.0], [0.0, -2.0]])),
+        "weak_dominance": MatrixGame(np.array([[1.0, -1.0, 1.0], [-1.0, 1.0, 1.0],
+                                               [-1.0, -1.0, 1.0]])),
+        "constant": MatrixGame(np.full((4, 3), 7.5)),
+        "zero": MatrixGame(np.zeros((3, 5))),
+        "one_by_one": MatrixGame(np.array([[-2.5]])),
+        "one_row": MatrixGame(np.array([[3.0, -1.0, 2.0, -1.0]])),
+        "one_column": MatrixGame(np.array([[3.0], [-1.0], [2.0], [3.0]])),
+    }
+
+
+def hard_games(seed=0, *, size: tuple[int, int] = (30, 40)) -> list[HardGame]:
+    """The hard-games zoo: offsets, scales, row/column scales, degeneracy, near-ties, rank
+    deficiency, Hilbert-like conditioning and the smallest shapes.
+
+    Every game's tolerance should be relative to its :attr:`MatrixGame.spread`.
+
+    Examples
+    --------
+    >>> zoo = hard_games(seed=1, size=(6, 5))
+    >>> [h.name for h in zoo][:4]
+    ['uniform', 'offset', 'scaled', 'row_column_scaled']
+    >>> next(h for h in zoo if h.name == "offset").base
+    'uniform'
+    """
+    m, n = size
+    out = [
+        HardGame("uniform", random_matrix_game(m, n, seed=seed)),
+        HardGame("offset", offset_game(m, n, seed=seed), "uniform"),
+        HardGame("scaled", scaled_game(m, n, seed=seed), "uniform"),
+        HardGame("row_column_scaled", row_column_scaled_game(m, n, seed=seed)),
+        HardGame("duplicated", duplicated_game(max(1, m // 3), max(1, n // 3), seed=seed)),
+        HardGame("near_tie", near_tie_game(m, n, seed=seed)),
+        HardGame("rank_deficient", rank_deficient_game(m, n, seed=seed)),
+        HardGame("hilbert", hilbert_game(max(2, min(m, n) // 2))),
+    ]
+    out += [HardGame(name, g) for name, g in degenerate_games().items()]
+    return out

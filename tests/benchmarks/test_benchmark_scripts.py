@@ -10,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"matrix_games", "nash_mp", "rates", "roofline", "sea", "small_gain", "vr_halpern",
-              "water_filling"}
+QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "rates", "roofline", "sea", "small_gain",
+              "vr_halpern", "water_filling"}
 
 
 def load(name):
@@ -159,3 +159,10 @@ def test_sea_benchmark_quick_run_reports_exact_regret_grids(tmp_path):
     fast = [r for r in res["predictable"] if r["variation"] == "fast"]
     assert all(r["optimism_better"] for r in fast)
     assert all(r["path_length"] > 0 for r in res["dynamic"])
+def test_hard_games_benchmark_quick_run_reaches_every_tolerance(tmp_path):
+    data = quick_run("hard_games", tmp_path)
+    s = data["summary"]
+    assert s["every_game_converged"], s["not_converged"]
+    assert max(s["offset_scaled_iterations_over_base"].values()) <= 1.2
+    for g in data["results"]["games"]:
+        assert {"pdhg", "highs-ds", "highs-ipm"} <= {r["solver"] for r in g["runs"]}

@@ -62,12 +62,40 @@ def test_anchored_residual_decays_like_one_over_k_not_one_over_sqrt_k():
     assert slope < -0.9
 
 
-def test_halpern_needs_a_constant():
-    vi = eq.VI(lambda z: z, eq.Reals(2))
-    with pytest.raises(ValueError, match="pass L="):
-        eq.solve(vi, method="halpern")
-    res = eq.solve(vi, method="halpern", L=1.0, tol=1e-10)
-    assert res.converged
+def test_halpern_needs_no_constant_and_names_the_one_it_estimated():
+    vi = eq.VI(lambda z: 3.0 * z + 1.0, eq.Reals(2))
+    for variant in ("feg", "eag", "halpern"):
+        res = eq.solve(vi, method="halpern", variant=variant, tol=1e-8, max_iter=20_000)
+        assert res.converged, variant
+        assert res.info["lipschitz_source"] == "estimated"
+        # the estimate certifies the inequality it checked, so it is at least the secant
+        assert res.info["lipschitz"] >= 3.0 * (1 - 1e-12) or variant == "halpern"
+        assert f"L = {res.info['lipschitz']:.6g}" in res.info["rate"]
+    res = eq.solve(vi, method="halpern", L=3.0, tol=1e-10)
+    assert res.converged and res.info["lipschitz_source"] == "given"
+
+
+def _monotone_box_vi(seed, d=6):
+    rng = np.random.default_rng(seed)
+    M = rng.normal(size=(d, d))
+    J = M - M.T + 0.05 * np.eye(d)
+    b = rng.normal(size=d)
+    return eq.VI(lambda z: J @ z + b, eq.Box(-np.ones(d), np.ones(d)))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_anchored_methods_without_a_constant_solve_what_extragradient_solves(seed):
+    vi = _monotone_box_vi(seed)
+    assert eq.solve(vi, method="extragradient", tol=1e-6).converged
+    for variant in ("feg", "eag"):
+        res = eq.solve(vi, method="halpern", variant=variant, tol=1e-6, max_iter=50_000)
+        assert res.converged, variant
+
+
+def test_anchored_methods_on_a_zero_game_do_not_divide_by_zero():
+    for variant in ("feg", "eag", "halpern"):
+        res = eq.solve(eq.MatrixGame(np.zeros((3, 4))), method="halpern", variant=variant)
+        assert res.converged and res.residual <= 1e-12
 
 
 def test_constrained_anchored_methods_say_no_rate_is_claimed():
