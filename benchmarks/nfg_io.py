@@ -21,28 +21,25 @@ Usage::
     python benchmarks/nfg_io.py --quick          # smoke run
 
 Results: ``benchmarks/results/nfg_io.json`` and ``nfg_io.png``
-(``nfg_io_quick.*`` with ``--quick``); ``run()`` returns the dict.
+(``nfg_io_quick.*`` with ``--quick``), in the shared record schema of
+``benchmarks/_harness.py``; ``run()`` returns the record.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
+import _harness as harness
 from eqsolve.io import parse_nfg, write_nfg
 from eqsolve.problems import NormalFormGame
 from eqsolve.problems._exact import RationalArray
 
-RESULTS = Path(__file__).resolve().parent / "results"
 KINDS = ("int", "decimal", "rational", "float")
 FORMS = ("payoff", "outcome")
 
@@ -100,8 +97,12 @@ def pygambit_seconds(path: str, limit: float):
     return float(out.stdout.strip().splitlines()[-1]), "ok"
 
 
-def run(sizes=(250, 500, 700, 1000), kinds=KINDS, forms=FORMS, repeats=3, pygambit_limit=60.0):
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+def run(sizes=(250, 500, 700, 1000), kinds=KINDS, forms=FORMS, repeats=3,
+        pygambit_limit=60.0) -> dict:
+    """Write and read every (kind, size, form); return the record (writes nothing)."""
+    sizes, kinds, forms = tuple(sizes), tuple(kinds), tuple(forms)
+    record = harness.begin("nfg_io", {"sizes": sizes, "kinds": kinds, "forms": forms,
+                                      "repeats": repeats, "pygambit_limit": pygambit_limit})
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for kind in kinds:
@@ -126,19 +127,22 @@ def run(sizes=(250, 500, 700, 1000), kinds=KINDS, forms=FORMS, repeats=3, pygamb
                           f"MB/s  write {row['write_mb_s']:6.1f} MB/s  exact={exact}  "
                           f"pygambit: {note if tg is None else f'{tg:.2f} s ({tg / tr:.1f}x slower)'}",
                           flush=True)
-    return {"benchmark": "nfg_io", "python": platform.python_version(),
-            "numpy": np.__version__, "machine": platform.machine(), "cpus": os.cpu_count(),
-            "loadavg": list(load) if load else None, "repeats": repeats,
-            "pygambit_limit_s": pygambit_limit, "rows": rows,
-            "note": "throughput on a loaded machine is indicative only; see loadavg"}
+    return harness.finish(record, {"rows": rows}, summarize({"rows": rows}))
 
 
-def plot(data, path):
-    import matplotlib
+def summarize(results) -> dict:
+    """Slowest read and write throughput per payoff kind, and whether every file round-tripped."""
+    rows = results["rows"]
+    kinds = list(dict.fromkeys(r["kind"] for r in rows))
+    return {"min_read_mb_s": {k: min(r["read_mb_s"] for r in rows if r["kind"] == k) for k in kinds},
+            "min_write_mb_s": {k: min(r["write_mb_s"] for r in rows if r["kind"] == k)
+                               for k in kinds},
+            "all_exact": all(r["exact_round_trip"] for r in rows)}
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+def plot(record, path):
+    plt = harness.pyplot()
+    data = record["results"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
     for ax, what in zip(axes, ("read", "write")):
         for kind in dict.fromkeys(r["kind"] for r in data["rows"]):
@@ -154,36 +158,38 @@ def plot(data, path):
         ax.set_title(f"{what} (exact payoffs)")
     axes[0].set_ylabel("MB/s")
     axes[0].legend(fontsize=7)
-    load = data.get("loadavg")
-    fig.suptitle(f".nfg throughput, load average {load[0]:.2f}" if load else ".nfg throughput")
+    load = record["machine"].get("load_before")
+    fig.suptitle(f".nfg throughput, 1-min load {load[0]:.2f} at the start" if load and load[0]
+                 is not None else ".nfg throughput")
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    harness.save_png(fig, path, dpi=110)
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--sizes", type=int, nargs="+", default=[250, 500, 700, 1000])
-    p.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
-    p.add_argument("--forms", nargs="+", default=list(FORMS), choices=FORMS)
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--pygambit-limit", type=float, default=60.0)
-    p.add_argument("--quick", action="store_true", help="smoke run: n = 20, 40, one repeat")
-    p.add_argument("--out", type=str, default=None, help="output path without extension")
-    a = p.parse_args(argv)
-    if a.quick:
-        a.sizes, a.repeats, a.pygambit_limit = [20, 40], 1, 10.0
-    data = run(sizes=a.sizes, kinds=a.kinds, forms=a.forms, repeats=a.repeats,
-               pygambit_limit=a.pygambit_limit)
-    out = Path(a.out) if a.out else RESULTS / ("nfg_io_quick" if a.quick else "nfg_io")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".json").write_text(json.dumps(data, indent=2))
-    try:
-        plot(data, out.with_suffix(".png"))
-    except ImportError:
-        print("matplotlib not installed: no figure", file=sys.stderr)
-    ok = all(r["exact_round_trip"] for r in data["rows"])
-    return 0 if ok else 1
+def report(record) -> None:
+    for k, v in record["summary"]["min_read_mb_s"].items():
+        print(f"{k:8s} slowest read {v:6.1f} MB/s, slowest write "
+              f"{record['summary']['min_write_mb_s'][k]:6.1f} MB/s")
+    print("every file round-tripped exactly" if record["summary"]["all_exact"]
+          else "SOME FILES DID NOT ROUND-TRIP")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--sizes", type=int, nargs="+", default=None, help="n (250 500 700 1000)")
+    p.add_argument("--kinds", nargs="+", default=None, choices=KINDS)
+    p.add_argument("--forms", nargs="+", default=None, choices=FORMS)
+    p.add_argument("--repeats", type=int, default=None, help="best of this many (3)")
+    p.add_argument("--pygambit-limit", dest="pygambit_limit", type=float, default=None,
+                   help="seconds pygambit may take per file (60)")
+
+
+DEFAULTS = {}
+#: n = 20, 40, one repeat
+QUICK = {"sizes": (20, 40), "repeats": 1, "pygambit_limit": 10.0}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="nfg_io", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "rates", "roofline", "sea", "small_gain",
-              "vr_halpern", "water_filling"}
+QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline", "sea",
+              "small_gain", "vr_halpern", "water_filling"}
 
 
 def load(name):
@@ -166,3 +166,14 @@ def test_hard_games_benchmark_quick_run_reaches_every_tolerance(tmp_path):
     assert max(s["offset_scaled_iterations_over_base"].values()) <= 1.2
     for g in data["results"]["games"]:
         assert {"pdhg", "highs-ds", "highs-ipm"} <= {r["solver"] for r in g["runs"]}
+
+
+def test_nfg_io_benchmark_quick_run_round_trips_exactly(tmp_path):
+    data = quick_run("nfg_io", tmp_path)
+    bench = sys.modules["_bench_nfg_io"]
+    rows = data["results"]["rows"]
+    assert {(r["kind"], r["form"]) for r in rows} == {(k, f) for k in bench.KINDS
+                                                      for f in bench.FORMS}
+    for r in rows:
+        assert r["exact_round_trip"] and r["read_mb_s"] > 0 and r["write_mb_s"] > 0
+    assert data["summary"]["all_exact"]
