@@ -120,8 +120,10 @@ class HalpernPDHG(Method):
         ``power_iters`` power iterations.
     reflection : float
         ``rho`` in [0, 1]: 1 is the reflected step, 0 plain Halpern.
-    power_iters : int
-        Power iterations for ``||A||_2`` (each one product pair, counted).
+    power_iters : int, optional
+        Power iterations for ``||A||_2`` (each one product pair, counted);
+        default 40, or the problem's ``power_iterations`` (a chunked game,
+        where each is a pass over ``A``, asks for fewer).
     backend : {"numpy", "numba"}
         ``"numba"``: compiled simplex projections, and the fused kernel on a
         batch of games.
@@ -146,7 +148,7 @@ class HalpernPDHG(Method):
         return _supports(problem)
 
     @classmethod
-    def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=40,
+    def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=None,
                      backend=None):
         if adaptive:
             raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
@@ -154,6 +156,8 @@ class HalpernPDHG(Method):
         rho = check_positive("reflection", reflection, allow_zero=True)
         if rho > 1.0:
             raise ValueError(f"reflection must lie in [0, 1], got {rho}")
+        if power_iters is None:
+            power_iters = problem.power_iterations or 40
         return cls(None if step is None else check_positive("step", step), rho,
                    check_max_iter(power_iters, "power_iters"), backend or "numpy")
 

@@ -285,7 +285,8 @@ class QuadraticGame(DifferentiableGame):
             raise ValueError(f"blocks {list(blocks)} sum to {sum(blocks)} but J is {d}x{d} "
                              "(mismatched blocks)")
         self.J, self.c = np.array(J, dtype=np.float64), np.array(c, dtype=np.float64)
-        super().__init__(self._affine, blocks, domains, jacobian=lambda z: self.J)
+        # bound methods, not lambdas: the game pickles with the standard library
+        super().__init__(self._affine, blocks, domains, jacobian=self._jacobian)
         self.lipschitz = float(np.linalg.norm(self.J, 2))
         margin = float(np.linalg.eigvalsh((self.J + self.J.T) / 2)[0])
         self.monotone = margin >= 0
@@ -293,6 +294,9 @@ class QuadraticGame(DifferentiableGame):
 
     def _affine(self, z):
         return self.J @ z + self.c
+
+    def _jacobian(self, z):
+        return self.J
 
 
 def _region_block(i, spec, size):
