@@ -481,8 +481,9 @@ class ChunkedMatrix:
         path = os.fspath(path)
         f = h5py.File(path, "r")
         if key not in f:
+            have = ", ".join(f.keys())
             f.close()
-            raise KeyError(f"{path} has no dataset {key!r}; it has: {', '.join(f.keys())}")
+            raise KeyError(f"{path} has no dataset {key!r}; it has: {have}")
         return cls(f[key], _spec=("hdf5", path, key), **options)
 
     @classmethod
