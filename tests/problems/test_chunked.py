@@ -148,8 +148,8 @@ def test_npy_and_memmap_inputs(tmp_path):
 def test_zarr_input(tmp_path):
     zarr = pytest.importorskip("zarr")
     A = _saddle()
-    z = zarr.create_array(str(tmp_path / "A.zarr"), shape=A.shape, chunks=(8, 20),
-                          dtype="float64")
+    z = zarr.open_array(str(tmp_path / "A.zarr"), mode="w", shape=A.shape, chunks=(8, 20),
+                        dtype="float64")
     z[:] = A
     game = eq.MatrixGame.from_zarr(tmp_path / "A.zarr", block_rows=8)
     ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS)

@@ -68,7 +68,8 @@ def test_solve_many_on_the_cluster(client):
     for game, res in zip(games, many):
         one = eq.solve(game, tol=1e-8)
         assert res.status == one.status and res.iterations == one.iterations
-        np.testing.assert_array_equal(res.z, one.z)
+        # the workers' BLAS runs on one thread (dask's default): equal to rounding
+        np.testing.assert_allclose(res.z, one.z, atol=1e-12)
 
 
 def test_a_killed_worker_never_hangs_the_solve(client):
