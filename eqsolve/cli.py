@@ -22,13 +22,13 @@ import math
 import os
 import subprocess
 import sys
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__, small_gain, solve
 from .io import NFGParseError, read_nfg
+from .problems._exact import parse_rational
 from .problems.differentiable import game_from_spec
 
 __all__ = ["main", "EXIT_OK", "EXIT_NOT_CONVERGED", "EXIT_BAD_INPUT"]
@@ -146,6 +146,11 @@ def _read_json(path: Path, what: str):
     except json.JSONDecodeError as exc:
         raise _BadInput(f"{what} {str(path)!r} is not valid JSON: line {exc.lineno}, column "
                         f"{exc.colno}: {exc.msg}") from None
+    except ValueError as exc:
+        # an integer of more than sys.get_int_max_str_digits() digits (refused before conversion)
+        raise _BadInput(f"{what} {str(path)!r} holds a number too long to read: {exc}") from None
+    except RecursionError:
+        raise _BadInput(f"{what} {str(path)!r} nests lists or objects too deeply to read") from None
 
 
 def _profile(data, game):
@@ -167,10 +172,16 @@ def _profile(data, game):
                 raise _BadInput(f"profile[{i}][{k}] must be a number or a string such as \"1/3\", "
                                 f"got {v!r}")
             try:
-                row.append(float(Fraction(v)) if isinstance(v, str) else float(v))
-            except (ValueError, ZeroDivisionError):
+                # strings are read by the bounded-cost exact parser ("1e-9999999" is refused
+                # at once rather than expanded)
+                row.append(float(parse_rational(v.strip())) if isinstance(v, str) else float(v))
+            except OverflowError:
+                raise _BadInput(f"profile[{i}][{k}] is beyond float64's range (a probability "
+                                "lies in [0, 1])") from None
+            except ValueError as exc:
+                shown = v if not isinstance(v, str) or len(v) <= 30 else v[:27] + "..."
                 raise _BadInput(f"profile[{i}][{k}] must be a number or a string such as \"1/3\", "
-                                f"got {v!r}") from None
+                                f"got {shown!r} ({exc})") from None
         out.append(row)
     return tuple(out)
 

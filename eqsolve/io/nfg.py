@@ -17,9 +17,14 @@ with either strategy counts (``{ 2 2 }``) or strategy labels
 
 Whitespace (and commas between payoffs) is insignificant; inside double
 quotes ``\\"`` is a quote.  Numbers are integers, decimals (``.80``,
-``1e-3``) or rationals (``99/100``), read as exact
-:class:`~fractions.Fraction`; writing prints integers, terminating decimals
-and other rationals exactly, so ``read_nfg(write_nfg(g)) == g``.
+``1e-3``) or rationals (``99/100``), read exactly (int64 numerators and
+denominators where they fit, :class:`~fractions.Fraction` elsewhere; see
+:mod:`eqsolve.problems._exact`), after a check of their digit count and
+exponent so that the work per byte is bounded; values beyond float64's range
+are refused.  Writing prints integers, terminating decimals and other
+rationals exactly, so ``read_nfg(write_nfg(g)) == g``.  Bodies are scanned
+vectorised; the token parser takes over from the first thing the scanner does
+not recognise, so every error names its line and column.
 
 References
 ----------
@@ -37,7 +42,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..problems import normal_form
+from ..problems import _exact, normal_form
+from ..problems._exact import RationalArray, format_rational
 from ..problems.normal_form import NormalFormGame
 
 __all__ = ["read_nfg", "parse_nfg", "write_nfg", "format_nfg", "NFGParseError"]
@@ -45,8 +51,27 @@ __all__ = ["read_nfg", "parse_nfg", "write_nfg", "format_nfg", "NFGParseError"]
 _NUMBER = re.compile(r"[+-]?(?:\d+/\d+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SPACE = re.compile(r"[ \t\r\n\f\v]+")
+_ONLY_SPACE = re.compile(r"[ \t\r\n\f\v]*\Z")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# one outcome ``{ "label" p_1, ..., p_N }`` whose payoffs are plain number text
+_OUTCOME = re.compile(r'[ \t\r\n\f\v]*\{[ \t\r\n\f\v]*"((?:[^"\\]|\\.)*)"([ \t\r\n\f\v,0-9+\-.eE/]*)\}',
+                      re.S)
+_ESCAPE = re.compile(r"\\(.)", re.S)
 #: longest number token accepted (Python refuses to convert longer integer strings)
-MAX_NUMBER_LENGTH = 4000
+MAX_NUMBER_LENGTH = _exact.MAX_NUMBER_LENGTH
+
+# byte classes of the vectorised number scanner
+_WS, _COMMA, _DIGIT, _SIGN, _DOT, _EXP, _SLASH, _OTHER = range(8)
+_CLASS = np.full(256, _OTHER, dtype=np.uint8)
+_CLASS[[ord(c) for c in " \t\r\n\f\v"]] = _WS
+_CLASS[ord(",")] = _COMMA
+_CLASS[ord("0"):ord("9") + 1] = _DIGIT
+_CLASS[[ord("+"), ord("-")]] = _SIGN
+_CLASS[ord(".")] = _DOT
+_CLASS[[ord("e"), ord("E")]] = _EXP
+_CLASS[ord("/")] = _SLASH
+_POW10 = np.array([10 ** k for k in range(19)], dtype=np.int64)
+_INT64_MAX = (1 << 63) - 1
 
 
 class NFGParseError(ValueError):
@@ -67,10 +92,10 @@ class NFGParseError(ValueError):
 
 
 class _Token:
-    __slots__ = ("kind", "text", "line", "col")
+    __slots__ = ("kind", "text", "line", "col", "pos")
 
-    def __init__(self, kind, text, line, col):
-        self.kind, self.text, self.line, self.col = kind, text, line, col
+    def __init__(self, kind, text, line, col, pos):
+        self.kind, self.text, self.line, self.col, self.pos = kind, text, line, col, pos
 
     def describe(self) -> str:
         if self.kind == "eof":
@@ -80,9 +105,9 @@ class _Token:
         return f"the string {shown}" if self.kind == "string" else shown
 
 
-def _tokenize(text: str, source):
-    """Yield tokens; a stray character or an unterminated string is a parse error."""
-    pos, line, line_start, n = 0, 1, 0, len(text)
+def _tokenize(text: str, source, pos=0, line=1, line_start=0):
+    """Yield tokens from ``pos``; a stray character or an unterminated string is a parse error."""
+    n = len(text)
     while pos < n:
         m = _SPACE.match(text, pos)
         if m:
@@ -96,10 +121,10 @@ def _tokenize(text: str, source):
         col = pos - line_start + 1
         c = text[pos]
         if c in "{},":
-            yield _Token(c, c, line, col)
+            yield _Token(c, c, line, col, pos)
             pos += 1
         elif c == '"':
-            start_line, start_col = line, col
+            start_line, start_col, start = line, col, pos
             buf = []
             pos += 1
             while True:
@@ -122,30 +147,248 @@ def _tokenize(text: str, source):
                     line_start = pos + 1
                 buf.append(ch)
                 pos += 1
-            yield _Token("string", "".join(buf), start_line, start_col)
+            yield _Token("string", "".join(buf), start_line, start_col, start)
         else:
             m = _NUMBER.match(text, pos)
             if m and not (m.end() < n and (text[m.end()].isalnum() or text[m.end()] in "./")):
-                yield _Token("number", m.group(), line, col)
+                yield _Token("number", m.group(), line, col, pos)
                 pos = m.end()
                 continue
             m = _WORD.match(text, pos)
             if m:
-                yield _Token("word", m.group(), line, col)
+                yield _Token("word", m.group(), line, col, pos)
                 pos = m.end()
                 continue
             bad = text[pos:pos + 12].split()[0] if text[pos:pos + 12].split() else c
             raise NFGParseError(f"unexpected characters {bad!r}: expected a number, a quoted "
                                 "string, '{' or '}'", line, col, source)
     col = pos - line_start + 1
-    yield _Token("eof", "", line, col)
+    yield _Token("eof", "", line, col, pos)
+
+
+class _Scan:
+    """The result of :func:`_scan_numbers`: the first ``count`` numbers that read cleanly."""
+
+    __slots__ = ("num", "den", "big", "count", "resume", "starts", "commas")
+
+    def __init__(self, num, den, big, count, resume, starts, commas):
+        self.num, self.den, self.big, self.count = num, den, big, count
+        self.resume, self.starts, self.commas = resume, starts, commas
+
+
+def _empty_scan():
+    z = np.zeros(0, dtype=np.int64)
+    return _Scan(z, z.copy(), {}, 0, 0, z.copy(), z.copy())
+
+
+def _scan_numbers(s: str, limit: int, *, integers_only: bool = False) -> _Scan:
+    """Read up to ``limit`` whitespace- or comma-separated numbers from the start of ``s``, vectorised.
+
+    The text is classified byte by byte with a lookup table; token boundaries,
+    the number grammar (sign, digits, one point, one exponent, or p/q) and the
+    comma rule (at most one between numbers, none before the first) are
+    checked with cumulative sums, and integers of up to 18 digits are
+    assembled from their digits with one ``reduceat``.  Longer numbers go
+    through :func:`~eqsolve.problems._exact.parse_rational` one at a time.
+
+    Scanning stops before the first thing that is not plainly a number in
+    this grammar (a malformed token, a stray character, a second comma, a
+    number out of range, a zero denominator); the caller hands the rest to the
+    token parser, which reads what is valid and reports the rest with its line
+    and column.  The work is a fixed number of passes over the bytes.
+    """
+    if limit <= 0 or not s:
+        return _empty_scan()
+    L = len(s)
+    if not s.isascii():
+        L = _NON_ASCII.search(s).start()
+    b = np.frombuffer(s[:L].encode("ascii"), dtype=np.uint8)
+    cls = _CLASS[b]
+    stop_at = (cls == _OTHER) if not integers_only else ((cls != _WS) & (cls != _DIGIT))
+    bad_pos = np.flatnonzero(stop_at)
+    if bad_pos.size:
+        L = int(bad_pos[0])
+        b, cls = b[:L], cls[:L]
+    isnum = cls >= _DIGIT
+    edge = np.diff(isnum.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts = np.flatnonzero(edge == 1)
+    ends = np.flatnonzero(edge == -1)
+    if ends.size and ends[-1] == L and L < len(s):
+        # the token runs into a character the scanner does not know ("12x"): not a number
+        starts, ends = starts[:-1], ends[:-1]
+    starts, ends = starts[:limit], ends[:limit]
+    T = starts.size
+    if T == 0:
+        return _empty_scan()
+    L = int(ends[-1])
+    b, cls = b[:L], cls[:L]
+
+    # int32 running counts halve the memory traffic of the passes below
+    idx_t = np.int32 if L < 2**31 - 1 else np.int64
+
+    def prefix(mask):
+        out = np.zeros(L + 1, dtype=idx_t)
+        np.cumsum(mask, out=out[1:])
+        return out
+
+    P_comma = prefix(cls == _COMMA)
+    prev_end = np.concatenate(([0], ends[:-1]))
+    commas = P_comma[starts] - P_comma[prev_end]
+    bad = commas > 1
+    bad[0] |= commas[0] > 0
+
+    # token number of every byte (bytes between tokens get the previous token's)
+    is_start = np.zeros(L, dtype=bool)
+    is_start[starts] = True
+    tid = np.cumsum(is_start, dtype=np.int64)
+    tid -= 1
+    special = np.flatnonzero(cls >= _SIGN)
+    tok_of = tid[special]
+    sc = cls[special]
+    is_sign, is_dot, is_exp, is_slash = (sc == _SIGN), (sc == _DOT), (sc == _EXP), (sc == _SLASH)
+    count = {c: np.bincount(tok_of[m], minlength=T)
+             for c, m in ((_DOT, is_dot), (_EXP, is_exp), (_SLASH, is_slash))}
+    bad |= (count[_DOT] > 1) | (count[_EXP] > 1) | (count[_SLASH] > 1)
+    bad |= (count[_SLASH] > 0) & ((count[_DOT] + count[_EXP]) > 0)
+    two_parts = bool(is_exp.any() or is_slash.any())
+
+    def cls_at(pos):
+        return cls[np.minimum(pos, L - 1)]
+
+    st, en = starts[tok_of], ends[tok_of]
+    prev_cls = cls[np.maximum(special - 1, 0)]
+    nxt, nxt2 = special + 1, special + 2
+    ok = np.ones(special.size, dtype=bool)
+    ok[is_sign] = (special[is_sign] == st[is_sign]) | (prev_cls[is_sign] == _EXP)
+    if two_parts:
+        P_sep = prefix((cls == _EXP) | (cls == _SLASH))
+        # a point comes before the exponent
+        ok[is_dot] = P_sep[special[is_dot]] == P_sep[st[is_dot]]
+        after = (nxt < en) & ((cls_at(nxt) == _DIGIT)
+                              | ((cls_at(nxt) == _SIGN) & (nxt2 < en) & (cls_at(nxt2) == _DIGIT)))
+        ok[is_exp] = ((special[is_exp] > st[is_exp]) & ((prev_cls[is_exp] == _DIGIT)
+                                                         | (prev_cls[is_exp] == _DOT)) & after[is_exp])
+        ok[is_slash] = ((special[is_slash] > st[is_slash]) & (prev_cls[is_slash] == _DIGIT)
+                        & (nxt[is_slash] < en[is_slash]) & (cls_at(nxt[is_slash]) == _DIGIT))
+    bad[tok_of[~ok]] = True
+
+    # digits before the exponent / slash ("A") and after it ("B"), each with its place value
+    is_digit = cls == _DIGIT
+    digit = np.flatnonzero(is_digit)
+    tok_d = tid[digit]
+    end_d = ends[tok_d]
+    dval = (b[digit] - ord("0")).astype(np.int64)
+    if two_parts:
+        in_b = P_sep[digit + 1] > P_sep[starts[tok_d]]
+        isA = is_digit.copy()
+        isA[digit[in_b]] = False
+        P_A = prefix(isA)
+        P_B = prefix(is_digit)
+        P_B -= P_A
+        rank = np.where(in_b, P_B[end_d] - P_B[digit + 1], P_A[end_d] - P_A[digit + 1])
+    else:
+        P_A = prefix(is_digit)
+        rank = P_A[end_d] - P_A[digit + 1]
+    contrib = np.zeros(L, dtype=np.int64)
+    contrib[digit] = dval * _POW10[np.minimum(rank, 18)] * (rank <= 18)
+    nA = P_A[ends] - P_A[starts]
+    bad |= nA == 0
+    if two_parts:
+        nB = P_B[ends] - P_B[starts]
+        cB = np.zeros(L, dtype=np.int64)
+        cB[digit[in_b]] = contrib[digit[in_b]]
+        contrib -= cB
+        valB = np.add.reduceat(cB, starts)
+    else:
+        nB = np.zeros(T, dtype=np.int64)
+        valB = nB
+    valA = np.add.reduceat(contrib, starts)
+
+    negative = b[starts] == ord("-")
+    frac = np.zeros(T, dtype=np.int64)
+    dots = special[is_dot]
+    frac[tok_of[is_dot]] = P_A[ends[tok_of[is_dot]]] - P_A[dots + 1]
+    exp_neg = np.zeros(T, dtype=bool)
+    exps = special[is_exp]
+    exp_neg[tok_of[is_exp]] = b[np.minimum(exps + 1, L - 1)] == ord("-")
+    rational = count[_SLASH] > 0
+
+    shift = np.where(exp_neg, -valB, valB) - frac      # value = A * 10**shift (decimals)
+    slow = (nA > 18) | np.where(rational, nB > 18, nB > 4)
+    dec = ~rational & ~slow
+    up = dec & (shift >= 0)
+    down = dec & (shift < 0)
+    zero = valA == 0
+    slow |= up & ~zero & ((shift > 18) | (valA > _INT64_MAX // _POW10[np.clip(shift, 0, 18)]))
+    slow |= down & ~zero & (shift < -18)
+    bad |= rational & ~slow & (valB == 0)
+    num = np.where(negative, -valA, valA)
+    den = np.ones(T, dtype=np.int64)
+    fast_up = up & ~slow
+    num[fast_up] *= _POW10[np.clip(shift[fast_up], 0, 18)]
+    fast_down = down & ~slow
+    den[fast_down] = _POW10[np.clip(-shift[fast_down], 0, 18)]
+    fast_rat = rational & ~slow & ~bad
+    den[fast_rat] = valB[fast_rat]
+    first_bad = int(np.argmax(bad)) if bad.any() else T
+    big = {}
+    lo, hi = starts.tolist(), ends.tolist()
+    parse = _exact.parse_rational
+    for t in np.flatnonzero(slow[:first_bad]).tolist():
+        try:
+            f = parse(s[lo[t]:hi[t]])
+        except ValueError:
+            first_bad = t
+            break
+        p, q = f.numerator, f.denominator
+        if -_INT64_MAX <= p <= _INT64_MAX and q <= _INT64_MAX:
+            num[t], den[t] = p, q
+        else:
+            big[t] = f
+            num[t], den[t] = 0, 1
+    j = first_bad
+    num, den = num[:j], den[:j]
+    g = np.gcd(num, den)
+    g[g == 0] = 1
+    num //= g
+    den //= g
+    resume = int(ends[j - 1]) if j else 0
+    return _Scan(num, den, big, j, resume, starts[:j], commas[:j])
+
+
+def _concat(parts, width: int = 1) -> RationalArray:
+    """One flat RationalArray from (RationalArray or list of Fractions) pieces."""
+    nums, dens, big, offset = [], [], {}, 0
+    for part in parts:
+        if isinstance(part, list):
+            part = RationalArray.from_fractions(part, (len(part),))
+        nums.append(part.num.ravel())
+        dens.append(part.den.ravel())
+        big.update({k + offset: f for k, f in part.big.items()})
+        offset += part.num.size
+    return RationalArray(np.concatenate(nums) if nums else np.zeros(0, np.int64),
+                         np.concatenate(dens) if dens else np.zeros(0, np.int64), big)
+
+
+def _profile_positions(shape) -> np.ndarray:
+    """For each profile in file order (player 1 fastest), its C-order position in ``shape``."""
+    size = math.prod(shape)
+    return np.arange(size, dtype=np.int64).reshape(shape).transpose(
+        tuple(reversed(range(len(shape))))).ravel()
 
 
 class _Parser:
     def __init__(self, text: str, source, max_contingencies: int):
-        self.tokens = _tokenize(text, source)
+        self.text = text
         self.source = source
         self.max_contingencies = max_contingencies
+        self.seek(0)
+
+    def seek(self, pos: int):
+        """Continue tokenizing at character ``pos`` (where a fast scan left off)."""
+        line = self.text.count("\n", 0, pos) + 1
+        line_start = self.text.rfind("\n", 0, pos) + 1
+        self.tokens = _tokenize(self.text, self.source, pos, line, line_start)
         self.tok = next(self.tokens)
 
     def error(self, expected: str, tok=None):
@@ -164,14 +407,10 @@ class _Parser:
 
     def number(self, expected: str) -> Fraction:
         tok = self.expect("number", expected)
-        if len(tok.text) > MAX_NUMBER_LENGTH:
-            raise NFGParseError(f"a number of {len(tok.text)} characters is too long (at most "
-                                f"{MAX_NUMBER_LENGTH})", tok.line, tok.col, self.source)
         try:
-            return Fraction(tok.text)
-        except ZeroDivisionError:
-            raise NFGParseError(f"the rational {tok.text!r} has a zero denominator", tok.line, tok.col,
-                                self.source) from None
+            return _exact.parse_rational(tok.text)
+        except ValueError as exc:
+            raise NFGParseError(str(exc), tok.line, tok.col, self.source) from None
 
     def count(self, expected: str) -> int:
         tok = self.tok
@@ -239,70 +478,130 @@ class _Parser:
             strategies = [[str(k + 1) for k in range(s)] for s in shape]
         comment = self.advance().text if self.tok.kind == "string" else ""
         if self.tok.kind == "{":
-            payoffs, outcomes, index = self.outcome_body(n, shape, size)
+            flat, table, index = self.outcome_body(n, shape, size)
         else:
-            payoffs, outcomes, index = self.payoff_body(n, shape, size), None, None
+            flat, table, index = self.payoff_body(n, size), None, None
         if self.tok.kind != "eof":
             self.error("the end of the file (the game is complete)")
+        # file order (profile k, player i) -> the (N, s_1, ..., s_N) tensor
+        prof = _profile_positions(tuple(shape))
+        pos = np.empty((n, size), dtype=np.int64)
+        pos[:, prof] = np.arange(size, dtype=np.int64)[None, :] * n + np.arange(n)[:, None]
+        payoffs = flat.take_flat(pos.reshape((n,) + tuple(shape)))
         game = NormalFormGame(payoffs, players=players, strategies=strategies, title=title,
                               comment=comment)
-        if outcomes is not None:
-            game.outcomes = outcomes
-            game.outcome_index = index
+        if table is not None:
+            game._set_outcome_table(*table, index)
         return game
 
-    def payoff_body(self, n, shape, size):
-        flat = []
-        for k in range(size):
-            for i in range(n):
-                if self.tok.kind == "," and flat:
-                    self.advance()
-                flat.append(self.number(
-                    f"the payoff of player {i + 1} at pure profile {k + 1} of {size} (a number)"))
-        return self._tensor(np.array(flat, dtype=object).reshape(size, n), n, shape)
+    def payoff_body(self, n, size) -> RationalArray:
+        """The ``size * n`` payoffs in file order: a fast scan, then tokens from where it stopped."""
+        total = size * n
+        start = self.tok.pos
+        scan = _scan_numbers(self.text[start:], total)
+        self.seek(start + scan.resume)
+        rest = []
+        for t in range(scan.count, total):
+            k, i = divmod(t, n)
+            if self.tok.kind == "," and t:
+                self.advance()
+            rest.append(self.number(
+                f"the payoff of player {i + 1} at pure profile {k + 1} of {size} (a number)"))
+        return _concat([RationalArray(scan.num, scan.den, scan.big), rest])
+
+    def _fast_outcomes(self, n):
+        """Outcomes matched by one regular expression each, their payoffs scanned in one go.
+
+        Returns the labels, their payoffs and the text position after the last
+        outcome accepted; stops before the first outcome that needs the
+        token parser (an odd label, a malformed payoff, a wrong count).
+        """
+        text, cur = self.text, self.tok.pos
+        labels, payloads, begins = [], [], []
+        match = _OUTCOME.match
+        while True:
+            m = match(text, cur)
+            if m is None:
+                break
+            label = m.group(1)
+            labels.append(_ESCAPE.sub(r"\1", label) if "\\" in label else label)
+            payloads.append(m.group(2))
+            begins.append(cur)
+            cur = m.end()
+        K = len(labels)
+        if K == 0:
+            return [], RationalArray(np.zeros((0, n), np.int64), np.zeros((0, n), np.int64)), None
+        joined = " ".join(payloads)
+        # one more than needed, so that an outcome with too many payoffs shows up
+        scan = _scan_numbers(joined, K * n + 1)
+        offsets = np.cumsum([0] + [len(p) + 1 for p in payloads[:-1]])
+        owner = np.searchsorted(offsets, scan.starts, side="right") - 1
+        per = np.bincount(owner, minlength=K)
+        first = np.ones(scan.count, dtype=bool)
+        first[1:] = owner[1:] != owner[:-1]
+        # an outcome is good when it has n payoffs and no comma before its first one
+        good = per == n
+        good[owner[first & (scan.commas > 0)]] = False
+        if scan.count == K * n and "," in joined[scan.resume:]:
+            good[K - 1] = False
+        # a comma ending outcome o lands before outcome o + 1's first payoff: redo o too
+        keep = int(np.argmin(good)) if not good.all() else K
+        if keep < K:
+            keep = max(keep - 1, 0)
+        pays = RationalArray(scan.num[:keep * n], scan.den[:keep * n],
+                             {k: f for k, f in scan.big.items() if k < keep * n})
+        resume = begins[keep] if keep < K else cur
+        return labels[:keep], pays.reshape((keep, n)), resume
 
     def outcome_body(self, n, shape, size):
         self.expect("{", "'{' opening the list of outcomes")
-        outcomes = []
+        labels, fast_pays, resume = (self._fast_outcomes(n) if self.tok.kind == "{"
+                                     else ([], None, None))
+        if resume is not None:
+            self.seek(resume)
+        slow = []
         while self.tok.kind == "{":
             self.advance()
-            label = self.expect("string", f"the quoted label of outcome {len(outcomes) + 1}").text
+            o = len(labels) + 1
+            label = self.expect("string", f"the quoted label of outcome {o}").text
             pays = []
             for i in range(n):
                 if i and self.tok.kind == ",":
                     self.advance()
-                pays.append(self.number(f"the payoff of player {i + 1} in outcome {len(outcomes) + 1}"))
-            self.expect("}", f"'}}' closing outcome {len(outcomes) + 1} ({n} payoffs, one per player)")
-            outcomes.append((label, tuple(pays)))
+                pays.append(self.number(f"the payoff of player {i + 1} in outcome {o}"))
+            self.expect("}", f"'}}' closing outcome {o} ({n} payoffs, one per player)")
+            labels.append(label)
+            slow.extend(pays)
         self.expect("}", "'{' opening an outcome or '}' closing the list of outcomes")
-        index = []
-        zero = (Fraction(0),) * n
-        rows = []
-        for k in range(size):
+        K = len(labels)
+        parts = ([] if fast_pays is None else [fast_pays]) + [slow]
+        table = _concat(parts)
+        start = self.tok.pos
+        scan = _scan_numbers(self.text[start:], size, integers_only=True)
+        index = scan.num
+        over = np.flatnonzero(index > K)
+        j = int(over[0]) if over.size else scan.count
+        index = index[:j]
+        self.seek(start + (int(scan.starts[j]) if j < scan.count else scan.resume))
+        rest = []
+        for k in range(j, size):
             tok = self.tok
             if tok.kind != "number" or not tok.text.isdigit():
                 self.error(f"the outcome number of pure profile {k + 1} of {size} "
-                           f"(an integer from 0 to {len(outcomes)})")
-            j = int(tok.text)
-            if j > len(outcomes):
-                raise NFGParseError(f"outcome {j} does not exist: the file defines {len(outcomes)} "
-                                    "outcomes (0 is the null outcome)", tok.line, tok.col, self.source)
+                           f"(an integer from 0 to {K})")
+            v = int(tok.text) if len(tok.text) <= 18 else K + 1
+            if v > K:
+                raise NFGParseError(f"outcome {tok.text if len(tok.text) <= 30 else tok.text[:27] + '...'} "
+                                    f"does not exist: the file defines {K} outcomes (0 is the "
+                                    "null outcome)", tok.line, tok.col, self.source)
             self.advance()
-            index.append(j)
-            rows.append(outcomes[j - 1][1] if j else zero)
-        flat = np.empty((size, n), dtype=object)
-        for k, r in enumerate(rows):
-            flat[k, :] = r
-        idx = np.array(index, dtype=np.int64).reshape(tuple(reversed(shape))).transpose()
-        return self._tensor(flat, n, shape), outcomes, idx
-
-    @staticmethod
-    def _tensor(flat, n, shape):
-        # profiles are listed with player 1 fastest: reshape reversed, then reverse the axes
-        out = []
-        for i in range(n):
-            out.append(flat[:, i].reshape(tuple(reversed(shape))).transpose())
-        return np.stack(out)
+            rest.append(v)
+        index = np.concatenate([index, np.array(rest, dtype=np.int64)])
+        # row 0 is the null outcome (all payoffs zero); file order k, player i -> row index[k]
+        padded = _concat([RationalArray(np.zeros(n, np.int64), np.ones(n, np.int64)), table])
+        flat = padded.take_flat((index[:, None] * n + np.arange(n)[None, :]).ravel())
+        idx = index.reshape(tuple(reversed(shape))).transpose()
+        return flat, (labels, table.reshape((K, n))), idx
 
 
 def parse_nfg(text: str, *, max_contingencies: int | None = None, source: str | None = None):
@@ -398,27 +697,18 @@ def read_nfg(source, *, max_contingencies: int | None = None):
 
 def _format_number(v: Fraction) -> str:
     """Exact text of a rational: an integer, a terminating decimal, or p/q."""
-    p, q = v.numerator, v.denominator
-    if q == 1:
-        return str(p)
-    twos = fives = 0
-    r = q
-    while r % 2 == 0:
-        r //= 2
-        twos += 1
-    while r % 5 == 0:
-        r //= 5
-        fives += 1
-    if r != 1:
-        return f"{p}/{q}"
-    k = max(twos, fives)
-    digits = str(abs(p) * 10**k // q).rjust(k + 1, "0")
-    text = f"{digits[:-k]}.{digits[-k:]}".rstrip("0")
-    return ("-" if p < 0 else "") + text
+    return format_rational(v)
 
 
 def _quote(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _file_order(game) -> RationalArray:
+    """The payoffs in file order: profile by profile (player 1 fastest), one per player."""
+    n, size = game.num_players, math.prod(game.shape)
+    prof = _profile_positions(game.shape)
+    return game._exact.take_flat((prof[:, None] + size * np.arange(n)[None, :]).ravel())
 
 
 def format_nfg(game, *, form: str | None = None) -> str:
@@ -426,8 +716,9 @@ def format_nfg(game, *, form: str | None = None) -> str:
     if not isinstance(game, NormalFormGame):
         raise TypeError(f"game must be a NormalFormGame, got {type(game).__name__}; "
                         "convert with eqsolve.io.from_nashpy / from_pygambit or build one")
+    has_outcomes = game._outcome_table is not None or game.outcomes is not None
     if form is None:
-        form = "outcome" if game.outcomes is not None else "payoff"
+        form = "outcome" if has_outcomes else "payoff"
     if form not in ("payoff", "outcome"):
         raise ValueError(f"form must be 'payoff', 'outcome' or None, got {form!r}")
     n = game.num_players
@@ -437,34 +728,48 @@ def format_nfg(game, *, form: str | None = None) -> str:
     out.write("\n".join("{ " + " ".join(_quote(s) for s in strat) + " }" for strat in game.strategies))
     out.write("\n}\n")
     out.write(_quote(game.comment) + "\n\n")
-    # profiles in file order: player 1 fastest = C order of the axis-reversed tensor
     order = tuple(reversed(range(n)))
     if form == "payoff":
-        flat = [game.exact_payoffs[i].transpose(order).ravel() for i in range(n)]
-        size = flat[0].shape[0]
-        out.write(" ".join(" ".join(_format_number(flat[i][k]) for i in range(n)) for k in range(size)))
+        out.write(" ".join(_file_order(game).format_flat()))
         out.write("\n")
         return out.getvalue()
-    if game.outcomes is not None:
-        outcomes, index = game.outcomes, game.outcome_index
+    if game._outcome_table is not None:
+        labels, table = game._outcome_table
+        texts = table.format_flat()
+        index = np.asarray(game.outcome_index).transpose(order).ravel()
+    elif game.outcomes is not None:
+        labels = [lab for lab, _ in game.outcomes]
+        texts = [_format_number(p) for _, pays in game.outcomes for p in pays]
+        index = np.asarray(game.outcome_index).transpose(order).ravel()
     else:
-        # one outcome per distinct payoff vector, in file order
-        seen, outcomes = {}, []
+        # one outcome per distinct payoff vector, in order of first appearance in the file
+        flat = _file_order(game)
         size = math.prod(game.shape)
-        flat = np.stack([game.exact_payoffs[i].transpose(order).ravel() for i in range(n)], axis=1)
-        idx = []
-        for k in range(size):
-            key = tuple(flat[k])
-            if key not in seen:
-                outcomes.append(("", key))
-                seen[key] = len(outcomes)
-            idx.append(seen[key])
-        index = np.array(idx, dtype=np.int64).reshape(tuple(reversed(game.shape))).transpose()
+        if flat.big:
+            seen, rows, index = {}, [], np.empty(size, dtype=np.int64)
+            for k in range(size):
+                key = tuple(flat.fraction(k * n + i) for i in range(n))
+                if key not in seen:
+                    rows.append(key)
+                    seen[key] = len(rows)
+                index[k] = seen[key]
+            texts = [_format_number(p) for row in rows for p in row]
+        else:
+            # the representation is canonical, so equal payoffs have equal (num, den) rows
+            keys = np.concatenate([flat.num.reshape(size, n), flat.den.reshape(size, n)], axis=1)
+            uniq, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+            order_seen = np.argsort(first, kind="stable")
+            rank = np.empty(len(uniq), dtype=np.int64)
+            rank[order_seen] = np.arange(len(uniq))
+            index = rank[inverse.ravel()] + 1
+            rows = uniq[order_seen]
+            texts = RationalArray(rows[:, :n].ravel(), rows[:, n:].ravel()).format_flat()
+        labels = [""] * (len(texts) // n)
     out.write("{\n")
-    for label, pays in outcomes:
-        out.write("{ " + _quote(label) + " " + ", ".join(_format_number(p) for p in pays) + " }\n")
+    out.write("".join("{ " + _quote(lab) + " " + ", ".join(texts[o * n:(o + 1) * n]) + " }\n"
+                      for o, lab in enumerate(labels)))
     out.write("}\n")
-    out.write(" ".join(str(int(j)) for j in np.asarray(index).transpose(order).ravel()))
+    out.write(" ".join(map(str, np.asarray(index, dtype=np.int64).tolist())))
     out.write("\n")
     return out.getvalue()
 

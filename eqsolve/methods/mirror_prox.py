@@ -227,6 +227,22 @@ class ProxMethod(Method):
             + geo.divergence_slack(u_half, u, z_half))
         return verdict(lhs, rhs + credit, slack), rhs - lhs
 
+    def extra_step(self, oracle, u, first, eta, credit=0.0):
+        """Two prox steps from the anchor ``u``: with ``first``, then with ``F`` at the result.
+
+        Mirror prox takes ``first = F(z_t)``; optimistic mirror descent takes the
+        hint ``M_t``.  Returns ``(verdict, surplus, z_half, F(z_half), u_new, z_new)``
+        with Nemirovski's test of the pair.
+        """
+        geo = self.geometry
+        u_half = geo.step(u, first, eta)
+        z_half = geo.point(u_half)
+        F_half = oracle(z_half)
+        u_new = geo.step(u, F_half, eta)
+        z_new = geo.point(u_new)
+        v, surplus = self.mp_test(u, first, u_half, z_half, F_half, u_new, z_new, eta, credit)
+        return v, surplus, z_half, F_half, u_new, z_new
+
 
 def verdict(lhs, rhs, slack):
     """``"clear"``, ``"within rounding"`` (truthy), ``False`` (fail) or ``None`` (non-finite)."""
@@ -291,15 +307,8 @@ class MirrorProx(ProxMethod):
                               "elsewhere, fixed or adaptive step")
 
     def step(self, problem, oracle, s):
-        geo = self.geometry
-
         def trial(eta):
-            u_half = geo.step(s.u, s.Fz, eta)
-            z_half = geo.point(u_half)
-            F_half = oracle(z_half)
-            u_new = geo.step(s.u, F_half, eta)
-            z_new = geo.point(u_new)
-            v, _ = self.mp_test(s.u, s.Fz, u_half, z_half, F_half, u_new, z_new, eta)
+            v, _, z_half, _, u_new, z_new = self.extra_step(oracle, s.u, s.Fz, eta)
             return v, (z_half, u_new, z_new)
 
         eta, backtracks, v, (z_half, u_new, z_new) = self.search(s.eta, trial)

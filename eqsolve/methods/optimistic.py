@@ -23,8 +23,9 @@ the weighted average of the played points keeps the mirror-prox bound
 A failed test costs one more evaluation (the hint is kept, the step halved).
 Fixed step default :math:`1/(2L)`.
 
-:class:`OnlineOptimistic` exposes the same step to a learner facing an
-arbitrary sequence of linear losses, and reports its regret exactly.
+:class:`~eqsolve.methods.online.OnlineOptimistic` is the same iteration for a
+learner facing a stream of losses (with the self-confident steps of the
+online analysis).
 
 References
 ----------
@@ -41,9 +42,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
-from .._validation import check_array, check_positive
-from ..backend import namespace, to_float
-from .mirror_prox import ProxMethod, has_simplex
+from ..backend import namespace
+from .mirror_prox import ProxMethod
+from .online import OnlineOptimistic
 from .registry import register
 
 __all__ = ["Optimistic", "OnlineOptimistic"]
@@ -87,15 +88,9 @@ class Optimistic(ProxMethod):
                         0.0)
 
     def step(self, problem, oracle, s):
-        geo = self.geometry
-
         def trial(eta):
-            u_play = geo.step(s.u, s.hint, eta)
-            z_play = geo.point(u_play)
-            g = oracle(z_play)
-            u_new = geo.step(s.u, g, eta)
-            v, surplus = self.mp_test(s.u, s.hint, u_play, z_play, g, u_new, geo.point(u_new),
-                                      eta, credit=s.budget)
+            v, surplus, z_play, g, u_new, _ = self.extra_step(oracle, s.u, s.hint, eta,
+                                                              credit=s.budget)
             return v, (z_play, g, u_new, surplus)
 
         eta, backtracks, v, (z_play, g, u_new, surplus) = self.search(s.eta, trial)
@@ -111,76 +106,3 @@ class Optimistic(ProxMethod):
         u = self.geometry.init(at.z, strict=False)
         return s._replace(u=u, hint=at.Fz, z=at.z, Fz=at.Fz, avg_sum=zeros, avg_weight=0.0,
                           budget=0.0)
-
-
-class OnlineOptimistic:
-    """Optimistic online mirror descent for a learner facing linear losses.
-
-    Each round: ``x = learner.play(hint)`` (the hint ``M_t`` predicts the
-    next gradient; by default the last one observed), then
-    ``learner.observe(g)`` with the observed gradient ``g_t``.  The regret
-    against the best fixed point in hindsight is exact for linear losses:
-    :math:`\\sum_t \\langle g_t, x_t\\rangle - \\min_{x \\in X} \\langle \\sum_t g_t, x\\rangle`.
-
-    Parameters
-    ----------
-    domain : Domain
-    step : float
-        Learning rate :math:`\\eta`.
-    geometry : {"auto", "euclidean", "entropic"}
-    x0 : array, optional
-        First anchor (default: the domain's centre: uniform on simplices).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from eqsolve.domains import Simplex
-    >>> learner = OnlineOptimistic(Simplex(3), step=0.5)
-    >>> for t in range(100):
-    ...     x = learner.play()
-    ...     learner.observe(np.array([1.0, 0.0, 2.0]))   # a fixed loss: learner should find e_2
-    >>> bool(learner.play()[1] > 0.99), learner.regret < 3.0
-    (True, True)
-    """
-
-    def __init__(self, domain, step: float, *, geometry: str = "auto", x0=None):
-        self.domain = domain
-        self.eta = check_positive("step", step)
-        if geometry == "auto":
-            geometry = "entropic" if has_simplex(domain) else "euclidean"
-        self.geometry = domain.geometry(geometry)
-        if x0 is None:
-            xp = namespace()
-            x0 = domain.project(xp.full((domain.dim,), 1.0 / domain.dim, dtype=xp.float64)) \
-                if has_simplex(domain) else domain.project(xp.zeros(domain.dim, dtype=xp.float64))
-        self._u = self.geometry.init(check_array("x0", x0, shape=(domain.dim,)))
-        xp = namespace(self._u)
-        self._last_g = xp.zeros_like(self._u)
-        self._x = None
-        self._gsum = xp.zeros_like(self._u)
-        self._loss = 0.0
-        self.rounds = 0
-
-    def play(self, hint=None):
-        """The point for this round, optimistic about ``hint`` (default: the last gradient)."""
-        m = self._last_g if hint is None else check_array("hint", hint, shape=(self.domain.dim,))
-        self._x = self.geometry.point(self.geometry.step(self._u, m, self.eta))
-        return self._x
-
-    def observe(self, g):
-        """Feed the gradient of this round's loss at the played point."""
-        if self._x is None:
-            raise RuntimeError("call play() before observe()")
-        g = check_array("g", g, shape=(self.domain.dim,))
-        xp = namespace(g)
-        self._loss += to_float(xp.sum(g * self._x))
-        self._gsum = self._gsum + g
-        self._u = self.geometry.step(self._u, g, self.eta)
-        self._last_g = g
-        self._x = None
-        self.rounds += 1
-
-    @property
-    def regret(self) -> float:
-        """Exact regret against the best fixed point of the domain in hindsight."""
-        return self._loss + to_float(self.domain.support(-self._gsum))

@@ -81,8 +81,18 @@ class MatrixStats(NamedTuple):
 
     @property
     def spectral_bound(self) -> float:
-        """``min(||A||_F, sqrt(||A||_1 ||A||_inf))``: a rigorous upper bound on ``||A||_2``."""
-        return min(math.sqrt(self.fro2), math.sqrt(float(np.max(self.col_abs)) * self.row_abs_max))
+        """``min(||A||_F, sqrt(||A||_1 ||A||_inf))``: a rigorous upper bound on ``||A||_2``.
+
+        ``ValueError`` when both overflow float64 (entries near 1.8e308 / n).
+        """
+        with np.errstate(over="ignore"):
+            bound = min(math.sqrt(self.fro2),
+                        math.sqrt(float(np.max(self.col_abs))) * math.sqrt(self.row_abs_max))
+        if not math.isfinite(bound):
+            raise ValueError(f"A is too large for float64: a bound on its spectral norm (max "
+                             f"|A_ij| = {self.amax:.3g}) exceeds 1.8e308; divide A by a power "
+                             "of two (the equilibria do not change)")
+        return bound
 
 
 def _scan_block(A) -> MatrixStats:
@@ -90,8 +100,12 @@ def _scan_block(A) -> MatrixStats:
     if not finite:
         return MatrixStats(False, math.nan, math.nan, math.nan, np.zeros(A.shape[1]), math.nan)
     absA = np.abs(A)
-    return MatrixStats(True, float(A.min()), float(A.max()), float(np.sum(absA * absA)),
-                       np.sum(absA, axis=0, dtype=np.float64), float(np.max(np.sum(absA, axis=1))))
+    # entries beyond 1e154 overflow the sum of squares to inf: the Frobenius bound is then
+    # lost (inf is still an upper bound) and the l1/l-infinity bound takes over
+    with np.errstate(over="ignore"):
+        absA = absA.astype(np.float64, copy=False)
+        return MatrixStats(True, float(A.min()), float(A.max()), float(np.sum(absA * absA)),
+                           np.sum(absA, axis=0), float(np.max(np.sum(absA, axis=1))))
 
 
 def block_result(op: str, block, xb, v):

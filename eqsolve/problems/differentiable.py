@@ -285,10 +285,22 @@ class QuadraticGame(DifferentiableGame):
             raise ValueError(f"blocks {list(blocks)} sum to {sum(blocks)} but J is {d}x{d} "
                              "(mismatched blocks)")
         self.J, self.c = np.array(J, dtype=np.float64), np.array(c, dtype=np.float64)
+        # the Small-Gain certificate squares the entries of J's blocks (Frobenius norms) and
+        # sums d of them: entries up to sqrt(float64 max) / (4 d) keep those finite
+        limit = float(np.sqrt(np.finfo(np.float64).max)) / (4.0 * d)
+        for name, arr in (("J", self.J), ("c", self.c)):
+            big = float(np.max(np.abs(arr))) if arr.size else 0.0
+            if big > limit:
+                raise ValueError(
+                    f"{name} has an entry of magnitude {big:.3g}; for a {d}-dimensional game the "
+                    f"entries of J and c must be at most {limit:.3g} (sqrt(1.8e308) / (4 d)) so "
+                    "that the certificate's norms of J stay inside float64's range; rescale "
+                    f"{name} (and the region) by a power of two")
         # bound methods, not lambdas: the game pickles with the standard library
         super().__init__(self._affine, blocks, domains, jacobian=self._jacobian)
         self.lipschitz = float(np.linalg.norm(self.J, 2))
-        margin = float(np.linalg.eigvalsh((self.J + self.J.T) / 2)[0])
+        # J / 2 + J.T / 2: the symmetric part without forming J + J.T (which could overflow)
+        margin = float(np.linalg.eigvalsh(self.J / 2 + self.J.T / 2)[0])
         self.monotone = margin >= 0
         self.strong_monotonicity = margin if margin > 0 else None
 

@@ -214,8 +214,18 @@ class FiniteSumVI(VI):
         self.A, self._m = A, m
         self._amax = float(np.abs(A).max())
         self._fi, self._fb = None, self._game_batch
-        scale = max(float(np.linalg.norm(A, axis=0).max()), float(np.linalg.norm(A, axis=1).max()))
+        # column and row norms of A scaled by a power of two (exact): no square can overflow
+        k = math.frexp(self._amax)[1] if self._amax > 0 else 0
+        As = A * math.ldexp(1.0, -k)
+        scale = max(float(np.linalg.norm(As, axis=0).max()), float(np.linalg.norm(As, axis=1).max()))
+        try:
+            scale = math.ldexp(scale, k)
+        except OverflowError:
+            scale = math.inf
         L = spectral_bound(np, A)
+        if not math.isfinite(scale):
+            raise ValueError(f"A is too large for float64: its row and column norms (max |A_ij| "
+                             f"= {self._amax:.3g}) exceed 1.8e308; divide A by a power of two")
         self._init(N, Product(Simplex(m), Simplex(nc)), L if L > 0 else None,
                    math.sqrt(N) * scale * (1 + 1e-12) if scale > 0 else None, None, True,
                    "natural_residual")

@@ -32,17 +32,37 @@ class _TwoPlayer(Problem):
         return xp.concat([xp.full((self.m,), 1.0 / self.m, dtype=dt), xp.full((self.n,), 1.0 / self.n, dtype=dt)])
 
 
-def _norm_bounds(xp, A, chunk_elems: int = 1 << 15):
-    """``||A||_F`` and the largest column and row sums of ``|A|``, by row chunks.
+def _exponent(amax: float) -> int:
+    """``k`` with ``amax * 2**-k`` in [0.5, 1) (0 for zero): scaling by ``2**-k`` is exact."""
+    if not (amax > 0) or not math.isfinite(amax):
+        return 0
+    return math.frexp(amax)[1]
+
+
+def _unscale(v: float, k: int) -> float:
+    """``v * 2**k``, or ``inf`` when that exceeds float64's range (no warning)."""
+    try:
+        return math.ldexp(v, k)
+    except OverflowError:
+        return math.inf
+
+
+def _scaled_norm_bounds(xp, A, k: int, chunk_elems: int = 1 << 15):
+    """``||A||_F``, max column and row sums of ``|A|``, all times ``2**-k``, by row chunks.
 
     Works on chunks of about ``chunk_elems`` entries, so no temporary of the size
-    of ``A`` is made (a solve must hold no copy of the caller's matrix).
+    of ``A`` is made (a solve must hold no copy of the caller's matrix).  With
+    ``max |A_ij| * 2**-k < 1`` no square or sum can overflow; the power of two
+    is exact, so these are the unscaled sums times ``2**-k``.
     """
     m, n = A.shape
+    scale = math.ldexp(1.0, -k)
     rows_per = max(1, chunk_elems // max(n, 1))
     col, fro2, ninf = None, 0.0, 0.0
     for start in range(0, m, rows_per):
         blk = xp.abs(A[start:min(start + rows_per, m), ...])
+        if k:
+            blk = blk * scale
         s = xp.sum(blk, axis=0)
         col = s if col is None else col + s
         ninf = max(ninf, to_float(xp.max(xp.sum(blk, axis=1))))
@@ -50,10 +70,29 @@ def _norm_bounds(xp, A, chunk_elems: int = 1 << 15):
     return math.sqrt(fro2), to_float(xp.max(col)), ninf
 
 
-def spectral_bound(xp, A) -> float:
-    """A cheap rigorous upper bound on ||A||_2: min(||A||_F, sqrt(||A||_1 ||A||_inf))."""
-    fro, n1, ninf = _norm_bounds(xp, A)
-    return min(fro, math.sqrt(n1 * ninf))
+def _norm_bounds(xp, A, chunk_elems: int = 1 << 15):
+    """``||A||_F`` and the largest column and row sums of ``|A|`` (``inf`` beyond float64)."""
+    k = _exponent(_abs_max(xp, A))
+    return tuple(_unscale(v, k) for v in _scaled_norm_bounds(xp, A, k, chunk_elems))
+
+
+def spectral_bound(xp, A, name: str = "A") -> float:
+    """A cheap rigorous upper bound on ||A||_2: min(||A||_F, sqrt(||A||_1 ||A||_inf)).
+
+    Computed on ``A`` scaled by a power of two, so nothing overflows unless the
+    bound itself is beyond float64's range; then a ``ValueError`` names
+    ``name`` and the range.
+    """
+    amax = _abs_max(xp, A)
+    k = _exponent(amax)
+    fro, n1, ninf = _scaled_norm_bounds(xp, A, k)
+    bound = _unscale(min(fro, math.sqrt(n1 * ninf)), k)
+    if not math.isfinite(bound):
+        raise ValueError(
+            f"{name} is too large for float64: a bound on its spectral norm (from max |{name}_ij| "
+            f"= {amax:.3g} and shape {tuple(A.shape)}) exceeds 1.8e308; divide {name} by a power "
+            "of two (the equilibria do not change)")
+    return bound
 
 
 def _abs_max(xp, A) -> float:
@@ -251,10 +290,16 @@ class MatrixGame(_TwoPlayer):
             if self.batch is not None:
                 self._lipschitz = max(spectral_bound(xp, A[b, ...]) for b in range(self.batch))
             elif self.kind == "sparse":
-                absA = abs(A)
-                fro = math.sqrt(float((A.data * A.data).sum()))
-                self._lipschitz = min(fro, math.sqrt(float(absA.sum(axis=0).max())
-                                                     * float(absA.sum(axis=1).max())))
+                # scaled by a power of two (exact) so that the squares and sums cannot overflow
+                k = _exponent(self.amax)
+                absA = abs(A) * math.ldexp(1.0, -k)
+                fro = math.sqrt(float((absA.data * absA.data).sum()))
+                self._lipschitz = _unscale(min(fro, math.sqrt(float(absA.sum(axis=0).max())
+                                                              * float(absA.sum(axis=1).max()))), k)
+                if not math.isfinite(self._lipschitz):
+                    raise ValueError(f"A is too large for float64: a bound on its spectral norm "
+                                     f"(max |A_ij| = {self.amax:.3g}) exceeds 1.8e308; divide A "
+                                     "by a power of two (the equilibria do not change)")
             elif self.kind == "operator":
                 _, fro, n1, ninf = self._operator_probe()
                 self._lipschitz = min(fro, math.sqrt(n1 * ninf))
@@ -447,8 +492,9 @@ class BimatrixGame(_TwoPlayer):
         self._setup_domain(*A.shape)
         self.amax = _abs_max(xp, A)
         self.bmax = _abs_max(xp, B)
-        self.monotone = bool(xp.all(A + B == 0))
-        self.lipschitz = max(spectral_bound(xp, A), spectral_bound(xp, B))
+        # A == -B rather than A + B == 0: the sum could overflow at extreme magnitudes
+        self.monotone = bool(xp.all(A == -B))
+        self.lipschitz = max(spectral_bound(xp, A, "A"), spectral_bound(xp, B, "B"))
         self.lipschitz_entropic = max(self.amax, self.bmax)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from decimal import Decimal
 from fractions import Fraction
 
@@ -12,6 +13,7 @@ import numpy as np
 from ..certificates import Certificate
 from ..certificates.residuals import gamma, simplex_defect
 from ..domains import Product, Simplex
+from ._exact import RationalArray, check_decimal, parse_rational
 from .base import Problem
 from .games import BimatrixGame, MatrixGame
 
@@ -23,9 +25,18 @@ MAX_PLAYERS = 31
 #: each profile holds one payoff per player, kept exactly, so memory grows with it
 MAX_CONTINGENCIES = 1_000_000
 
+# text that has the shape of a number (its error says why the value is refused)
+_NUMBERLIKE = re.compile(r"[+-]?[\d.]+(?:[eE][+-]?\d+|/\d+)?\Z")
+
 
 def _exact(name: str, v) -> Fraction:
-    """An exact rational from an int, Fraction, Decimal, finite float or numeric string."""
+    """An exact rational from an int, Fraction, Decimal, finite float or numeric string.
+
+    Strings and Decimals have their exponent and digit count checked before
+    the exact value is built (see :func:`eqsolve.problems._exact.parse_rational`),
+    so ``"1e9999999"`` is refused at once instead of building a ten-million-digit
+    integer.
+    """
     if isinstance(v, bool):
         raise TypeError(f"{name} must be a number, got bool")
     if isinstance(v, (int, np.integer)):
@@ -35,17 +46,24 @@ def _exact(name: str, v) -> Fraction:
     if isinstance(v, Decimal):
         if not v.is_finite():
             raise ValueError(f"{name} must be finite, got {v}")
-        return Fraction(v)
+        sign, digits, exponent = v.as_tuple()
+        try:
+            return check_decimal("-" if sign else "", "".join(map(str, digits)), exponent, str(v))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
     if isinstance(v, (float, np.floating)):
         if not math.isfinite(v):
             raise ValueError(f"{name} must be finite, got {v}")
         return Fraction(float(v))
     if isinstance(v, str):
+        text = v.strip()
         try:
-            f = Fraction(v.strip())
-        except (ValueError, ZeroDivisionError):
-            raise ValueError(f"{name} must be a number such as 3, -0.25 or 1/3, got {v!r}") from None
-        return f
+            return parse_rational(text)
+        except ValueError as exc:
+            if _NUMBERLIKE.match(text):
+                raise ValueError(f"{name}: {exc}") from None
+            raise ValueError(f"{name} must be a number such as 3, -0.25 or 1/3, got "
+                             f"{v if len(v) <= 30 else v[:27] + '...'!r}") from None
     if isinstance(v, numbers.Rational):
         return Fraction(v.numerator, v.denominator)
     raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
@@ -94,14 +112,10 @@ class NormalFormGame(Problem):
         Strategy counts ``(s_1, ..., s_N)``.
     payoffs : ndarray, shape (N, s_1, ..., s_N)
         Float64 payoffs (read-only).
-    exact_payoffs : ndarray of Fraction, shape (N, s_1, ..., s_N)
-        The exact payoffs (read-only).
     zero_sum : bool
         Two players whose exact payoffs sum to zero everywhere.
-    outcomes : list of (str, tuple of Fraction), or None
-        The outcome table when the game came from a Gambit outcome-form file
-        (``outcome_index`` then maps each profile to an outcome, 0 = none);
-        kept so that writing the game back gives the same file.
+    outcome_index : ndarray of int, shape (s_1, ..., s_N), or None
+        With :attr:`outcomes`: the outcome of each profile (0 = none).
 
     A solve's ``Result.value`` is the first player's expected payoff;
     :meth:`payoff` gives every player's.
@@ -146,10 +160,12 @@ class NormalFormGame(Problem):
             if not isinstance(text, str):
                 raise TypeError(f"{name} must be a string, got {type(text).__name__}")
         self.title, self.comment = title, comment
-        exact.flags.writeable = False
-        self.exact_payoffs = exact
+        # the exact payoffs stay compact (int64 numerators and denominators); the object
+        # array of Fractions is built on first access to exact_payoffs
+        self._exact = exact
+        self._exact_objects = None
         try:
-            U = np.array([float(v) for v in exact.ravel()], dtype=np.float64).reshape(exact.shape)
+            U = exact.to_float()
         except OverflowError:
             U = None
         if U is None or not np.all(np.isfinite(U)):
@@ -157,23 +173,64 @@ class NormalFormGame(Problem):
                              "magnitude; rescale the payoffs")
         U.flags.writeable = False
         self.payoffs = U
-        self.outcomes = None
+        self._outcomes = None
+        self._outcome_table = None
         self.outcome_index = None
         self.domain = Product(*[Simplex(s) for s in self.shape])
         self._offsets = np.cumsum((0,) + self.shape)
         self.umax = [float(np.max(np.abs(U[i]))) for i in range(n)]
-        self.zero_sum = n == 2 and bool(np.all(exact[0] + exact[1] == 0))
+        self.zero_sum = n == 2 and exact.block(0).is_negation_of(exact.block(1))
         self.monotone = True if self.zero_sum else None
         self.lipschitz = None
 
+    @property
+    def exact_payoffs(self) -> np.ndarray:
+        """The exact payoffs: an object array of Fractions, shape (N, s_1, ..., s_N), read-only.
+
+        Kept compactly (int64 numerators and denominators) and built on first use.
+        """
+        if self._exact_objects is None:
+            obj = self._exact.to_object()
+            obj.flags.writeable = False
+            self._exact_objects = obj
+        return self._exact_objects
+
+    @property
+    def outcomes(self):
+        """The outcome table of a Gambit outcome-form file, or None.
+
+        A list of ``(label, tuple of Fraction)``; :attr:`outcome_index` maps each
+        profile to an outcome (0 = none).  Kept so that writing the game back
+        gives the same file.
+        """
+        if self._outcomes is None and self._outcome_table is not None:
+            labels, pays = self._outcome_table
+            n = self.num_players
+            fr = pays.to_object().reshape(len(labels), n)
+            self._outcomes = [(lab, tuple(row)) for lab, row in zip(labels, fr.tolist())]
+        return self._outcomes
+
+    @outcomes.setter
+    def outcomes(self, value):
+        self._outcomes = value
+        self._outcome_table = None
+
+    def _set_outcome_table(self, labels, pays: RationalArray, index):
+        """Outcome form without building Fractions: labels, a (K, N) RationalArray, the index."""
+        self._outcomes = None
+        self._outcome_table = (labels, pays)
+        self.outcome_index = index
+
     # -- construction helpers -------------------------------------------
     @staticmethod
-    def _exact_tensor(payoffs) -> np.ndarray:
+    def _exact_tensor(payoffs) -> RationalArray:
         if payoffs is None:
             raise TypeError("payoffs is required, got None")
         if isinstance(payoffs, (str, bytes, dict, set)):
             raise TypeError(f"payoffs must be a sequence of payoff arrays, got {type(payoffs).__name__}")
-        if isinstance(payoffs, np.ndarray) and payoffs.dtype.kind in "iuf":
+        if isinstance(payoffs, RationalArray):
+            arr = payoffs.num
+        elif isinstance(payoffs, np.ndarray) and payoffs.dtype.kind in "iuf":
             arr = payoffs
         else:
             try:
@@ -199,11 +256,17 @@ class NormalFormGame(Problem):
                 f"{MAX_CONTINGENCIES}; raise eqsolve.problems.normal_form.MAX_CONTINGENCIES "
                 "if you have the memory"
             )
+        if isinstance(payoffs, RationalArray):
+            return payoffs
+        if arr.dtype.kind in "iuf":
+            if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+                idx = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
+                raise ValueError(f"payoffs{idx} must be finite, got {arr[idx]}")
+            # vectorised: no Fraction is built for integers or short binary fractions
+            return RationalArray.from_numeric(arr)
         flat = [_exact(f"payoffs{tuple(int(i) for i in idx)}", v)
                 for idx, v in zip(np.ndindex(arr.shape), arr.ravel())]
-        out = np.empty(arr.shape, dtype=object)
-        out.ravel()[:] = flat
-        return out
+        return RationalArray.from_fractions(flat, arr.shape)
 
     @staticmethod
     def _labels(name, labels, count, default):
@@ -336,7 +399,7 @@ class NormalFormGame(Problem):
             return NotImplemented
         return (self.shape == other.shape and self.players == other.players
                 and self.strategies == other.strategies and self.title == other.title
-                and bool(np.all(self.exact_payoffs == other.exact_payoffs)))
+                and self._exact == other._exact)
 
     __hash__ = None
 

@@ -17,6 +17,7 @@ from .differentiable import QuadraticGame
 from .games import BimatrixGame, MatrixGame
 from .markov import coordination_markov_game
 from .power_control import PowerControlGame
+from .sea import SEAStream, sea_logistic, sea_quadratic
 from .vi import VI
 
 __all__ = [
@@ -36,6 +37,9 @@ __all__ = [
     "sgn_lq_game",
     "sgn_random_lq_game",
     "sgn_markov_game",
+    "SEAStream",
+    "sea_quadratic",
+    "sea_logistic",
 ]
 
 

@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"matrix_games", "nash_mp", "rates", "roofline", "scale", "small_gain",
+QUICK_RUNS = {"matrix_games", "nash_mp", "rates", "roofline", "scale", "sea", "small_gain",
               "vr_halpern", "water_filling"}
 
 
@@ -157,3 +157,20 @@ def test_scale_command_counts_passes(tmp_path):
     import tempfile
     # the data file is removed after the run
     assert not (Path(tempfile.gettempdir()) / "eqsolve_scale" / "game_300_0.npy").exists()
+
+
+def test_sea_benchmark_quick_run_reports_exact_regret_grids(tmp_path):
+    data = quick_run("sea", tmp_path)
+    res, summary = data["results"], data["summary"]
+    assert set(res["convex"]) == {"ball", "simplex"}
+    for rows in list(res["convex"].values()) + [res["strongly_convex"]]:
+        for r in rows:
+            assert len(r["x"]) == len(r["T"]) and np.all(np.diff(r["x"]) > 0)
+            for v in r["regret"].values():
+                assert len(v) == len(r["T"]) and np.all(np.isfinite(v))
+    for dom in ("ball", "simplex"):
+        assert set(summary["convex_slope"][dom]) == {"optimistic OMD", "OMD", "optimistic FTRL"}
+    # optimism wins on fast periodic (predictable) drift
+    fast = [r for r in res["predictable"] if r["variation"] == "fast"]
+    assert all(r["optimism_better"] for r in fast)
+    assert all(r["path_length"] > 0 for r in res["dynamic"])

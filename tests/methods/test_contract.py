@@ -1,6 +1,6 @@
 """Contract tests over the method registry: every method on every zoo problem it supports.
 
-Each registered method must converge on the problems it supports, report
+Each registered method must converge on the problems it supports (``supports``), report
 ``max_iter`` honestly, count operator evaluations exactly, keep the dtype and
 certify exactly the point it returns.  A method that does not support a
 problem must say so with a TypeError at configuration.
@@ -189,7 +189,7 @@ def test_every_method_counts_its_evaluations_exactly(method):
 
 
 @pytest.mark.parametrize("method", ALL)
-def test_every_method_keeps_float32_and_leaves_inputs_alone(method):
+def test_every_method_takes_a_float32_start_and_leaves_inputs_alone(method):
     name, problem = own_problem(method)
     z0 = problem.initial_point()
     z32 = np.asarray(z0, dtype=np.float32)

@@ -232,3 +232,12 @@ def test_solve_many_in_process():
         eq.solve_many([np.eye(2)])
     with pytest.raises(TypeError, match="Client"):
         eq.solve_many(games, client="tcp://nowhere")
+
+
+def test_extreme_magnitudes_keep_a_finite_norm_bound():
+    A = _game() * 1e200            # squares overflow; the l1 / l-infinity bound remains
+    C = ChunkedMatrix(A, block_rows=7)
+    assert np.isinf(C.stats.fro2)
+    assert np.linalg.norm(A / 1e200, 2) * 1e200 <= C.stats.spectral_bound < np.inf
+    with pytest.raises(ValueError, match="too large for float64"):
+        ChunkedMatrix(np.full((4, 4), 1e308), block_rows=2).stats.spectral_bound

@@ -106,3 +106,39 @@ def test_four_dimensional_payoffs_are_refused():
 def test_float32_batch_keeps_dtype(stack):
     res = eq.solve(eq.MatrixGame(stack.astype(np.float32)), tol=1e-4)
     assert res.z.dtype == np.float32 and res.converged
+
+
+@pytest.mark.parametrize("option", [dict(check_every=5), dict(restart=False), dict(restart=True),
+                                    dict(output="last")])
+def test_batch_refuses_driver_options_it_cannot_honour(stack, option):
+    game = eq.MatrixGame(stack)
+    name = next(iter(option))
+    with pytest.raises(ValueError, match=rf"{name}= does not apply to a batch of games"):
+        eq.solve(game, tol=1e-6, **option)
+    assert eq.solve(game, tol=1e-6, output="best").converged  # the batch's own rule
+
+
+def test_batch_callback_gets_a_certificate_and_can_stop(stack):
+    game = eq.MatrixGame(stack)
+    seen = []
+
+    def callback(progress):
+        seen.append(progress)
+        return len(seen) == 2
+
+    res = eq.solve(game, tol=1e-12, max_iter=10_000, callback=callback)
+    assert len(seen) == 2 and res.status == "stopped"
+    p = seen[-1]
+    assert p.certificate.kind == "duality_gap" and p.certificate.value == p.residual
+    residuals = p.certificate.details["residuals"]
+    assert residuals.shape == (game.batch,) and p.residual == residuals.max()
+    assert p.z.shape == (game.batch, game.dim)
+    # the running games stop where the callback stopped them, the others keep their status
+    assert all(g.status in ("stopped", "converged") for g in res.games)
+
+
+def test_batch_history_and_progress_bar_come_from_the_one_loop(stack):
+    res = eq.solve(eq.MatrixGame(stack), tol=1e-8, progress=True)
+    h = res.history
+    assert set(h) >= {"iteration", "residual", "elapsed", "oracle_calls", "running"}
+    assert len(h["iteration"]) == len(h["running"]) and h["running"][-1] == 0
