@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"matrix_games", "nash_mp", "rates", "roofline", "scale", "sea", "small_gain",
+QUICK_RUNS = {"matrix_games", "nash_mp", "nfg_io", "rates", "roofline", "scale", "sea", "small_gain",
               "vr_halpern", "water_filling"}
 
 
