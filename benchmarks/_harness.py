@@ -55,7 +55,8 @@ MACHINE_KEYS = ("date", "platform", "cpu", "cpu_count", "python", "numpy", "scip
 BLAS_KEYS = ("blas", "lapack", "version", "threads", "threads_source", "env")
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: optional packages whose version matters to some benchmark (read without importing them)
-OPTIONAL_PACKAGES = ("matplotlib", "highspy", "numba", "cvxpy", "cupy", "threadpoolctl")
+OPTIONAL_PACKAGES = ("matplotlib", "highspy", "numba", "cvxpy", "cupy", "threadpoolctl", "dask",
+                     "distributed", "zarr")
 
 
 # --------------------------------------------------------------------------- machine record

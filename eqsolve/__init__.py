@@ -9,13 +9,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from . import io
 from .analysis.second_order import second_order_check
 from .analysis.small_gain import SmallGainCertificate, small_gain
 from .certificates import Certificate, set_region_certifier
 from .domains import Ball, Box, Product, Reals, Simplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run
-from .problems import (VI, BimatrixGame, DifferentiableGame, FiniteSumVI, MatrixGame,
+from .problems import (VI, BimatrixGame, ChunkedMatrix, DifferentiableGame, FiniteSumVI, MatrixGame,
                        NormalFormGame, PowerControlGame, PreferenceGame, Problem, QuadraticGame,
                        Saddle, zoo)
 from .result import Result
@@ -24,6 +26,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "solve",
+    "solve_many",
+    "ChunkedMatrix",
     "certify",
     "Result",
     "Certificate",
@@ -142,6 +146,51 @@ def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max
     return run(problem, m, x0=x0, tol=tol, max_iter=max_iter, time_limit=time_limit,
                callback=callback, progress=progress, check_every=check_every, output=output,
                backend=backend, **options)
+
+
+def solve_many(problems, method: str | None = None, *, client=None, **solve_options) -> list[Result]:
+    """Solve each of ``problems``: in this process, or spread over a dask cluster.
+
+    Parameters
+    ----------
+    problems : iterable of Problem
+    method : str, optional
+        As for :func:`solve` (each problem's default when omitted).
+    client : dask.distributed.Client, optional
+        Solve the problems as tasks on this cluster's workers (each problem is
+        shipped pickled -- a chunked game as its source, never its data -- and
+        each Result comes back pickled).  ``None``: one by one, here.
+    **solve_options
+        The options of :func:`solve` (``tol``, ``max_iter``, method options),
+        the same for every problem.
+
+    Returns
+    -------
+    list of Result
+        In the order of ``problems``; each equals ``solve(problem, method,
+        **solve_options)``.  A problem that fails raises its error here.
+
+    Examples
+    --------
+    >>> import numpy as np, eqsolve as eq
+    >>> games = [eq.MatrixGame(np.array([[3.0, -1.0], [-2.0, 1.0]]) * s) for s in (1.0, 2.0)]
+    >>> [round(r.value, 6) for r in eq.solve_many(games, tol=1e-9)]
+    [0.142857, 0.285714]
+    """
+    problems = [_check_problem(p) for p in problems]
+    if client is None:
+        return [solve(p, method, **solve_options) for p in problems]
+    if not hasattr(client, "map") or not hasattr(client, "gather"):
+        raise TypeError(f"client must be a dask.distributed.Client, got {type(client).__name__}")
+    # the options travel bound to the task, so none is taken for one of client.map's own
+    task = functools.partial(_solve_task, method=method, **solve_options)
+    futures = client.map(task, problems, pure=False)
+    return client.gather(futures)
+
+
+def _solve_task(problem, method=None, **solve_options):
+    # a module-level function, so that the task pickles by reference
+    return solve(problem, method, **solve_options)
 
 
 def certify(problem, point) -> Certificate:

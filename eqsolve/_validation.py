@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import sys
 
 import numpy as np
 
@@ -22,11 +23,27 @@ __all__ = [
     "check_max_iter",
     "check_time_limit",
     "check_callable",
+    "reject_chunked",
 ]
 
 
 def _kind_of(obj) -> str:
     return type(obj).__name__
+
+
+def reject_chunked(name: str, obj) -> None:
+    """``TypeError`` for a dask array where only in-memory arrays are supported.
+
+    Chunked (dask, out-of-core) data is supported by ``MatrixGame`` and
+    ``BimatrixGame`` only, whose methods use ``A`` through products; every
+    other problem evaluates its operator elementwise on in-memory arrays.
+    """
+    da = sys.modules.get("dask.array")
+    if da is not None and isinstance(obj, da.Array):
+        raise TypeError(
+            f"{name} is a dask array; chunked (dask, memory-mapped, zarr, HDF5) data is "
+            f"supported by MatrixGame and BimatrixGame only. Pass an in-memory array "
+            f"({name}.compute()) here")
 
 
 def check_array(name: str, obj, *, ndim: int | None = None, shape=None, finite: bool = True):
@@ -39,6 +56,7 @@ def check_array(name: str, obj, *, ndim: int | None = None, shape=None, finite: 
     """
     if obj is None:
         raise TypeError(f"{name} is required, got None")
+    reject_chunked(name, obj)
     if not is_array(obj):
         if isinstance(obj, (str, bytes, dict, set)):
             raise TypeError(f"{name} must be an array of real numbers, got {_kind_of(obj)}")

@@ -22,6 +22,9 @@ STATUS_MESSAGES = {
     "stalled": "the adaptive step collapsed, so no further progress is possible; F may not be "
     "Lipschitz or monotone near the iterate. The best point found is returned with its certificate",
     "stopped": "the callback asked to stop; the current point is returned with its certificate",
+    "interrupted": "the engine computing the products failed (a lost dask worker, a pass that "
+    "timed out); the best point certified so far is returned with its certificate. Restart "
+    "from it with x0=result.z once the engine is healthy",
 }
 
 

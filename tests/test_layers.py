@@ -43,8 +43,8 @@ LAYERS = (
 #: third-party packages a function may import: optional dependencies (absent
 #: from a plain install) and scipy, whose submodules take longer to import than
 #: all of eqsolve and serve a few code paths each
-LAZY_OK = frozenset({"cupy", "cvxpy", "dask", "highspy", "matplotlib", "mpmath", "nashpy",
-                     "numba", "pygambit", "scipy", "tqdm"})
+LAZY_OK = frozenset({"cupy", "cvxpy", "dask", "distributed", "h5py", "highspy", "matplotlib",
+                     "mpmath", "nashpy", "numba", "pygambit", "scipy", "tqdm", "zarr"})
 
 #: compiled kernels (Numba, CuPy) load when a solve asks for them, so that
 #: their compilers are never imported otherwise

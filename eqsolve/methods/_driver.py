@@ -26,6 +26,7 @@ import numpy as np
 
 from .._validation import check_callable, check_max_iter, check_positive, check_time_limit
 from ..backend import all_finite, check_backend, namespace
+from ..problems.base import ComputeInterrupted
 from ._batch import Batch
 from ._checkpoint import Checkpoint, make_result
 from .base import MIN_EPOCH, Candidate, Method, NonFiniteError, Oracle, Progress, StepCollapsedError
@@ -243,6 +244,7 @@ class _Single:
         self.restarts = 0
         self.label = method.name
         self.finite_sum = problem.n_components is not None
+        self.counters0 = problem.counters()  # work outside the oracle (passes over A)
 
     def interval(self, k: int) -> int:
         if self.traits.certify_every_iteration:
@@ -292,6 +294,14 @@ class _Single:
 
     def advance(self, timed_out):
         """Step to the next checkpoint: ``(terminal status or None, checkpoint or None)``."""
+        try:
+            return self._advance(timed_out)
+        except ComputeInterrupted as exc:
+            # the engine behind the products failed: end with the best point certified so far
+            self.warns.append(str(exc))
+            return "interrupted", None
+
+    def _advance(self, timed_out):
         method, problem = self.method, self.problem
         while True:
             if self.k >= self.max_iter:
@@ -352,6 +362,8 @@ class _Single:
         info.update(extra)
         if self.restart_factor is not None:
             info["restarts"] = self.restarts
+        for key, total in self.problem.counters().items():
+            info[key] = total - self.counters0.get(key, 0)
         if self.finite_sum:
             # finite sums: cost in component evaluations (a full pass is n of them)
             info["component_calls"] = self.oracle.component_calls()

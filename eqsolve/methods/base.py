@@ -171,14 +171,19 @@ class Oracle:
         return self._problem.rmatvec(x)
 
     def products(self, x, y):
-        """``(A.T @ x, A @ y)`` together: one evaluation of ``F`` (one pass over ``A``)."""
+        """``(A.T @ x, A @ y)`` together: one evaluation of ``F``.
+
+        The problem's :meth:`~eqsolve.problems.base.Problem.products` forms
+        both in one pass over ``A`` where it can (a chunked matrix).
+        """
         self._products += 2
-        return self._problem.rmatvec(x), self._problem.matvec(y)
+        return self._problem.products(x, y)
 
     def normal(self, v):
-        """``A.T @ (A @ v)``: one evaluation, as a power iteration needs."""
+        """``A.T @ (A @ v)``: one evaluation, as a power iteration needs (one pass over a
+        chunked ``A``)."""
         self._products += 2
-        return self._problem.rmatvec(self._problem.matvec(v))
+        return self._problem.normal(v)
 
     # -- game-specific evaluations -------------------------------------------
     def preference_of(self, pi):

@@ -107,7 +107,7 @@ def _weighted_projectors(problem, backend, row, col):
 
 def _precondition_option(problem, precondition):
     """The checked preconditioner: ``None`` resolves per problem (see the class docstring)."""
-    single_entries = problem.batch is None and getattr(problem, "kind", "dense") != "operator"
+    single_entries = problem.batch is None and getattr(problem, "kind", "dense") in ("dense", "sparse")
     if precondition is None:
         return DEFAULT_PRECONDITION if single_entries else "none"
     if precondition not in PRECONDITIONERS:
@@ -122,7 +122,7 @@ def _precondition_option(problem, precondition):
 
 
 def _polish_option(problem, polish):
-    dense_host = (problem.batch is None and getattr(problem, "kind", "dense") != "operator"
+    dense_host = (problem.batch is None and getattr(problem, "kind", "dense") in ("dense", "sparse")
                   and problem.backend == "numpy")
     if polish is None:
         return dense_host
@@ -177,8 +177,10 @@ class HalpernPDHG(Method):
         adding a constant to ``A`` changes nothing).
     reflection : float
         ``rho`` in [0, 1]: 1 is the reflected step, 0 plain Halpern.
-    power_iters : int
-        Power iterations for ``||M||_2`` (each one product pair, counted).
+    power_iters : int, optional
+        Power iterations for ``||M||_2`` (each one product pair, counted);
+        default 40, or the problem's ``power_iterations`` (a chunked game,
+        where each is a pass over ``A``, asks for fewer).
     precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
         Diagonal steps from the centred payoffs
         (:func:`~eqsolve.methods.pdhg_halpern.diagonal_scaling`; each pass
@@ -217,7 +219,7 @@ class HalpernPDHG(Method):
         return _supports(problem)
 
     @classmethod
-    def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=40,
+    def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=None,
                      precondition=None, polish=None, backend=None):
         if adaptive:
             raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
@@ -225,6 +227,8 @@ class HalpernPDHG(Method):
         rho = check_positive("reflection", reflection, allow_zero=True)
         if rho > 1.0:
             raise ValueError(f"reflection must lie in [0, 1], got {rho}")
+        if power_iters is None:
+            power_iters = problem.power_iterations or 40
         return cls(None if step is None else check_positive("step", step), rho,
                    check_max_iter(power_iters, "power_iters"), backend or "numpy",
                    _precondition_option(problem, precondition), _polish_option(problem, polish))

@@ -1,7 +1,8 @@
 """What is solved: games, variational inequalities, saddle problems, and a zoo of instances."""
 
 from . import zoo
-from .base import Problem
+from .base import ComputeInterrupted, Problem
+from .chunked import ChunkedMatrix
 from .games import BimatrixGame, MatrixGame
 from .preference import PreferenceGame, random_preferences
 from .vi import VI, Saddle
@@ -10,6 +11,6 @@ from .power_control import PowerControlGame
 from .normal_form import NormalFormGame
 from .finite_sum import FiniteSumVI
 
-__all__ = ["Problem", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
+__all__ = ["Problem", "ComputeInterrupted", "ChunkedMatrix", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
            "Saddle", "PowerControlGame", "DifferentiableGame", "QuadraticGame", "game_from_spec",
            "NormalFormGame", "FiniteSumVI", "zoo"]

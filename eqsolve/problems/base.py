@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import types
 from typing import Any
 
 from .._validation import check_array, check_point
@@ -9,7 +11,21 @@ from ..backend import backend_name, namespace
 from ..certificates import Certificate
 from ..domains import Domain
 
-__all__ = ["Problem"]
+__all__ = ["Problem", "ComputeInterrupted"]
+
+
+class ComputeInterrupted(RuntimeError):
+    """An evaluation could not be completed by the engine that computes it.
+
+    Raised by a problem whose products run elsewhere (a dask cluster that
+    lost the workers holding a matrix's blocks, a pass that timed out); the
+    solver ends with status ``"interrupted"`` and the best point certified
+    so far, from which a solve restarts with ``x0=``.
+    """
+
+
+class _ModuleRef(tuple):
+    """A module in a pickled problem: stored by name, imported again on load."""
 
 
 class Problem:
@@ -45,7 +61,15 @@ class Problem:
         True when ``F(x, y) = (-A y, A^T x)`` and the problem offers the
         products :meth:`matvec` and :meth:`rmatvec`;
     ``interior_only``
-        True when ``F`` is defined only inside the domain.
+        True when ``F`` is defined only inside the domain;
+    ``power_iterations``
+        how many power iterations a method should spend estimating ``||A||_2``
+        of a bilinear problem by default (``None``: the method's own default);
+        a problem whose every product is a pass over data on disk or in a
+        cluster asks for few.
+
+    Problems pickle with the standard library: array-namespace modules are
+    stored by name (see :meth:`__getstate__`).
     """
 
     domain: Domain
@@ -64,6 +88,7 @@ class Problem:
     joint_batch: bool = False
     n_components: int | None = None
     bilinear: bool = False
+    power_iterations: int | None = None
 
     # -- the operator ---------------------------------------------------
     @property
@@ -85,6 +110,37 @@ class Problem:
     def rmatvec(self, x):
         """``A.T @ x`` for a bilinear problem."""
         raise TypeError(f"{type(self).__name__} is not bilinear: it has no matrix products")
+
+    def products(self, x, y):
+        """``(A.T @ x, A @ y)`` for a bilinear problem.
+
+        By default the two products one after the other; a problem that can
+        form both in one pass over ``A`` (a chunked matrix) overrides it.
+        """
+        return self.rmatvec(x), self.matvec(y)
+
+    def normal(self, v):
+        """``A.T @ (A @ v)`` for a bilinear problem (one pass where the problem can)."""
+        return self.rmatvec(self.matvec(v))
+
+    def counters(self) -> dict[str, int]:
+        """Running totals of work done outside the oracle's count (e.g. passes over a
+        matrix on disk); a solve reports how much each grew in ``Result.info``."""
+        return {}
+
+    def __getstate__(self):
+        # array-API namespaces (``self.xp``) are modules, which pickle cannot store
+        state = dict(self.__dict__)
+        for key, value in state.items():
+            if isinstance(value, types.ModuleType):
+                state[key] = _ModuleRef((value.__name__,))
+        return state
+
+    def __setstate__(self, state):
+        for key, value in state.items():
+            if isinstance(value, _ModuleRef):
+                state[key] = importlib.import_module(value[0])
+        self.__dict__.update(state)
 
     def game(self, b: int):
         """Game ``b`` of a batch of games."""

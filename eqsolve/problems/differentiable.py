@@ -296,7 +296,8 @@ class QuadraticGame(DifferentiableGame):
                     f"entries of J and c must be at most {limit:.3g} (sqrt(1.8e308) / (4 d)) so "
                     "that the certificate's norms of J stay inside float64's range; rescale "
                     f"{name} (and the region) by a power of two")
-        super().__init__(self._affine, blocks, domains, jacobian=lambda z: self.J)
+        # bound methods, not lambdas: the game pickles with the standard library
+        super().__init__(self._affine, blocks, domains, jacobian=self._jacobian)
         self.lipschitz = float(np.linalg.norm(self.J, 2))
         # J / 2 + J.T / 2: the symmetric part without forming J + J.T (which could overflow)
         margin = float(np.linalg.eigvalsh(self.J / 2 + self.J.T / 2)[0])
@@ -305,6 +306,9 @@ class QuadraticGame(DifferentiableGame):
 
     def _affine(self, z):
         return self.J @ z + self.c
+
+    def _jacobian(self, z):
+        return self.J
 
 
 def _region_block(i, spec, size):

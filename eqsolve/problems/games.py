@@ -13,6 +13,7 @@ from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
 from ..certificates.residuals import gamma
 from ..domains import Product, Simplex
 from .base import Problem
+from .chunked import ChunkedMatrix, is_dask_array
 
 __all__ = ["MatrixGame", "BimatrixGame"]
 
@@ -134,8 +135,16 @@ def _sparse_centred_bounds(A, c: float) -> float:
     return bound
 
 
+#: power iterations the pdhg start spends on ||A||_2 of a chunked game, where each is a
+#: pass over data on disk or in a cluster (a dense game uses the method's default)
+CHUNKED_POWER_ITERATIONS = 10
+
+
 def _matrix_kind(A) -> str:
-    """``"dense"`` (any array-API array or nested lists), ``"sparse"`` or ``"operator"``."""
+    """``"dense"`` (any array-API array or nested lists), ``"sparse"``, ``"operator"`` or
+    ``"chunked"`` (a :class:`ChunkedMatrix`, a dask array or a ``numpy.memmap``)."""
+    if isinstance(A, (ChunkedMatrix, np.memmap)) or is_dask_array(A):
+        return "chunked"
     # a sparse matrix or operator exists only if its module was imported
     sp = sys.modules.get("scipy.sparse")
     if sp is not None:
@@ -220,7 +229,13 @@ class MatrixGame(_TwoPlayer):
         3-d stack is a **batch** of ``B`` games solved together, each with its
         own certificate and status (``method="pdhg"``).  Sparse matrices and
         ``LinearOperator`` objects are used only through products, never
-        densified (COO/DOK/LIL are converted once to CSR).
+        densified (COO/DOK/LIL are converted once to CSR).  A dask array, a
+        ``numpy.memmap`` (``np.load(path, mmap_mode="r")``) or a
+        :class:`~eqsolve.problems.chunked.ChunkedMatrix` is a **chunked** game:
+        ``A`` is read in row blocks, each product is one pass returning NumPy,
+        ``F(x, y)`` is one pass for both products, and ``Result.info["passes"]``
+        counts the passes of a solve (see :meth:`from_npy`, :meth:`from_zarr`,
+        :meth:`from_hdf5`; construction reads ``A`` once).
     amax : float, optional
         A bound on ``max |A_ij|`` (the certificate's rounding allowance needs
         it).  Computed when omitted; for a ``LinearOperator`` that costs ``n``
@@ -250,7 +265,12 @@ class MatrixGame(_TwoPlayer):
     def __init__(self, A, *, amax=None):
         self.kind = _matrix_kind(A)
         self.batch = None
-        if self.kind == "sparse":
+        if self.kind == "chunked":
+            if not isinstance(A, ChunkedMatrix):
+                A = ChunkedMatrix.from_memmap(A) if isinstance(A, np.memmap) else ChunkedMatrix(A)
+            # every power iteration is a pass over A: the start spends few
+            self.power_iterations = CHUNKED_POWER_ITERATIONS
+        elif self.kind == "sparse":
             A = _check_sparse("A", A)
         elif self.kind == "operator":
             A = _check_operator("A", A)
@@ -263,6 +283,7 @@ class MatrixGame(_TwoPlayer):
                                  f"an array with shape {tuple(A.shape)}")
         self.A = A
         self.xp = namespace(A) if self.kind == "dense" else namespace()
+        self._passes0 = A.passes if self.kind == "chunked" else 0
         self._setup_domain(*A.shape[-2:])
         self._probe = None
         if amax is not None:
@@ -286,6 +307,8 @@ class MatrixGame(_TwoPlayer):
                 self._amax = _abs_max(xp, A.data) if A.nnz else 0.0
             elif self.kind == "operator":
                 self._amax = self._operator_probe()[0]
+            elif self.kind == "chunked":
+                self._amax = A.stats.amax
             else:
                 self._amax = _abs_max(xp, A)
         return self._amax
@@ -309,6 +332,8 @@ class MatrixGame(_TwoPlayer):
                 self._range = (lo, hi)
             elif self.kind == "operator":
                 self._range = self._operator_probe()[4:6]
+            elif self.kind == "chunked":
+                self._range = (A.stats.min, A.stats.max)  # from the construction's one pass
             else:
                 self._range = _range(xp, A)
         return self._range
@@ -373,17 +398,60 @@ class MatrixGame(_TwoPlayer):
                 fro_c2 = terms[0] - terms[1] + terms[2] + 4 * 2.3e-16 * sum(map(abs, terms))
                 fro_c = math.sqrt(max(fro_c2, 0.0))
                 self._lipschitz = min(fro, fro_c, math.sqrt(n1 * ninf))
+            elif self.kind == "chunked":
+                self._lipschitz = A.stats.spectral_bound
             else:
                 self._lipschitz = spectral_bound(xp, A, self.centre)
         return self._lipschitz
 
     def matvec(self, y):
         """``A @ y`` (row payoffs against ``y``)."""
+        if self.kind == "chunked":
+            return self.A.matvec(y)
         return self.A @ y
 
     def rmatvec(self, x):
         """``A.T @ x`` (column payoffs against ``x``)."""
+        if self.kind == "chunked":
+            return self.A.rmatvec(x)
         return self.A.T @ x
+
+    def products(self, x, y):
+        """``(A.T @ x, A @ y)``: one pass over a chunked ``A``."""
+        if self.kind == "chunked":
+            return self.A.products(x, y)
+        return self.A.T @ x, self.A @ y
+
+    def normal(self, v):
+        """``A.T @ (A @ v)``: one pass over a chunked ``A``."""
+        if self.kind == "chunked":
+            return self.A.normal(v)
+        return self.rmatvec(self.matvec(v))
+
+    def counters(self):
+        """``{"passes": n}``: passes over a chunked ``A`` since construction (its scan excluded)."""
+        if self.kind != "chunked":
+            return {}
+        return {"passes": self.A.passes - self._passes0}
+
+    @classmethod
+    def from_npy(cls, path, **options) -> "MatrixGame":
+        """A chunked game on a ``.npy`` file, memory-mapped read-only.
+
+        ``options`` go to :class:`~eqsolve.problems.chunked.ChunkedMatrix`
+        (``block_rows``, ``threads``).  The game pickles as the path.
+        """
+        return cls(ChunkedMatrix.from_npy(path, **options))
+
+    @classmethod
+    def from_zarr(cls, path, *, component=None, **options) -> "MatrixGame":
+        """A chunked game on a zarr array (``component``: its path inside a group)."""
+        return cls(ChunkedMatrix.from_zarr(path, component=component, **options))
+
+    @classmethod
+    def from_hdf5(cls, path, key, **options) -> "MatrixGame":
+        """A chunked game on the dataset ``key`` of an HDF5 file (needs h5py)."""
+        return cls(ChunkedMatrix.from_hdf5(path, key, **options))
 
     def to_backend(self, backend: str) -> "MatrixGame":
         """The same game with ``A`` on the host (``"numpy"``) or the GPU (``"cupy"``): one copy."""
@@ -415,7 +483,8 @@ class MatrixGame(_TwoPlayer):
             Ay = xp.matmul(A, y[:, :, None])[:, :, 0]
             ATx = xp.matmul(x[:, None, :], A)[:, 0, :]
             return xp.concat([-Ay, ATx], axis=1)
-        return xp.concat([-(self.A @ z[self.m :]), self.A.T @ z[: self.m]])
+        ATx, Ay = self.products(z[: self.m], z[self.m :])
+        return xp.concat([-Ay, ATx])
 
     def value(self, z, Fz=None, certificate=None):
         if self.batch is not None:
@@ -423,7 +492,7 @@ class MatrixGame(_TwoPlayer):
             return self.xp.sum(z[:, : self.m] * -Fz[:, : self.m], axis=1)
         if certificate is not None and "payoff" in certificate.details:
             return certificate.details["payoff"]
-        Ay = self.A @ z[self.m :] if Fz is None else -Fz[: self.m]
+        Ay = self.matvec(z[self.m :]) if Fz is None else -Fz[: self.m]
         return to_float(self.xp.sum(z[: self.m] * Ay))
 
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
@@ -493,6 +562,22 @@ class BimatrixGame(_TwoPlayer):
     residual_kind = "nash_gap"
 
     def __init__(self, A, B):
+        self.chunked = _matrix_kind(A) == "chunked" or _matrix_kind(B) == "chunked"
+        if self.chunked:
+            A, B = (M if isinstance(M, ChunkedMatrix) else ChunkedMatrix.from_memmap(M)
+                    if isinstance(M, np.memmap) else ChunkedMatrix(M) for M in (A, B))
+            if A.shape != B.shape:
+                raise ValueError(f"A and B must have the same shape, got {A.shape} and {B.shape}")
+            self.A, self.B = A, B
+            self.xp = namespace()
+            self._setup_domain(*A.shape)
+            self.amax, self.bmax = A.stats.amax, B.stats.amax
+            # A + B == 0 would take a joint pass over both sources: left unknown
+            self.monotone = None
+            self.lipschitz = max(A.stats.spectral_bound, B.stats.spectral_bound)
+            self.lipschitz_entropic = max(self.amax, self.bmax)
+            self._passes0 = A.passes + B.passes
+            return
         A = check_array("A", A, ndim=2)
         B = check_array("B", B, ndim=2)
         if A.shape != B.shape:
@@ -507,9 +592,22 @@ class BimatrixGame(_TwoPlayer):
         self.lipschitz = max(spectral_bound(xp, A, name="A"), spectral_bound(xp, B, name="B"))
         self.lipschitz_entropic = max(self.amax, self.bmax)
 
+    @property
+    def dtype(self):
+        return self.A.dtype
+
     def operator(self, z):
         xp = self.xp
-        return xp.concat([-(self.A @ z[self.m :]), -(self.B.T @ z[: self.m])])
+        x, y = z[: self.m], z[self.m :]
+        if self.chunked:
+            return xp.concat([-self.A.matvec(y), -self.B.rmatvec(x)])
+        return xp.concat([-(self.A @ y), -(self.B.T @ x)])
+
+    def counters(self):
+        """``{"passes": n}``: passes over chunked ``A`` and ``B`` since construction."""
+        if not self.chunked:
+            return {}
+        return {"passes": self.A.passes + self.B.passes - self._passes0}
 
     def value(self, z, Fz=None, certificate=None) -> float:
         if certificate is not None and "row_payoff" in certificate.details:
@@ -534,6 +632,9 @@ class BimatrixGame(_TwoPlayer):
 
     def to_backend(self, backend: str) -> "BimatrixGame":
         """The same game with ``A, B`` on the host (``"numpy"``) or the GPU (``"cupy"``)."""
+        if self.chunked:
+            raise TypeError("a chunked BimatrixGame stays on the host; build it from dense CuPy "
+                            "arrays to solve it on the GPU")
         return BimatrixGame(move_array(self.A, backend), move_array(self.B, backend))
 
     def __repr__(self):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._validation import check_callable, check_positive
+from .._validation import check_callable, check_positive, reject_chunked
 from ..backend import as_float_array, is_array, namespace, to_float
 from ..certificates import Certificate, gap_function, natural_residual, operator_norm
 from ..domains import Domain, Product, Reals
@@ -76,6 +76,7 @@ class VI(Problem):
 
     def operator(self, z):
         out = self._F(z)
+        reject_chunked("F(z)", out)
         if not is_array(out):
             out = as_float_array(out)
         if out.shape != z.shape:

@@ -10,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline", "sea",
-              "small_gain", "vr_halpern", "water_filling"}
+QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline", "scale",
+              "sea", "small_gain", "vr_halpern", "water_filling"}
 
 
 def load(name):
@@ -142,6 +142,21 @@ def test_vr_halpern_benchmark_quick_run_writes_certified_curves(tmp_path):
     assert entry["curves"]["VR-EG"]["residual"][0] == fs.certify(fs.initial_point()).value
     with pytest.raises(ValueError, match="one budget per size"):
         vb.run(sizes=(60, 80), epochs=(10,))
+
+
+def test_scale_command_counts_passes(tmp_path):
+    pytest.importorskip("dask")
+    pytest.importorskip("distributed")
+    data = quick_run("scale", tmp_path)
+    configs = data["results"]["configs"]
+    for name in ("memmap", "memmap_2_threads", "dask_threads", "float32"):
+        assert configs[name]["passes_per_iteration"] == 2.0      # pdhg: two passes an iteration
+        assert configs[name]["bound"] > 0 and configs[name]["residual"] > 0
+    assert data["results"]["cluster"]["tasks_per_pass"] == 2        # one task per worker
+    assert data["results"]["solve_many"]["same_iterations"]
+    import tempfile
+    # the data file is removed after the run
+    assert not (Path(tempfile.gettempdir()) / "eqsolve_scale" / "game_300_0.npy").exists()
 
 
 def test_sea_benchmark_quick_run_reports_exact_regret_grids(tmp_path):

@@ -1,0 +1,311 @@
+"""Games past memory and past one process: per-iteration time against passes x bytes / bandwidth.
+
+A chunked game streams ``A`` from disk (or from workers' memory) in row blocks,
+so an iteration costs its passes over ``A``: pdhg makes two per iteration
+(``x+`` needs ``A y+`` before ``A^T x+`` can start), extragradient and mirror
+prox one per operator evaluation (``(A y, A^T x)`` is one fused pass).  The
+bound for one iteration is ``passes x bytes(A) / bandwidth``, with the disk's
+sequential read bandwidth measured in the same run::
+
+    python benchmarks/scale.py                 # 50,000 x 50,000 float64 (20 GB) on disk
+    python benchmarks/scale.py --quick         # 300 x 300, seconds (tests)
+    python benchmarks/scale.py --n 20000       # 3.2 GB: fits in the page cache
+
+Configurations: ``memory`` (the matrix loaded whole; only when it fits in
+half the RAM), ``memmap`` (``MatrixGame.from_npy``, one thread, and two
+threads reading ahead), ``dask`` (a dask array on the memmap, threaded
+scheduler), ``float32`` (the game stored in float32: half the bytes; its
+certificate bounds the stored game's gap) and ``cluster`` (a 2-worker
+``LocalCluster`` holding a ``cluster_n`` x ``cluster_n`` game persisted in
+its workers' memory: the per-pass latency of one task per worker), plus the
+throughput of ``solve_many`` on a batch of small games, in-process against
+the cluster.  Page caching: before every disk configuration the file's pages
+are dropped (``posix_fadvise(DONTNEED)``, no root needed), so each starts
+cold; a file larger than the free RAM stays cold, one that fits becomes warm
+after its first pass, and ``cache`` records both bandwidths.  The data file is
+written by :func:`write_npy_game` into ``workdir`` (default: a directory in
+the system's temporary directory; 20 GB for the default size) and removed
+afterwards unless ``keep`` is set.  Writes ``benchmarks/results/scale.{json,png}``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import _harness as harness
+import eqsolve as eq
+
+#: rows written (and read for the bandwidth) at a time
+WRITE_BLOCK_BYTES = 1 << 27
+
+
+def write_npy_game(path, m: int, n: int, *, seed: int = 0, dtype="float64") -> Path:
+    """A random ``m x n`` game (entries uniform on [-1, 1]) written to ``path`` as ``.npy``.
+
+    Written row block by row block through a memory map, so it never needs
+    ``m n`` bytes of RAM; block ``b`` draws from its own seeded generator, so
+    the file depends on ``(m, n, seed, dtype)`` only.
+    """
+    path = Path(path)
+    dtype = np.dtype(dtype)
+    out = np.lib.format.open_memmap(path, mode="w+", dtype=dtype, shape=(m, n))
+    rows = max(1, WRITE_BLOCK_BYTES // (n * dtype.itemsize))
+    for b, r0 in enumerate(range(0, m, rows)):
+        r1 = min(r0 + rows, m)
+        rng = np.random.default_rng([seed, b])
+        out[r0:r1] = rng.uniform(-1.0, 1.0, size=(r1 - r0, n)).astype(dtype)
+    out.flush()
+    del out
+    return path
+
+
+def drop_cache(path) -> bool:
+    """Drop ``path``'s pages from the page cache (True where the platform can)."""
+    if not hasattr(os, "posix_fadvise"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    return True
+
+
+def read_bandwidth(path) -> float:
+    """Bytes per second of one sequential read of the whole file."""
+    buf = bytearray(WRITE_BLOCK_BYTES)
+    total, t = 0, time.perf_counter()
+    with open(path, "rb", buffering=0) as f:
+        while True:
+            k = f.readinto(buf)
+            if not k:
+                break
+            total += k
+    return total / (time.perf_counter() - t)
+
+
+def time_solve(game, iterations: int, method: str = "pdhg") -> dict:
+    """Run ``iterations`` iterations, certifying each; time and passes per iteration.
+
+    Both are taken between the first checkpoint after iteration 1 and the
+    last, so the start (construction scan, power iterations) is excluded and
+    reported apart as ``start``.
+    """
+    seen = []
+
+    def note(progress):
+        seen.append((progress.iteration, progress.elapsed, game.counters().get("passes")))
+
+    res = eq.solve(game, method=method, max_iter=iterations, tol=1e-300, check_every=1,
+                   callback=note)
+    (i0, t0, p0), (i1, t1, p1) = seen[0], seen[-1]
+    steps = max(i1 - i0, 1)
+    return {"per_iteration": (t1 - t0) / steps, "start": t0, "iterations": res.iterations,
+            "passes": res.info.get("passes"),
+            "passes_per_iteration": None if p0 is None else (p1 - p0) / steps,
+            "residual": res.residual, "status": res.status, "elapsed": res.elapsed}
+
+
+def _bound(config, nbytes, bandwidth):
+    passes = config["passes_per_iteration"]
+    bound = passes * nbytes / bandwidth
+    return {**config, "bound": bound, "ratio": config["per_iteration"] / bound}
+
+
+def _cluster(cluster_n, iterations, batch, batch_n, seed):
+    import dask.array as da
+    from dask.distributed import Client, LocalCluster
+
+    out = {}
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        A = np.random.default_rng(seed).uniform(-1, 1, (cluster_n, cluster_n))
+        rows = max(1, cluster_n // 8)
+        game = eq.MatrixGame(eq.ChunkedMatrix(client.persist(da.from_array(A, chunks=(rows, -1))),
+                                              client=client))
+        t = time_solve(game, iterations)
+        dense = time_solve(eq.MatrixGame(A), iterations)
+        out["cluster"] = {**t, "n": cluster_n, "tasks_per_pass": game.A.graph_size(),
+                          "latency_per_pass": t["per_iteration"] / 2.0,
+                          "numpy_per_iteration": dense["per_iteration"]}
+        games = [eq.MatrixGame(np.random.default_rng([seed, b]).uniform(-1, 1, (batch_n, batch_n)))
+                 for b in range(batch)]
+        t0 = time.perf_counter()
+        here = eq.solve_many(games, tol=1e-4, max_iter=2000)
+        t1 = time.perf_counter()
+        there = eq.solve_many(games, client=client, tol=1e-4, max_iter=2000)
+        t2 = time.perf_counter()
+        # workers run BLAS on one thread (dask's default): equal to rounding, not bitwise
+        diff = max(float(np.max(np.abs(a.z - b.z))) for a, b in zip(here, there))
+        same_iterations = all(a.iterations == b.iterations for a, b in zip(here, there))
+        out["solve_many"] = {"games": batch, "n": batch_n, "in_process": t1 - t0,
+                             "cluster": t2 - t1, "speedup": (t1 - t0) / (t2 - t1),
+                             "max_difference": diff, "same_iterations": same_iterations}
+    return out
+
+
+def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n=300,
+        float32=True, seed=0, keep=False) -> dict:
+    """Every configuration on an ``n x n`` game on disk; returns the record."""
+    record = harness.begin("scale", {"n": n, "iterations": iterations, "cluster_n": cluster_n,
+                                     "batch": batch, "batch_n": batch_n, "float32": float32,
+                                     "seed": seed,
+                                     "power_iterations": eq.problems.games.CHUNKED_POWER_ITERATIONS})
+    work = Path(workdir) if workdir else Path(tempfile.gettempdir()) / "eqsolve_scale"
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / f"game_{n}_{seed}.npy"
+    out = {"configs": {}, "cache": {}}
+    try:
+        t = time.perf_counter()
+        write_npy_game(path, n, n, seed=seed)
+        out["write_seconds"] = time.perf_counter() - t
+        nbytes = n * n * 8
+        out["bytes"] = nbytes
+        out["cache"]["dropped"] = drop_cache(path)
+        cold = read_bandwidth(path)
+        warm = read_bandwidth(path)
+        out["cache"].update({"cold_bandwidth": cold, "second_read_bandwidth": warm})
+        bw = cold
+        configs = out["configs"]
+
+        def disk(name, make, method="pdhg"):
+            drop_cache(path)
+            configs[name] = _bound(time_solve(make(), iterations, method), nbytes, bw)
+
+        try:
+            import psutil
+            ram = psutil.virtual_memory().total
+        except ImportError:
+            ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        if nbytes < ram / 2:
+            drop_cache(path)
+            A = np.load(path)
+            configs["memory"] = {**time_solve(eq.MatrixGame(A), iterations), "bound": None,
+                                 "ratio": None}
+            del A
+        disk("memmap", lambda: eq.MatrixGame.from_npy(path))
+        disk("memmap_2_threads", lambda: eq.MatrixGame.from_npy(path, threads=2))
+        disk("memmap_extragradient", lambda: eq.MatrixGame.from_npy(path), method="extragradient")
+        try:
+            import dask.array as da
+        except ImportError:
+            da = None
+        if da is not None:
+            def dask_game():
+                mm = np.load(path, mmap_mode="r")
+                rows = eq.problems.chunked.default_block_rows(n, 8)
+                return eq.MatrixGame(da.from_array(mm, chunks=(rows, -1)))
+            import dask
+            with dask.config.set(scheduler="threads"):
+                disk("dask_threads", dask_game)
+        if float32:
+            p32 = work / f"game_{n}_{seed}_f32.npy"
+            write_npy_game(p32, n, n, seed=seed, dtype="float32")
+            try:
+                drop_cache(p32)
+                game = eq.MatrixGame.from_npy(p32)
+                configs["float32"] = _bound(time_solve(game, iterations), nbytes // 2, bw)
+            finally:
+                if not keep:
+                    p32.unlink(missing_ok=True)
+        if da is not None:
+            out.update(_cluster(cluster_n, iterations, batch, batch_n, seed))
+    finally:
+        if not keep:
+            path.unlink(missing_ok=True)
+            if not any(work.iterdir()):
+                shutil.rmtree(work, ignore_errors=True)
+    return harness.finish(record, out, summarize(out))
+
+
+def summarize(results) -> dict:
+    s = {name: {"per_iteration": c["per_iteration"], "ratio_to_bound": c["ratio"],
+                "passes_per_iteration": c["passes_per_iteration"]}
+         for name, c in results["configs"].items()}
+    s["bandwidth_GBps"] = results["cache"]["cold_bandwidth"] / 1e9
+    if "cluster" in results:
+        s["cluster_latency_per_pass"] = results["cluster"]["latency_per_pass"]
+    if "solve_many" in results:
+        s["solve_many_speedup"] = results["solve_many"]["speedup"]
+    return s
+
+
+def plot(record, path):
+    plt = harness.pyplot()
+    res = record["results"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    names = list(res["configs"])
+    meas = [res["configs"][k]["per_iteration"] for k in names]
+    bound = [res["configs"][k]["bound"] or math.nan for k in names]
+    x = np.arange(len(names))
+    axes[0].bar(x - 0.2, meas, 0.4, label="measured")
+    axes[0].bar(x + 0.2, bound, 0.4, label="passes x bytes / bandwidth")
+    axes[0].set_xticks(x, names, rotation=30, ha="right", fontsize=8)
+    axes[0].set_ylabel("seconds per iteration")
+    n = record["parameters"]["n"]
+    axes[0].set_title(f"{n} x {n} game, disk {res['cache']['cold_bandwidth'] / 1e9:.2f} GB/s",
+                      fontsize=9)
+    axes[0].legend(fontsize=8)
+    if "solve_many" in res:
+        sm = res["solve_many"]
+        axes[1].bar([0, 1], [sm["games"] / sm["in_process"], sm["games"] / sm["cluster"]])
+        axes[1].set_xticks([0, 1], ["in process", "2-worker cluster"])
+        axes[1].set_ylabel("games per second")
+        axes[1].set_title(f"solve_many: {sm['games']} games {sm['n']} x {sm['n']}", fontsize=9)
+    fig.tight_layout()
+    harness.save_png(fig, path, dpi=110)
+
+
+def report(record) -> None:
+    res, load = record["results"], record["machine"]["load_before"]
+    print("load average at start: " + ("not recorded" if not load else f"{load[0]:.2f}"))
+    c = res["cache"]
+    print(f"disk: cold {c['cold_bandwidth'] / 1e9:.2f} GB/s, second read "
+          f"{c['second_read_bandwidth'] / 1e9:.2f} GB/s (page cache dropped: {c['dropped']})")
+    for name, cfg in res["configs"].items():
+        ratio = "" if cfg["ratio"] is None else f", {cfg['ratio']:.2f}x the bound"
+        print(f"  {name:22s} {cfg['per_iteration']:.4g} s/iteration{ratio}; passes/iteration "
+              f"{cfg['passes_per_iteration']}; certified gap {cfg['residual']:.3e}")
+    if "cluster" in res:
+        cl = res["cluster"]
+        print(f"cluster ({cl['n']} x {cl['n']} persisted, {cl['tasks_per_pass']} tasks per pass): "
+              f"{cl['latency_per_pass'] * 1e3:.1f} ms per pass; NumPy "
+              f"{cl['numpy_per_iteration'] * 1e3:.2f} ms per iteration")
+    if "solve_many" in res:
+        sm = res["solve_many"]
+        print(f"solve_many {sm['games']} games: in process {sm['in_process']:.2f} s, cluster "
+              f"{sm['cluster']:.2f} s (x{sm['speedup']:.2f}); same iteration counts: "
+              f"{sm['same_iterations']}, largest difference {sm['max_difference']:.1e}")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--n", type=int, default=None, help="side of the game on disk (50000: 20 GB)")
+    p.add_argument("--iterations", type=int, default=None, help="pdhg iterations per config (10)")
+    p.add_argument("--workdir", type=str, default=None, help="where the data file is written")
+    p.add_argument("--cluster-n", dest="cluster_n", type=int, default=None,
+                   help="side of the game persisted in the cluster (4000)")
+    p.add_argument("--batch", type=int, default=None, help="games for solve_many (16)")
+    p.add_argument("--keep", action="store_true", default=None, help="keep the data files")
+
+
+DEFAULTS = {}
+#: 300 x 300 on disk, 5 iterations, a 200 x 200 game on the cluster, 4 games for solve_many
+QUICK = {"n": 300, "iterations": 5, "cluster_n": 200, "batch": 4, "batch_n": 30}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="scale", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,565 @@
+"""Row-blocked matrices read block by block: games larger than memory, or spread over workers.
+
+A :class:`ChunkedMatrix` holds an ``(m, n)`` matrix as row blocks ``A_b`` and
+offers exactly the products first-order methods need.  Each is **one pass**
+(every block read once) and returns NumPy; the iterate vectors never leave
+NumPy, so nothing grows from one iteration to the next:
+
+``products(x, y) = (A^T x, A y)``
+    ``(A y)_b = A_b y`` and ``A^T x = sum_b A_b^T x_b``: both from one read of
+    each block -- half the I/O of two separate products;
+``matvec(y)``, ``rmatvec(x)``
+    one product each;
+``normal(v) = A^T A v = sum_b A_b^T (A_b v)``
+    one pass (a power iteration step);
+``scan()``
+    the finite check, ``min``, ``max``, ``||A||_F^2`` and the largest row and
+    column l1 norms (construction reads ``A`` once for all of them).
+
+``passes`` counts the passes made.  Where the blocks live is an *engine*'s
+business; an engine has one method, ``run(op, x, v)``, which applies
+:func:`block_result` to every block and returns partial results (see
+:class:`Partial`) that :class:`ChunkedMatrix` combines.  Three engines:
+
+:class:`LocalEngine`
+    any sliceable source (an ndarray, ``numpy.memmap``, a zarr array, an h5py
+    dataset) read one row block at a time, optionally by a few threads;
+:class:`DaskEngine`
+    a dask array's row blocks, one task per block per pass, run by whatever
+    dask scheduler is active;
+:class:`DistributedEngine`
+    blocks persisted in the memory of ``dask.distributed`` workers, one task
+    per *worker* per pass (the block results are summed where they are).
+
+An MPI engine would be a fourth: one rank per group of blocks, the column
+partials combined by an allreduce.
+
+A chunked matrix pickles as its *source* (a path and a layout, a dask graph),
+never as its data; its scan travels with it, so the copy is not read again.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .base import ComputeInterrupted
+
+__all__ = ["ChunkedMatrix", "MatrixStats", "LocalEngine", "DaskEngine", "DistributedEngine",
+           "block_result", "is_dask_array", "BLOCK_BYTES"]
+
+#: default size of one row block (bytes): large enough that per-block overhead
+#: (a task, a read call) is negligible, small enough that a few fit in cache-sized RAM
+BLOCK_BYTES = 1 << 25
+
+_OPS = ("pair", "matvec", "rmatvec", "normal", "scan")
+
+
+class MatrixStats(NamedTuple):
+    """What one pass over ``A`` learns about it (merged over blocks)."""
+
+    finite: bool
+    min: float
+    max: float
+    fro2: float  # sum of squares
+    col_abs: Any  # (n,) column sums of |A|
+    row_abs_max: float  # largest row sum of |A|
+
+    def merge(self, other: "MatrixStats") -> "MatrixStats":
+        return MatrixStats(self.finite and other.finite, min(self.min, other.min),
+                           max(self.max, other.max), self.fro2 + other.fro2,
+                           self.col_abs + other.col_abs, max(self.row_abs_max, other.row_abs_max))
+
+    @property
+    def amax(self) -> float:
+        return max(self.max, -self.min)
+
+    @property
+    def spectral_bound(self) -> float:
+        """``min(||A||_F, sqrt(||A||_1 ||A||_inf))``: a rigorous upper bound on ``||A||_2``.
+
+        ``ValueError`` when both overflow float64 (entries near 1.8e308 / n).
+        """
+        with np.errstate(over="ignore"):
+            bound = min(math.sqrt(self.fro2),
+                        math.sqrt(float(np.max(self.col_abs))) * math.sqrt(self.row_abs_max))
+        if not math.isfinite(bound):
+            raise ValueError(f"A is too large for float64: a bound on its spectral norm (max "
+                             f"|A_ij| = {self.amax:.3g}) exceeds 1.8e308; divide A by a power "
+                             "of two (the equilibria do not change)")
+        return bound
+
+
+def _scan_block(A) -> MatrixStats:
+    finite = bool(np.all(np.isfinite(A)))
+    if not finite:
+        return MatrixStats(False, math.nan, math.nan, math.nan, np.zeros(A.shape[1]), math.nan)
+    absA = np.abs(A)
+    # entries beyond 1e154 overflow the sum of squares to inf: the Frobenius bound is then
+    # lost (inf is still an upper bound) and the l1/l-infinity bound takes over
+    with np.errstate(over="ignore"):
+        absA = absA.astype(np.float64, copy=False)
+        return MatrixStats(True, float(A.min()), float(A.max()), float(np.sum(absA * absA)),
+                           np.sum(absA, axis=0), float(np.max(np.sum(absA, axis=1))))
+
+
+def block_result(op: str, block, xb, v):
+    """``(row part, column part)`` of one row block ``A_b`` for product ``op``.
+
+    ``xb`` is the slice of ``x`` on the block's rows, ``v`` a full-length
+    vector; a row part (``A_b v``) is concatenated over blocks, a column part
+    (``A_b^T x_b``, ``A_b^T A_b v``, the block's stats) is summed or merged.
+    """
+    A = block
+    if isinstance(A, np.memmap):
+        # read the block into memory once, so that two products over it cost one read
+        A = np.array(A)
+    else:
+        A = np.asarray(A)
+    if op == "pair":
+        return A @ v, xb @ A
+    if op == "matvec":
+        return A @ v, None
+    if op == "rmatvec":
+        return None, xb @ A
+    if op == "normal":
+        return None, (A @ v) @ A
+    if op == "scan":
+        return None, _scan_block(A)
+    raise ValueError(f"unknown block operation {op!r}; one of {_OPS}")
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if isinstance(a, MatrixStats):
+        return a.merge(b)
+    return a + b
+
+
+class Partial(NamedTuple):
+    """Results of a group of blocks: their row parts (block index -> array) and the
+    sum (or merge) of their column parts."""
+
+    rows: dict
+    col: Any
+
+
+def reduce_blocks(op, indices, blocks, xbs, v) -> Partial:
+    """:func:`block_result` over a group of blocks, the column parts summed in order."""
+    rows, col = {}, None
+    for i, block, xb in zip(indices, blocks, xbs):
+        r, c = block_result(op, block, xb, v)
+        if r is not None:
+            rows[i] = r
+        if c is not None:
+            col = _add(col, c)
+    return Partial(rows, col)
+
+
+def _row_bounds(m: int, block_rows: int) -> list[tuple[int, int]]:
+    return [(r, min(r + block_rows, m)) for r in range(0, m, block_rows)]
+
+
+def default_block_rows(n: int, itemsize: int, block_bytes: int = BLOCK_BYTES) -> int:
+    return max(1, block_bytes // max(1, n * itemsize))
+
+
+def is_dask_array(obj) -> bool:
+    """Whether ``obj`` is a dask array (without importing dask when it is not loaded)."""
+    da = sys.modules.get("dask.array")
+    return da is not None and isinstance(obj, da.Array)
+
+
+# -- engines -------------------------------------------------------------------
+class LocalEngine:
+    """Row blocks of a sliceable source, read in this process.
+
+    ``source[r0:r1]`` must return the rows ``r0:r1`` as an array (ndarray,
+    ``numpy.memmap``, zarr array, h5py dataset, or any object with ``shape``,
+    ``dtype`` and slicing).  With ``threads > 1`` that many blocks are read
+    and multiplied at once (reading overlaps arithmetic); the column parts
+    are still summed in block order, so results do not depend on ``threads``.
+    """
+
+    name = "local"
+
+    def __init__(self, source, bounds, threads: int = 1):
+        self.source, self.bounds, self.threads = source, bounds, threads
+
+    def run(self, op, x, v) -> list[Partial]:
+        src, bounds = self.source, self.bounds
+
+        def one(i):
+            r0, r1 = bounds[i]
+            return block_result(op, src[r0:r1], None if x is None else x[r0:r1], v)
+
+        rows, col = {}, None
+        if self.threads > 1 and len(bounds) > 1:
+            with ThreadPoolExecutor(self.threads) as pool:
+                results = pool.map(one, range(len(bounds)))  # in block order
+                for i, (r, c) in enumerate(results):
+                    if r is not None:
+                        rows[i] = r
+                    col = col if c is None else _add(col, c)
+        else:
+            for i in range(len(bounds)):
+                r, c = one(i)
+                if r is not None:
+                    rows[i] = r
+                col = col if c is None else _add(col, c)
+        return [Partial(rows, col)]
+
+    def graph_size(self) -> int:
+        return 0
+
+
+class DaskEngine:
+    """A dask array's row blocks: one task per block per pass, on the active scheduler.
+
+    The blocks' own graph (reads from zarr, ``from_array`` slices, ...) is the
+    array's; each pass adds one task per block on top of it, so the graph
+    computed is the same size at every iteration.
+    """
+
+    name = "dask"
+
+    def __init__(self, array, bounds):
+        self.array, self.bounds = array, bounds
+        self.blocks = list(array.to_delayed()[:, 0])
+        self._last = []
+
+    def run(self, op, x, v) -> list[Partial]:
+        import dask
+
+        bounds = self.bounds
+        vd = None if v is None else dask.delayed(v)
+        tasks = [dask.delayed(block_result, pure=True)(
+            op, b, None if x is None else x[r0:r1], vd) for b, (r0, r1) in zip(self.blocks, bounds)]
+        self._last = tasks
+        out = dask.compute(*tasks)
+        rows, col = {}, None
+        for i, (r, c) in enumerate(out):
+            if r is not None:
+                rows[i] = r
+            col = col if c is None else _add(col, c)
+        return [Partial(rows, col)]
+
+    def graph_size(self) -> int:
+        """Tasks in the graph of the latest pass (the blocks' own graph included)."""
+        graph: dict = {}
+        for t in self._last:
+            graph.update(dict(t.__dask_graph__()))
+        return len(graph)
+
+
+def _worker_reduce(op, indices, blocks, xbs, v):
+    # runs on a worker: the blocks are local, only the partial result travels back,
+    # with the worker's address (blocks recomputed elsewhere after a loss move)
+    from dask.distributed import get_worker
+
+    return get_worker().address, reduce_blocks(op, indices, blocks, xbs, v)
+
+
+class DistributedEngine:
+    """Row blocks persisted in the memory of ``dask.distributed`` workers.
+
+    Each pass submits one task per worker, holding the futures of the blocks
+    that worker has; the task sums its blocks' column parts locally, so one
+    vector per worker comes back.  A pass that fails (a worker lost with
+    blocks that cannot be recomputed, a cluster gone) or takes longer than
+    ``timeout`` seconds raises :class:`~eqsolve.problems.base.ComputeInterrupted`
+    -- a solve ends with status ``"interrupted"`` and its best certified point.
+    """
+
+    name = "distributed"
+
+    def __init__(self, array, bounds, client, timeout: float):
+        from dask.distributed import futures_of, wait
+
+        self.client, self.bounds, self.timeout = client, bounds, timeout
+        self.array = array if futures_of(array) else client.persist(array)
+        wait(futures_of(self.array), timeout=timeout)
+        by_key = {f.key: f for f in futures_of(self.array)}
+        self.futures = [by_key[k[0]] for k in self.array.__dask_keys__()]
+        self._assign()
+
+    def _assign(self):
+        who = self.client.who_has(self.futures)
+        groups: dict[str, list[int]] = {}
+        for i, f in enumerate(self.futures):
+            holders = sorted(who.get(f.key, ()))
+            groups.setdefault(holders[0] if holders else "", []).append(i)
+        self.groups = groups
+
+    def run(self, op, x, v) -> list[Partial]:
+        from dask.distributed import wait
+
+        client, bounds = self.client, self.bounds
+        futs = []
+        try:
+            for worker, idx in self.groups.items():
+                xbs = [None if x is None else x[bounds[i][0]:bounds[i][1]] for i in idx]
+                futs.append(client.submit(
+                    _worker_reduce, op, idx, [self.futures[i] for i in idx], xbs, v,
+                    workers=[worker] if worker else None, allow_other_workers=True, pure=False))
+            wait(futs, timeout=self.timeout)
+            out = client.gather(futs)
+        except Exception as exc:  # noqa: BLE001 - any cluster failure ends the pass the same way
+            for f in futs:
+                f.cancel()
+            raise ComputeInterrupted(
+                f"a pass over the chunked matrix failed on the dask cluster "
+                f"({type(exc).__name__}: {exc}); restart from the returned point with "
+                f"x0=result.z once the cluster is healthy") from exc
+        if any(addr != worker for addr, worker in zip((a for a, _ in out), self.groups)):
+            self._assign()  # a task ran away from its blocks' worker: they have moved
+        return [p for _, p in out]
+
+    def graph_size(self) -> int:
+        """Tasks submitted per pass: one per worker holding blocks."""
+        return len(self.groups)
+
+
+# -- the matrix ----------------------------------------------------------------
+class ChunkedMatrix:
+    """An ``(m, n)`` matrix in row blocks, used only through one-pass products.
+
+    Parameters
+    ----------
+    source : array-like
+        A dask array; or any sliceable 2-d source with ``shape`` and ``dtype``
+        (``numpy.memmap``, ``np.load(path, mmap_mode="r")``, a zarr array, an
+        h5py dataset, an ndarray).  Never copied whole and never written.
+    block_rows : int, optional
+        Rows per block.  Default: a dask array's own row chunks (column chunks
+        are merged into full rows); otherwise about 32 MiB per block.
+    threads : int
+        Blocks read at once from a sliceable source (``LocalEngine``).
+    client : dask.distributed.Client, optional
+        Keep a dask array's blocks persisted in this cluster's workers and run
+        each pass as one task per worker (``DistributedEngine``).  Default: the
+        current client when ``dask.distributed`` has one, else none.
+    timeout : float
+        Seconds a distributed pass may take before it is declared failed.
+    stats : MatrixStats, optional
+        A previous scan of the same data (skips the construction pass).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> A = ChunkedMatrix(np.arange(6.0).reshape(3, 2), block_rows=2)
+    >>> A.products(np.ones(3), np.ones(2))
+    (array([6., 9.]), array([1., 5., 9.]))
+    >>> A.passes, A.stats.amax            # one pass at construction, one for the products
+    (2, 5.0)
+    """
+
+    def __init__(self, source, *, block_rows=None, threads: int = 1, client=None,
+                 timeout: float = 600.0, stats: MatrixStats | None = None, _spec=None):
+        shape = tuple(getattr(source, "shape", ()))
+        if len(shape) != 2 or 0 in shape:
+            raise ValueError(f"A must be a non-empty (m, n) matrix, got shape {shape}")
+        dtype = np.dtype(source.dtype)
+        if dtype.kind not in "fiub":
+            raise TypeError(f"A must hold real numbers, got dtype {dtype}")
+        if not isinstance(threads, int) or threads < 1:
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        if not (isinstance(timeout, (int, float)) and timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        self.shape = shape
+        self.m, self.n = shape
+        # integer and boolean data are multiplied as float64 (as dense games are)
+        self.dtype = dtype if dtype.kind == "f" else np.dtype(np.float64)
+        self.passes = 0
+        self._spec = _spec if _spec is not None else ("source", source)
+        self._options = {"block_rows": block_rows, "threads": threads, "timeout": timeout}
+        if is_dask_array(source):
+            if dtype.kind != "f":
+                source = source.astype(np.float64)
+            if block_rows is None:
+                source = source.rechunk({1: -1})
+            else:
+                source = source.rechunk((_check_rows(block_rows), -1))
+            bounds = list(_bounds_of(source.chunks[0]))
+            if client is None:
+                client = _current_client()
+            self.engine = (DaskEngine(source, bounds) if client is None
+                           else DistributedEngine(source, bounds, client, timeout))
+        else:
+            if not hasattr(source, "__getitem__"):
+                raise TypeError(f"A must be sliceable (A[r0:r1] gives rows), got "
+                                f"{type(source).__name__}")
+            if dtype.kind != "f":
+                source = _AsFloat(source)
+            rows = (default_block_rows(self.n, self.dtype.itemsize) if block_rows is None
+                    else _check_rows(block_rows))
+            self.engine = LocalEngine(source, _row_bounds(self.m, rows), threads)
+        self.bounds = self.engine.bounds
+        if stats is None:
+            stats = self._combine("scan", self.engine.run("scan", None, None))
+            if not stats.finite:
+                raise ValueError("A contains NaN or infinite entries; every entry must be finite")
+        self.stats = stats
+
+    # -- products ----------------------------------------------------------
+    def _combine(self, op, partials):
+        self.passes += 1
+        rows, col = {}, None
+        for p in partials:
+            rows.update(p.rows)
+            col = col if p.col is None else _add(col, p.col)
+        if op in ("pair", "matvec"):
+            Ay = np.concatenate([rows[i] for i in range(len(self.bounds))])
+            return (col, Ay) if op == "pair" else Ay
+        return col
+
+    def _vec(self, name, v, length):
+        v = np.asarray(v)
+        if v.shape != (length,):
+            raise ValueError(f"{name} must have shape ({length},), got {v.shape}")
+        return v
+
+    def products(self, x, y):
+        """``(A.T @ x, A @ y)`` in one pass."""
+        x, y = self._vec("x", x, self.m), self._vec("y", y, self.n)
+        return self._combine("pair", self.engine.run("pair", x, y))
+
+    def matvec(self, y):
+        """``A @ y`` (one pass)."""
+        return self._combine("matvec", self.engine.run("matvec", None, self._vec("y", y, self.n)))
+
+    def rmatvec(self, x):
+        """``A.T @ x`` (one pass)."""
+        return self._combine("rmatvec", self.engine.run("rmatvec", self._vec("x", x, self.m), None))
+
+    def normal(self, v):
+        """``A.T @ (A @ v)`` in one pass."""
+        return self._combine("normal", self.engine.run("normal", None, self._vec("v", v, self.n)))
+
+    def __matmul__(self, y):
+        return self.matvec(y)
+
+    @property
+    def T(self):
+        return _Transposed(self)
+
+    @property
+    def nbytes(self) -> int:
+        return self.m * self.n * self.dtype.itemsize
+
+    def graph_size(self) -> int:
+        """Tasks per pass of a dask engine (0 for a local one)."""
+        return self.engine.graph_size()
+
+    # -- pickling: the source, never the data -------------------------------
+    def __reduce__(self):
+        kind, *args = self._spec
+        if kind == "source" and getattr(self.engine, "name", "") == "distributed":
+            # persisted blocks live in the cluster: the copy carries the graph that makes them
+            args = [self.engine.array]
+        return (_rebuild, (kind, tuple(args), self._options, self.stats))
+
+    def __repr__(self):
+        return (f"ChunkedMatrix({self.m}x{self.n}, dtype={self.dtype}, {len(self.bounds)} row "
+                f"blocks, engine={self.engine.name})")
+
+    # -- sources -----------------------------------------------------------
+    @classmethod
+    def from_npy(cls, path, **options) -> "ChunkedMatrix":
+        """A ``.npy`` file, memory-mapped read-only (pickles as its path)."""
+        path = os.fspath(path)
+        arr = np.load(path, mmap_mode="r")
+        return cls(arr, _spec=("npy", path), **options)
+
+    @classmethod
+    def from_zarr(cls, path, *, component=None, **options) -> "ChunkedMatrix":
+        """A zarr array (``component`` names it inside a group); pickles as its path."""
+        import zarr
+
+        path = os.fspath(path)
+        arr = zarr.open_array(path, mode="r", path=component) if component else zarr.open_array(
+            path, mode="r")
+        return cls(arr, _spec=("zarr", path, component), **options)
+
+    @classmethod
+    def from_hdf5(cls, path, key, **options) -> "ChunkedMatrix":
+        """The dataset ``key`` of an HDF5 file (pickles as path and key)."""
+        import h5py
+
+        path = os.fspath(path)
+        f = h5py.File(path, "r")
+        if key not in f:
+            have = ", ".join(f.keys())
+            f.close()
+            raise KeyError(f"{path} has no dataset {key!r}; it has: {have}")
+        return cls(f[key], _spec=("hdf5", path, key), **options)
+
+    @classmethod
+    def from_memmap(cls, mm, **options) -> "ChunkedMatrix":
+        """A ``numpy.memmap`` (pickles as file name, offset, shape, dtype and order)."""
+        spec = ("memmap", os.fspath(mm.filename), int(mm.offset), tuple(mm.shape), mm.dtype.str,
+                "F" if (mm.flags.f_contiguous and not mm.flags.c_contiguous) else "C")
+        return cls(mm, _spec=spec, **options)
+
+
+class _Transposed:
+    def __init__(self, A):
+        self.A = A
+
+    def __matmul__(self, x):
+        return self.A.rmatvec(x)
+
+
+class _AsFloat:
+    """Integer or boolean rows read as float64."""
+
+    def __init__(self, src):
+        self.src, self.shape, self.dtype = src, src.shape, np.dtype(np.float64)
+
+    def __getitem__(self, key):
+        return np.asarray(self.src[key], dtype=np.float64)
+
+
+def _check_rows(block_rows) -> int:
+    if not isinstance(block_rows, (int, np.integer)) or block_rows < 1:
+        raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
+    return int(block_rows)
+
+
+def _bounds_of(chunks):
+    r = 0
+    for c in chunks:
+        yield r, r + c
+        r += c
+
+
+def _current_client():
+    if "distributed" not in sys.modules:
+        return None
+    from dask.distributed import get_client
+
+    try:
+        return get_client()
+    except ValueError:  # no client in this process
+        return None
+
+
+def _rebuild(kind, args, options, stats):
+    if kind == "npy":
+        return ChunkedMatrix.from_npy(args[0], stats=stats, **options)
+    if kind == "zarr":
+        return ChunkedMatrix.from_zarr(args[0], component=args[1], stats=stats, **options)
+    if kind == "hdf5":
+        return ChunkedMatrix.from_hdf5(args[0], args[1], stats=stats, **options)
+    if kind == "memmap":
+        filename, offset, shape, dtype, order = args
+        mm = np.memmap(filename, dtype=np.dtype(dtype), mode="r", offset=offset, shape=shape,
+                       order=order)
+        return ChunkedMatrix.from_memmap(mm, stats=stats, **options)
+    return ChunkedMatrix(args[0], stats=stats, **options)

@@ -1,0 +1,250 @@
+"""Chunked (row-blocked, out-of-core, distributed) matrix games.
+
+The references are the same games on in-memory NumPy arrays: a chunked game
+must follow the same iterates (to rounding) for the same number of
+iterations, with its passes over ``A`` counted exactly.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import eqsolve as eq
+from eqsolve.problems.chunked import ChunkedMatrix
+from eqsolve.problems.games import CHUNKED_POWER_ITERATIONS
+
+#: a dense game solved as pdhg solves a chunked one (no diagonal steps, no polish: both
+#: read A's entries, which a chunked game only streams)
+AS_CHUNKED = {"precondition": "none", "polish": False}
+
+
+def _game(seed=0, m=30, n=20):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((m, n))
+
+
+def _saddle(seed=3):
+    # a pure saddle point at (3, 5) under noise: pdhg takes a few dozen iterations
+    rng = np.random.default_rng(seed)
+    A = 0.3 * rng.standard_normal((30, 20))
+    A[3, :] += 1.0
+    A[:, 5] -= 1.0
+    return A
+
+
+class CountingSource:
+    """A sliceable matrix that counts the rows read (a pass reads all ``m``)."""
+
+    def __init__(self, A):
+        self.A, self.shape, self.dtype, self.rows_read = A, A.shape, A.dtype, 0
+
+    def __getitem__(self, key):
+        block = self.A[key]
+        self.rows_read += block.shape[0]
+        return block
+
+    @property
+    def passes(self):
+        return self.rows_read / self.shape[0]
+
+
+# -- products ------------------------------------------------------------------
+@settings(max_examples=40, deadline=None)
+@given(m=st.integers(1, 9), n=st.integers(1, 9), rows=st.integers(1, 10), seed=st.integers(0, 99),
+       threads=st.sampled_from([1, 3]))
+def test_products_match_dense(m, n, rows, seed, threads):
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((m, n))
+    C = ChunkedMatrix(A, block_rows=rows, threads=threads)
+    x, y = rng.standard_normal(m), rng.standard_normal(n)
+    ATx, Ay = C.products(x, y)
+    np.testing.assert_allclose(ATx, A.T @ x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(Ay, A @ y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(C.normal(y), A.T @ (A @ y), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(C.matvec(y), A @ y, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(C.rmatvec(x), A.T @ x, rtol=1e-12, atol=1e-12)
+    s = C.stats
+    assert s.amax == np.abs(A).max() and s.min == A.min() and s.max == A.max()
+    assert s.spectral_bound >= np.linalg.norm(A, 2) * (1 - 1e-12)
+    assert C.passes == 5      # the scan and the four products
+
+
+def test_construction_is_one_pass_and_checks_finiteness():
+    src = CountingSource(_game())
+    game = eq.MatrixGame(ChunkedMatrix(src, block_rows=7))
+    game.amax, game.lipschitz, game.lipschitz_entropic  # from the construction scan
+    assert src.passes == 1
+    bad = _game()
+    bad[4, 2] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        eq.MatrixGame(ChunkedMatrix(bad, block_rows=7))
+    with pytest.raises(ValueError, match="block_rows"):
+        ChunkedMatrix(bad, block_rows=0)
+    with pytest.raises(ValueError, match="non-empty"):
+        ChunkedMatrix(np.zeros((0, 3)))
+    with pytest.raises(TypeError, match="real numbers"):
+        ChunkedMatrix(np.zeros((2, 2), dtype=complex))
+
+
+def test_pdhg_passes_are_counted_exactly():
+    A = _game()
+    src = CountingSource(A)
+    game = eq.MatrixGame(ChunkedMatrix(src, block_rows=8))
+    res = eq.solve(game, tol=1e-6)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-6, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    assert res.converged and res.iterations == ref.iterations
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+    # the start: two passes per power iteration (the tangent projection sits between
+    # the product with A and the one with A^T) and one for the products at z0; then two
+    # per iteration (x+ needs A y+ before A^T x+ can start)
+    expected = 2 * CHUNKED_POWER_ITERATIONS + 1 + 2 * res.iterations
+    assert res.info["passes"] == expected
+    assert src.passes == 1 + expected
+
+
+@pytest.mark.parametrize("method", ["extragradient", "mirror_prox", "optimistic"])
+def test_an_operator_evaluation_is_one_pass(method):
+    """F(x, y) = (-A y, A^T x) is the fused pair: one pass per evaluation."""
+    A = _game()
+    src = CountingSource(A)
+    game = eq.MatrixGame(ChunkedMatrix(src, block_rows=8))
+    # the same first step for both (a chunked game's Lipschitz bound is not centred)
+    step = dict(step=1.0 / game.lipschitz, adaptive=True)
+    res = eq.solve(game, method=method, max_iter=40, **step)
+    ref = eq.solve(eq.MatrixGame(A), method=method, max_iter=40, **step)
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+    assert res.iterations == ref.iterations
+    assert res.info["passes"] == res.oracle_calls + res.certify_calls
+    assert src.passes == 1 + res.info["passes"]
+
+
+def test_dense_games_report_no_passes():
+    res = eq.solve(eq.MatrixGame(_game()), max_iter=5)
+    assert "passes" not in res.info
+
+
+# -- sources ---------------------------------------------------------------------
+def test_npy_and_memmap_inputs(tmp_path):
+    A = _saddle()
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    path = tmp_path / "A.npy"
+    np.save(path, A)
+    games = [eq.MatrixGame.from_npy(path, block_rows=7),
+             eq.MatrixGame(np.load(path, mmap_mode="r")),
+             eq.MatrixGame(np.memmap(tmp_path / "raw", dtype=np.float64, mode="w+",
+                                     shape=A.shape))]
+    games[2].A.engine.source[:] = A      # written through the memmap itself
+    games[2] = eq.MatrixGame(games[2].A.engine.source)
+    for game in games:
+        assert game.kind == "chunked"
+        res = eq.solve(game, tol=1e-9)
+        assert res.converged and res.iterations == ref.iterations
+        np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+        copy = pickle.loads(pickle.dumps(game))
+        assert len(pickle.dumps(game)) < A.nbytes     # the source, not the data
+        assert copy.A.passes == 0                     # its scan came with it
+        np.testing.assert_array_equal(eq.solve(copy, tol=1e-9).z, res.z)
+
+
+def test_zarr_input(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    A = _saddle()
+    z = zarr.open_array(str(tmp_path / "A.zarr"), mode="w", shape=A.shape, chunks=(8, 20),
+                        dtype="float64")
+    z[:] = A
+    game = eq.MatrixGame.from_zarr(tmp_path / "A.zarr", block_rows=8)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    res = eq.solve(game, tol=1e-9)
+    assert res.converged and res.iterations == ref.iterations
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+    assert len(pickle.dumps(game)) < A.nbytes
+    np.testing.assert_array_equal(eq.solve(pickle.loads(pickle.dumps(game)), tol=1e-9).z, res.z)
+
+
+def test_hdf5_input(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    A = _saddle()
+    with h5py.File(tmp_path / "A.h5", "w") as f:
+        f["payoff"] = A
+    game = eq.MatrixGame.from_hdf5(tmp_path / "A.h5", "payoff", block_rows=8)
+    res = eq.solve(game, tol=1e-9)
+    np.testing.assert_allclose(res.z, eq.solve(eq.MatrixGame(A), tol=1e-9,
+                                               power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED).z, atol=1e-10)
+    with pytest.raises(KeyError, match="no dataset 'missing'"):
+        eq.MatrixGame.from_hdf5(tmp_path / "A.h5", "missing")
+
+
+def test_bimatrix_game_on_chunked_matrices(tmp_path):
+    rng = np.random.default_rng(4)
+    A, B = rng.standard_normal((6, 5)), rng.standard_normal((6, 5))
+    dense = eq.BimatrixGame(A, B)
+    chunked = eq.BimatrixGame(ChunkedMatrix(A, block_rows=2), ChunkedMatrix(B, block_rows=4))
+    z = dense.initial_point()
+    np.testing.assert_allclose(chunked.operator(z), dense.operator(z), atol=1e-14)
+    assert chunked.certify(z).value == pytest.approx(dense.certify(z).value, abs=1e-14)
+    res = eq.solve(chunked, max_iter=30)
+    assert res.info["passes"] == 2 * (res.oracle_calls + res.certify_calls)   # A and B each
+    np.testing.assert_allclose(res.z, eq.solve(dense, max_iter=30).z, atol=1e-10)
+    with pytest.raises(TypeError, match="stays on the host"):
+        chunked.to_backend("cupy")
+
+
+# -- dask --------------------------------------------------------------------------
+def test_dask_game_graph_does_not_grow():
+    """The iterates stay NumPy: each pass computes a graph of the same size."""
+    da = pytest.importorskip("dask.array")
+    A = _game()
+    game = eq.MatrixGame(da.from_array(A, chunks=(8, 10)))
+    assert game.A.engine.name == "dask"
+    sizes = {}
+    for k, (_, _, state) in enumerate(eq.methods.iterate(game, "pdhg")):
+        if k in (20, 200):
+            sizes[k] = game.A.graph_size()
+        if k == 200:
+            break
+    assert sizes[20] == sizes[200] > 0
+    ref = next(itertools.islice(eq.methods.iterate(eq.MatrixGame(A), "pdhg",
+                                                   power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED), 200, None))
+    np.testing.assert_allclose(state.t[0], ref[2].t[0], atol=1e-10)
+
+
+def test_dask_arrays_are_refused_where_unsupported():
+    da = pytest.importorskip("dask.array")
+    P = da.from_array(eq.problems.random_preferences(3, seed=0))
+    with pytest.raises(TypeError, match="MatrixGame and BimatrixGame only"):
+        eq.PreferenceGame(P, beta=0.1)
+    with pytest.raises(TypeError, match="MatrixGame and BimatrixGame only"):
+        eq.FiniteSumVI.from_matrix_game(da.from_array(_game()))
+    vi = eq.VI(lambda z: da.from_array(np.asarray(z)) - 0.5, eq.Box(0.0, 1.0, dim=2))
+    with pytest.raises(TypeError, match="MatrixGame and BimatrixGame only"):
+        eq.solve(vi, max_iter=3)
+    with pytest.raises(TypeError, match="MatrixGame and BimatrixGame only"):
+        eq.certify(eq.MatrixGame(_game()), da.from_array(np.full(50, 0.05)))
+
+
+def test_solve_many_in_process():
+    games = [eq.MatrixGame(_saddle(s)) for s in (0, 3)]
+    many = eq.solve_many(games, tol=1e-8)
+    for game, res in zip(games, many):
+        one = eq.solve(game, tol=1e-8)
+        assert res.iterations == one.iterations
+        np.testing.assert_array_equal(res.z, one.z)
+    with pytest.raises(TypeError, match="eqsolve problem"):
+        eq.solve_many([np.eye(2)])
+    with pytest.raises(TypeError, match="Client"):
+        eq.solve_many(games, client="tcp://nowhere")
+
+
+def test_extreme_magnitudes_keep_a_finite_norm_bound():
+    A = _game() * 1e200            # squares overflow; the l1 / l-infinity bound remains
+    C = ChunkedMatrix(A, block_rows=7)
+    assert np.isinf(C.stats.fro2)
+    assert np.linalg.norm(A / 1e200, 2) * 1e200 <= C.stats.spectral_bound < np.inf
+    with pytest.raises(ValueError, match="too large for float64"):
+        ChunkedMatrix(np.full((4, 4), 1e308), block_rows=2).stats.spectral_bound

@@ -1,0 +1,118 @@
+"""Chunked games on a dask.distributed cluster: two worker processes, one thread each."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import eqsolve as eq
+from eqsolve.problems.games import CHUNKED_POWER_ITERATIONS
+
+#: a dense game solved as pdhg solves a chunked one (no diagonal steps, no polish: both
+#: read A's entries, which a chunked game only streams)
+AS_CHUNKED = {"precondition": "none", "polish": False}
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+
+
+def _saddle(seed=3):
+    rng = np.random.default_rng(seed)
+    A = 0.3 * rng.standard_normal((30, 20))
+    A[3, :] += 1.0
+    A[:, 5] -= 1.0
+    return A
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def _persisted(client, A, rows=5):
+    return eq.MatrixGame(eq.ChunkedMatrix(client.persist(da.from_array(A, chunks=(rows, -1))),
+                                          client=client))
+
+
+def test_persisted_game_follows_numpy(client):
+    A = _saddle()
+    game = _persisted(client, A)
+    engine = game.A.engine
+    assert engine.name == "distributed" and len(engine.groups) == 2   # blocks on both workers
+    assert game.A.graph_size() == 2                                  # one task per worker per pass
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    res = eq.solve(game, tol=1e-9)
+    assert res.converged and res.iterations == ref.iterations
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+    assert res.info["passes"] == 2 * CHUNKED_POWER_ITERATIONS + 1 + 2 * res.iterations
+    # a fused pass with extragradient, on a game it does not solve within 15 iterations
+    B = np.random.default_rng(0).standard_normal((24, 16))
+    chunked = _persisted(client, B)
+    step = dict(step=1.0 / chunked.lipschitz, adaptive=True)  # its bound is not centred
+    res = eq.solve(chunked, method="extragradient", max_iter=15, **step)
+    ref = eq.solve(eq.MatrixGame(B), method="extragradient", max_iter=15, **step)
+    assert res.iterations == ref.iterations == 15
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+
+
+def test_the_current_client_is_used(client):
+    game = eq.MatrixGame(da.from_array(_saddle(), chunks=(10, 20)))
+    assert game.A.engine.name == "distributed"
+
+
+def test_solve_many_on_the_cluster(client):
+    games = [eq.MatrixGame(_saddle(s)) for s in (0, 1, 3)]
+    many = eq.solve_many(games, client=client, tol=1e-8)
+    for game, res in zip(games, many):
+        one = eq.solve(game, tol=1e-8)
+        assert res.status == one.status and res.iterations == one.iterations
+        # the workers' BLAS runs on one thread (dask's default): equal to rounding
+        np.testing.assert_allclose(res.z, one.z, atol=1e-12)
+
+
+def test_a_killed_worker_never_hangs_the_solve(client):
+    A = np.random.default_rng(0).standard_normal((30, 20))
+    game = _persisted(client, A)
+    victim = next(iter(game.A.engine.groups))
+    pid = client.run(os.getpid, workers=[victim])[victim]
+
+    def kill(progress):
+        if progress.iteration == 10:
+            os.kill(pid, signal.SIGKILL)   # a worker of the cluster this test started
+
+    res = eq.solve(game, tol=1e-3, max_iter=400, callback=kill)
+    # dask recomputes the lost blocks elsewhere (their graph is known), or the solve ends
+    # "interrupted"; either way the certificate is that of the returned point
+    assert res.status in ("converged", "interrupted")
+    assert res.residual == pytest.approx(eq.MatrixGame(A).certify(res.z).value, rel=1e-9)
+    client.wait_for_workers(2, timeout=60)   # the nanny restarts the worker for later tests
+
+
+def test_a_lost_cluster_ends_interrupted_with_the_best_point():
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster, set_as_default=False)
+    A = np.random.default_rng(0).standard_normal((30, 20))
+    game = eq.MatrixGame(eq.ChunkedMatrix(da.from_array(A, chunks=(10, -1)), client=client,
+                                          timeout=10.0))
+
+    def lose(progress):
+        if progress.iteration == 20:
+            client.close()
+            cluster.close()
+
+    res = eq.solve(game, tol=1e-8, callback=lose)
+    assert res.status == "interrupted" and res.iterations == 20
+    assert "x0=result.z" in res.warnings[-1] and "interrupted" in eq.result.STATUS_MESSAGES
+    dense = eq.MatrixGame(A)
+    assert res.residual == pytest.approx(dense.certify(res.z).value, rel=1e-9)
+    again = eq.solve(dense, x0=res.z, tol=1e-8)     # restartable from the returned point
+    assert again.converged
