@@ -22,6 +22,12 @@ STATUS_MESSAGES = {
     "stalled": "the adaptive step collapsed, so no further progress is possible; F may not be "
     "Lipschitz or monotone near the iterate. The best point found is returned with its certificate",
     "stopped": "the callback asked to stop; the current point is returned with its certificate",
+    "infeasible": "the problem has no feasible point: the method found a certificate of "
+    "infeasibility (a Farkas ray, in info['ray']; the warning says what it proves). Check the "
+    "constraints and bounds; the best point found is returned with its certificate",
+    "unbounded": "the objective is unbounded below along a ray of the iterates (in info['ray']; "
+    "the warning says how it was checked), so there is no finite optimum if the problem is "
+    "feasible. Check for a missing constraint or bound",
 }
 
 

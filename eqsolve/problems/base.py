@@ -45,7 +45,11 @@ class Problem:
         True when ``F(x, y) = (-A y, A^T x)`` and the problem offers the
         products :meth:`matvec` and :meth:`rmatvec`;
     ``interior_only``
-        True when ``F`` is defined only inside the domain.
+        True when ``F`` is defined only inside the domain;
+    ``saddle``
+        the :class:`~eqsolve.problems.bilinear.SaddleStructure` of a bilinear
+        saddle problem ``min_u max_v f(u) + <v, K u> - g(v)`` (its blocks,
+        prox maps and products, as PDHG reads them), ``None`` otherwise.
     """
 
     domain: Domain
@@ -64,6 +68,7 @@ class Problem:
     joint_batch: bool = False
     n_components: int | None = None
     bilinear: bool = False
+    saddle: Any = None
 
     # -- the operator ---------------------------------------------------
     @property

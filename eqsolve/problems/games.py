@@ -13,6 +13,7 @@ from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
 from ..certificates.residuals import gamma
 from ..domains import Product, Simplex
 from .base import Problem
+from .bilinear import SaddleStructure, Term
 
 __all__ = ["MatrixGame", "BimatrixGame"]
 
@@ -270,6 +271,20 @@ class MatrixGame(_TwoPlayer):
         self._amax = amax
         self._lipschitz = None
         self._range = None
+        self._saddle = None
+
+    @property
+    def saddle(self) -> SaddleStructure:
+        """``min_y max_x x^T A y``: ``K = A``, zero terms on the simplices (PDHG's view)."""
+        if self._saddle is None:
+            dx, dy = self.domain.blocks
+            host = self.batch is None and self.kind != "operator" and self.backend == "numpy"
+            self._saddle = SaddleStructure(
+                n_max=self.m, n_min=self.n, max_first=True, max_domain=dx, min_domain=dy,
+                g=Term(), f=Term(), entries=None if self.kind == "operator" else self.A,
+                centre=lambda: self.centre, keep_sums=(True, True), polish=host,
+                averages_certified=True, dtype=self.dtype, xp=self.xp)
+        return self._saddle
 
     @property
     def dtype(self):
