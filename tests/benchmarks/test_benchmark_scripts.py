@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "rates", "roofline", "sea", "small_gain",
+QUICK_RUNS = {"assignment", "hard_games", "matrix_games", "nash_mp", "rates", "roofline", "sea", "small_gain",
               "vr_halpern", "water_filling"}
 
 
@@ -166,3 +166,13 @@ def test_hard_games_benchmark_quick_run_reaches_every_tolerance(tmp_path):
     assert max(s["offset_scaled_iterations_over_base"].values()) <= 1.2
     for g in data["results"]["games"]:
         assert {"pdhg", "highs-ds", "highs-ipm"} <= {r["solver"] for r in g["runs"]}
+
+
+def test_assignment_command_checks_every_bracket(tmp_path):
+    data = quick_run("assignment", tmp_path)
+    entry = data["results"]["12"]
+    runs = {r["solver"]: r for r in entry["runs"]}
+    for v in ("adaptive", "fixed", "halpern"):
+        assert runs[f"pdhg-{v}"]["brackets_checked"] > 0
+        assert "1e-06" in runs[f"pdhg-{v}"]["reached"]
+    assert runs["highs-ds"]["objective_ok"]
