@@ -652,7 +652,7 @@ class LinearProgram(Problem):
         d = np.where(np.isfinite(self.upper), np.minimum(d, 0.0), d)
         return np.where(np.isfinite(self.lower), np.maximum(d, 0.0), d)
 
-    #: a primal ray is accepted when its violation is below this fraction of |c^T d|
+    #: a primal ray is accepted when its violation is below this fraction of ``|c^T d|``
     RAY_TOLERANCE = 1e-9
 
     def _detect(self, oracle, dv, du):

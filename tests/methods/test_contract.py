@@ -121,7 +121,7 @@ def test_caller_arrays_are_not_mutated(method):
 
 def test_unsupported_problem_is_a_clear_type_error():
     inst = zoo.affine_vi(4, seed=0)
-    with pytest.raises(TypeError, match="pdhg solves bilinear problems.*methods that take a VI: "
+    with pytest.raises(TypeError, match="pdhg solves bilinear saddle problems.*methods that take a VI: "
                                         ".*extragradient"):
         eq.solve(inst.problem, method="pdhg")
 
