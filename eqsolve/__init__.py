@@ -17,9 +17,10 @@ from .analysis.small_gain import SmallGainCertificate, small_gain
 from .certificates import Certificate, set_region_certifier
 from .domains import Ball, Box, Product, Reals, Simplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run
-from .problems import (VI, BimatrixGame, ChunkedMatrix, DifferentiableGame, FiniteSumVI, MatrixGame,
-                       NormalFormGame, PowerControlGame, PreferenceGame, Problem, QuadraticGame,
-                       Saddle, zoo)
+from .problems import (VI, BilinearSaddle, BimatrixGame, ChunkedMatrix, DifferentiableGame,
+                       FiniteSumVI, LinearProgram, MatrixGame, NormalFormGame, PowerControlGame,
+                       PreferenceGame, Problem, QuadraticGame, Saddle, zoo)
+from .problems.bilinear import l1, linear, quadratic, zero
 from .result import Result
 
 __version__ = "0.1.0"
@@ -41,6 +42,12 @@ __all__ = [
     "PreferenceGame",
     "VI",
     "Saddle",
+    "LinearProgram",
+    "BilinearSaddle",
+    "linear",
+    "quadratic",
+    "l1",
+    "zero",
     "Reals",
     "Box",
     "Simplex",

@@ -25,6 +25,12 @@ STATUS_MESSAGES = {
     "interrupted": "the engine computing the products failed (a lost dask worker, a pass that "
     "timed out); the best point certified so far is returned with its certificate. Restart "
     "from it with x0=result.z once the engine is healthy",
+    "infeasible": "the problem has no feasible point: the method found a certificate of "
+    "infeasibility (a Farkas ray, in info['ray']; the warning says what it proves). Check the "
+    "constraints and bounds; the best point found is returned with its certificate",
+    "unbounded": "the objective is unbounded below along a ray of the iterates (in info['ray']; "
+    "the warning says how it was checked), so there is no finite optimum if the problem is "
+    "feasible. Check for a missing constraint or bound",
 }
 
 

@@ -36,6 +36,20 @@ KINDS = {
         "at a Nash equilibrium; details give the rate exploitability and, when the water-filling "
         "map is a certified contraction, a bound on the distance to the unique equilibrium"
     ),
+    "objective_bracket": (
+        "|hi - lo'| + primal infeasibility + dual infeasibility of a linear program at (x, y): "
+        "zero exactly at an optimal primal-dual pair. details['objective_bounds'] = (lo, hi): lo "
+        "<= optimum always (weak duality at y, rounded down; -inf where an infinite bound meets "
+        "a reduced cost of the wrong sign), hi = c^T x rounded up, an upper bound on the optimum "
+        "of the LP loosened by details['primal_infeasibility'] (the largest constraint violation "
+        "at x, rounded up); lo' = details['corrected_lower_bound'] bounds the LP whose cost "
+        "moves by at most details['dual_infeasibility'] (equal to lo when that is 0)"
+    ),
+    "saddle_gap": (
+        "max_{y' in Y} L(x, y') - min_{x' in X} L(x', y) of a bilinear saddle problem (conjugates "
+        "in closed form, rounded up): >= 0, zero exactly at a saddle point; the saddle value "
+        "lies in details['value_bounds']"
+    ),
     "operator_norm": (
         "||F(z)|| on an unconstrained problem: zero exactly at a solution; for a mu-strongly "
         "monotone F the distance to the solution is at most ||F(z)||/mu"

@@ -29,7 +29,8 @@ from ..backend import all_finite, check_backend, namespace
 from ..problems.base import ComputeInterrupted
 from ._batch import Batch
 from ._checkpoint import Checkpoint, make_result
-from .base import MIN_EPOCH, Candidate, Method, NonFiniteError, Oracle, Progress, StepCollapsedError
+from .base import (MIN_EPOCH, Candidate, Method, NonFiniteError, Oracle, Progress,
+                   StepCollapsedError, Terminated)
 from .registry import METHODS, get_method
 
 __all__ = ["run", "iterate"]
@@ -245,6 +246,7 @@ class _Single:
         self.label = method.name
         self.finite_sum = problem.n_components is not None
         self.counters0 = problem.counters()  # work outside the oracle (passes over A)
+        self.terminal_info = {}  # the evidence of a Terminated step (a ray)
 
     def interval(self, k: int) -> int:
         if self.traits.certify_every_iteration:
@@ -310,14 +312,21 @@ class _Single:
                 self.state = method.step(problem, self.oracle, self.state)
             except NonFiniteError:
                 return "diverged", None
-            except StepCollapsedError as exc:
-                if str(exc):  # the method says why it cannot progress (e.g. a cycle)
-                    self.warns.append(str(exc))
+            except (StepCollapsedError, Terminated) as exc:
+                if isinstance(exc, Terminated):
+                    # the method proved there is nothing to converge to
+                    status = exc.status
+                    self.warns.append(exc.message)
+                    self.terminal_info = exc.info
+                else:
+                    status = "stalled"
+                    if str(exc):  # the method says why it cannot progress (e.g. a cycle)
+                        self.warns.append(str(exc))
                 cand = self.certify()
                 if cand is not None and cand[0].value < self.best[0].value:
                     self.best, self.best_k = cand, self.k
-                    return "stalled", self.checkpoint(self.k, cand[0], cand[2])
-                return "stalled", None
+                    return status, self.checkpoint(self.k, cand[0], cand[2])
+                return status, None
             self.k += 1
             k = self.k
             if not (k >= self.next_check or k == self.max_iter or timed_out()):
@@ -358,6 +367,7 @@ class _Single:
         cert, _, at = self.best
         info = self.method.diagnostics(self.state)
         info["certified_iteration"] = self.best_k
+        info.update(self.terminal_info)
         cert, extra = self.method.finalize(self.problem, cert, at)
         info.update(extra)
         if self.restart_factor is not None:

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 __all__ = ["Method", "Family", "Traits", "Candidate", "Oracle", "Progress", "BatchMethod",
-           "NonFiniteError", "StepCollapsedError", "Unsupported", "with_details"]
+           "NonFiniteError", "StepCollapsedError", "Terminated", "Unsupported", "with_details"]
 
 
 class NonFiniteError(ArithmeticError):
@@ -51,6 +51,21 @@ class StepCollapsedError(ArithmeticError):
     Its message, when it has one, says why; the driver ends the solve with
     status ``"stalled"`` and passes the message on as a warning.
     """
+
+
+class Terminated(Exception):
+    """Raised by a step that has proved the problem has no solution to find (an infeasible or
+    unbounded linear program, from a ray of its iterates).
+
+    ``status`` is one of :data:`eqsolve.result.STATUS_MESSAGES` (``"infeasible"``,
+    ``"unbounded"``), ``message`` says what was proved and how, ``info`` holds the
+    evidence (the ray) for ``Result.info``.  The driver ends the solve with that
+    status, the best point certified so far and the message as a warning.
+    """
+
+    def __init__(self, status: str, message: str, info: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.info = status, message, dict(info or {})
 
 
 class Unsupported(TypeError):

@@ -65,6 +65,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
@@ -72,42 +73,65 @@ from typing import Any, ClassVar, NamedTuple
 from .._validation import check_max_iter, check_positive
 from ..backend import namespace, to_float
 from ._kernels import simplex_projector
-from .base import Candidate, Family, Method, NonFiniteError, StepCollapsedError, Traits
+from .base import (Candidate, Family, Method, NonFiniteError, StepCollapsedError, Terminated,
+                   Traits)
 from .pdhg_batch import BatchedHalpernPDHG
 from .pdhg_halpern import (EPOCH_FRACTION, POLISH_SLACK, PRECONDITIONERS, RESTART_BETA,
                            diagonal_scaling, halpern_combination, halpern_step_size,
                            metric_residual2, pdhg_step, polish_cost, polish_subgame, polish_support,
                            power_norm, power_start,
-                           restart_due, tangent_normal)
+                           restart_due, scaled_norm_bound, tangent_normal)
 from .registry import register
 
-__all__ = ["PDHG", "HalpernPDHG", "AdaptivePDHG"]
+__all__ = ["PDHG", "HalpernPDHG", "AdaptivePDHG", "FixedPDHG", "DETECT_EVERY"]
 
-_SUMMARY = ("primal-dual hybrid gradient for matrix games: reflected restarted Halpern PDHG "
-            "(default) or adaptive PDHG with balancing and restarts")
+_SUMMARY = ("primal-dual hybrid gradient for bilinear saddle problems (matrix games, linear "
+            "programs, BilinearSaddle): reflected restarted Halpern PDHG (default), adaptive "
+            "PDHG, or fixed-step Chambolle-Pock")
+
+#: iterations between two infeasibility checks of the iterates' displacement (each one
+#: product with K or K^T, counted)
+DETECT_EVERY = 64
 
 
 def _supports(problem):
-    if not problem.bilinear or problem.residual_kind != "duality_gap":
-        return f"pdhg solves bilinear problems (MatrixGame); got {type(problem).__name__}"
+    if problem.saddle is None:
+        return ("pdhg solves bilinear saddle problems (MatrixGame, LinearProgram, "
+                f"BilinearSaddle); got {type(problem).__name__}")
     return None
 
 
-def _projectors(problem, backend):
-    return tuple(simplex_projector(d, backend) for d in problem.domain.blocks)
+def _prox_maps(S, backend, tau, sigma, row=None, col=None):
+    """One-argument ``(prox_max, prox_min)`` for the steps ``sigma`` (maximiser), ``tau``.
+
+    ``row``, ``col``: the diagonal steps' weights (None: scalar steps).  Zero
+    terms on simplices with scalar steps take the compiled projection under
+    ``backend="numba"``.
+    """
+    if row is None and S.plain:
+        return (simplex_projector(S.max_domain, backend),
+                simplex_projector(S.min_domain, backend))
+    return (lambda w: S.prox_max(w, sigma, row)), (lambda w: S.prox_min(w, tau, col))
 
 
-def _weighted_projectors(problem, backend, row, col):
-    """The projections of a step with diagonal steps ``row``, ``col`` (``None``: plain)."""
-    if row is None:
-        return _projectors(problem, backend)
-    dx, dy = problem.domain.blocks
-    return (lambda v: dx.project_weighted(v, row)), (lambda v: dy.project_weighted(v, col))
+def _detect(S, oracle, it, dx, dy):
+    """Raise :class:`Terminated` when the displacement ``(dx, dy)`` proves infeasibility."""
+    if it % DETECT_EVERY:
+        return
+    found = S.detect(oracle, dx, dy)
+    if found is not None:
+        raise Terminated(*found)
+
+
+def _norm_bound(problem) -> float:
+    """A rigorous bound on ``||K||_2`` (the structure's, or the problem's Lipschitz bound)."""
+    S = problem.saddle
+    return S.norm_bound if S.norm_bound is not None else problem.lipschitz
 
 
 def _precondition_option(problem, precondition):
     """The checked preconditioner: ``None`` resolves per problem (see the class docstring)."""
-    single_entries = problem.batch is None and getattr(problem, "kind", "dense") in ("dense", "sparse")
+    single_entries = problem.batch is None and problem.saddle.entries is not None
     if precondition is None:
         return DEFAULT_PRECONDITION if single_entries else "none"
     if precondition not in PRECONDITIONERS:
@@ -116,20 +140,19 @@ def _precondition_option(problem, precondition):
         raise ValueError(f"precondition={precondition!r} applies to one game; a batch of games "
                          "is solved with precondition='none' (leave it unset)")
     if precondition != "none" and not single_entries:
-        raise ValueError(f"precondition={precondition!r} reads the entries of A; a "
-                         "LinearOperator game takes precondition='none' (leave it unset)")
+        raise ValueError(f"precondition={precondition!r} reads the entries of the matrix; a "
+                         "LinearOperator problem takes precondition='none' (leave it unset)")
     return precondition
 
 
 def _polish_option(problem, polish):
-    dense_host = (problem.batch is None and getattr(problem, "kind", "dense") in ("dense", "sparse")
-                  and problem.backend == "numpy")
+    dense_host = problem.saddle.polish
     if polish is None:
         return dense_host
     if polish and not dense_host:
         raise ValueError("polish=True solves a subgame of A's entries on the host: it takes one "
-                         "NumPy or scipy.sparse game (not a batch, a LinearOperator or GPU "
-                         "arrays); leave polish unset")
+                         "NumPy or scipy.sparse matrix game (not a batch, a LinearOperator, GPU "
+                         "arrays or another saddle problem); leave polish unset")
     return bool(polish)
 
 
@@ -162,6 +185,7 @@ class HState(NamedTuple):
     polished: int = -1  # iteration of the last polish that was taken
     slack: float = POLISH_SLACK
     scaling_passes: int = 0  # passes over A's entries made by the preconditioner
+    saddle: Any = None  # the problem's SaddleStructure
 
 
 @dataclass(frozen=True)
@@ -237,35 +261,37 @@ class HalpernPDHG(Method):
         return BatchedHalpernPDHG(self)
 
     def init(self, problem, oracle, z0):
-        m, xp = problem.m, problem.xp
+        S = problem.saddle
+        xp = S.xp
         row = col = None
         passes = 0
         if self.precondition != "none":
             # passes over A's entries, not products: reported, not counted as evaluations
-            row, col, passes = diagonal_scaling(xp, problem.A, problem.centre, self.precondition)
-        start = power_start(xp, problem.n, problem.dtype)
-        normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col)
+            row, col, passes = diagonal_scaling(xp, S.entries, S.centre, self.precondition)
+        start = power_start(xp, S.n_min, S.dtype)
+        normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col, S.keep_sums)
         norm = to_float(power_norm(xp, normal, start, self.power_iters))
         step = self.step_size if self.step_size is not None else to_float(halpern_step_size(xp, norm))
-        x, y = z0[:m], z0[m:]
+        x, y = S.parts(z0)
         ATx, Ay = oracle.products(x, y)
         here = (x, y, ATx, Ay)
         tau, sigma = (None, None) if row is None else (step * col, step * row)
         return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0, tau, sigma,
-                      (row, col), scaling_passes=passes)
+                      (row, col), scaling_passes=passes, saddle=S)
 
     def restart(self, problem, oracle, s, name, at):
-        m = problem.m
-        here = (at.z[:m], at.z[m:], at.Fz[m:], -at.Fz[:m])
+        S = s.saddle
+        here = S.parts(at.z) + S.products(at.z, at.Fz)
         return s._replace(x=here[0], y=here[1], ATx=here[2], Ay=here[3], anchor=here, k=0,
                           t=here, epoch=s.iteration)
 
     def step(self, problem, oracle, s):
         row, col = s.scaling
-        proj_x, proj_y = _weighted_projectors(problem, self.backend, row, col)
+        S = s.saddle
         xp = namespace(s.x)
         tau, sigma = (s.step, s.step) if s.tau is None else (s.tau, s.sigma)
-        t = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, proj_x, proj_y, oracle.matvec,
+        prox_x, prox_y = _prox_maps(S, self.backend, tau, sigma, row, col)
+        t = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, prox_x, prox_y, oracle.matvec,
                       oracle.rmatvec)
         x1, y1, ATx1, Ay1 = t
         r2 = to_float(metric_residual2(xp, x1 - s.x, y1 - s.y, Ay1 - s.Ay, tau, sigma))
@@ -273,6 +299,9 @@ class HalpernPDHG(Method):
             raise NonFiniteError
         r = math.sqrt(max(r2, 0.0))
         it = s.iteration + 1
+        # Halpern's z_k - T(z_k) tends to the minimal displacement, which certifies an
+        # infeasible problem (Lu and Yang)
+        _detect(S, oracle, it, x1 - s.x, y1 - s.y)
         ref = r if s.ref == math.inf else s.ref
         if restart_due(r, ref, it, s.epoch, RESTART_BETA):
             new = s._replace(x=x1, y=y1, ATx=ATx1, Ay=Ay1, anchor=t, k=0, t=t, ref=r, epoch=it,
@@ -307,9 +336,9 @@ class HalpernPDHG(Method):
                                polished=s.iteration, slack=POLISH_SLACK)
 
     def candidates(self, s):
-        xp = namespace(s.x)
         x1, y1, ATx1, Ay1 = s.t
-        return {"last": Candidate(xp.concat([x1, y1]), xp.concat([-Ay1, ATx1]))}
+        S = s.saddle
+        return {"last": Candidate(S.join(x1, y1), S.operator(x1, y1, ATx1, Ay1))}
 
     def diagnostics(self, s):
         out = {"variant": "halpern", "step": s.step, "reflection": self.reflection,
@@ -322,10 +351,10 @@ class HalpernPDHG(Method):
 
 
 class PDHGState(NamedTuple):
-    x: Any  # row player (maximiser)
-    y: Any  # column player (minimiser)
-    Ay: Any  # A @ y
-    ATx: Any  # A.T @ x
+    x: Any  # the maximiser (a game's row player, an LP's multipliers)
+    y: Any  # the minimiser (a game's column player, an LP's primal point)
+    Ay: Any  # K @ y
+    ATx: Any  # K.T @ x
     tau: float
     sigma: float
     alpha: float  # balancing adaptivity a_k
@@ -338,22 +367,139 @@ class PDHGState(NamedTuple):
     residuals: tuple
     scaling: tuple = (None, None)  # diagonal steps (row, col): tau_j = tau col_j, sigma_i = sigma row_i
     scaling_passes: int = 0
+    saddle: Any = None
+    iteration: int = 0
+
+
+class _AveragedPDHG(Method):
+    """The steps shared by adaptive and fixed-step PDHG (Chambolle-Pock with its average).
+
+    Subclasses are frozen dataclasses with the fields ``adaptive``, ``omega``,
+    ``max_backtracks``, ``backend``, ``precondition`` and ``exact_average``;
+    they differ in the step they start from (:meth:`_start_steps`).
+    """
+
+    gamma: ClassVar[float] = 0.75
+    b: ClassVar[float] = 0.95
+    delta: ClassVar[float] = 1.5
+    alpha0: ClassVar[float] = 0.5
+    eta: ClassVar[float] = 0.95
+
+    @classmethod
+    def supports(cls, problem, **options):
+        return _supports(problem)
+
+    def traits(self):
+        if self.exact_average:
+            return self.TRAITS
+        # the average's products are recomputed when it is certified: certify at the
+        # driver's checkpoints instead of after every iteration
+        return dataclasses.replace(self.TRAITS, certify_every_iteration=False)
+
+    def _scaling(self, S):
+        if self.precondition == "none":
+            return None, None, 0
+        return diagonal_scaling(S.xp, S.entries, S.centre, self.precondition)
+
+    def init(self, problem, oracle, z0):
+        S = problem.saddle
+        x, y = S.parts(z0)
+        row, col, passes = self._scaling(S)
+        tau, sigma = self._start_steps(problem, oracle, S, row, col)
+        ATx, Ay = oracle.products(x, y)
+        return self._fresh(x, y, Ay, ATx, tau, sigma, self.alpha0, 0)._replace(
+            scaling=(row, col), scaling_passes=passes, saddle=S)
+
+    @staticmethod
+    def _fresh(x, y, Ay, ATx, tau, sigma, alpha, backtracks):
+        xp = namespace(x)
+        return PDHGState(x, y, Ay, ATx, tau, sigma, alpha, xp.zeros_like(x), xp.zeros_like(y),
+                         xp.zeros_like(Ay), xp.zeros_like(ATx), 0.0, backtracks,
+                         (math.inf, math.inf))
+
+    def restart(self, problem, oracle, s, name, at):
+        S = s.saddle
+        x, y = S.parts(at.z)
+        ATx, Ay = S.products(at.z, at.Fz)
+        return self._fresh(x, y, Ay, ATx, s.tau, s.sigma, s.alpha, s.backtracks)._replace(
+            scaling=s.scaling, scaling_passes=s.scaling_passes, saddle=S, iteration=s.iteration)
+
+    def step(self, problem, oracle, s):
+        row, col = s.scaling
+        S = s.saddle
+        xp = namespace(s.x)
+        # the diagonal steps are tau * col, sigma * row; the scalars adapt
+        wr = 1.0 if row is None else row
+        wc = 1.0 if col is None else col
+        tau, sigma, backtracks = s.tau, s.sigma, 0
+        while True:
+            prox_x, prox_y = _prox_maps(S, self.backend, tau * wc, sigma * wr, row, col)
+            x1, y1, ATx1, Ay1 = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau * wc, sigma * wr, prox_x,
+                                          prox_y, oracle.matvec, oracle.rmatvec)
+            dy, dx, dAy = y1 - s.y, x1 - s.x, Ay1 - s.Ay
+            inner = 2.0 * to_float(xp.sum(dAy * dx))
+            dist = (to_float(xp.sum(dy * dy / wc)) / tau
+                    + to_float(xp.sum(dx * dx / wr)) / sigma)
+            if not (math.isfinite(inner) and math.isfinite(dist)):
+                raise NonFiniteError
+            if not self.adaptive or self.gamma * dist >= inner:
+                break
+            c = self.b * self.gamma * dist / inner
+            tau, sigma, backtracks = tau * c, sigma * c, backtracks + 1
+            if backtracks > self.max_backtracks or tau < 1e-14 * s.tau:
+                raise StepCollapsedError
+        # with fixed steps the difference of iterates tends to the minimal displacement,
+        # which certifies an infeasible problem (Applegate, Diaz, Lu and Lubin)
+        _detect(S, oracle, s.iteration + 1, dx, dy)
+        p = to_float(xp.linalg.vector_norm(-dy / (tau * wc) - (s.ATx - ATx1)))
+        d = to_float(xp.linalg.vector_norm(-dx / (sigma * wr) - (s.Ay - Ay1)))
+        alpha = s.alpha
+        if self.adaptive and max(p, d) < max(s.residuals):
+            # balance primal and dual progress (keeps tau * sigma)
+            if p > self.delta * d:
+                tau, sigma, alpha = tau / (1.0 - alpha), sigma * (1.0 - alpha), alpha * self.eta
+            elif d > self.delta * p:
+                tau, sigma, alpha = tau * (1.0 - alpha), sigma / (1.0 - alpha), alpha * self.eta
+        return PDHGState(x1, y1, Ay1, ATx1, tau, sigma, alpha, s.sum_x + x1, s.sum_y + y1,
+                         s.sum_Ay + Ay1, s.sum_ATx + ATx1, s.weight + 1.0,
+                         s.backtracks + backtracks, (p, d), s.scaling, s.scaling_passes, S,
+                         s.iteration + 1)
+
+    def candidates(self, s):
+        S = s.saddle
+        out = {"last": Candidate(S.join(s.x, s.y), S.operator(s.x, s.y, s.ATx, s.Ay))}
+        if s.weight > 0:
+            w = s.weight
+            ax, ay = s.sum_x / w, s.sum_y / w
+            # products averaged over the epoch are certified as products only where the
+            # certificate's allowance covers their rounding (matrix games)
+            Fz = S.operator(ax, ay, s.sum_ATx / w, s.sum_Ay / w) if self.exact_average else None
+            out["average"] = Candidate(S.join(ax, ay), Fz)
+        else:
+            out["average"] = out["last"]
+        return out
+
+    def diagnostics(self, s):
+        return {"variant": self.variant, "tau": s.tau, "sigma": s.sigma,
+                "adaptive": self.adaptive, "backtracks": s.backtracks,
+                "precondition": self.precondition, "scaling_passes": s.scaling_passes,
+                "primal_residual": s.residuals[0], "dual_residual": s.residuals[1]}
 
 
 @dataclass(frozen=True)
-class AdaptivePDHG(Method):
+class AdaptivePDHG(_AveragedPDHG):
     """Adaptive PDHG (Goldstein, Li, Yuan, Esser, Baraniuk), restarted by the driver.
 
     Parameters
     ----------
     step : float, optional
         ``sqrt(tau sigma)``; default: adaptive, from a one-shot Rayleigh
-        estimate of ``||A||^2``; with ``adaptive=False``, ``0.99 / L``.
+        estimate of ``||K||^2``; with ``adaptive=False``, ``0.99 / L``.
     adaptive : bool, optional
         Backtrack and balance the steps (default: ``True`` unless ``step`` is given).
     primal_weight : float
-        ``omega``: ``tau = step / omega`` (the column player),
-        ``sigma = step * omega`` (the row player).
+        ``omega``: ``tau = step / omega`` (the minimiser: a game's column
+        player, an LP's primal point), ``sigma = step * omega`` (the maximiser).
     max_backtracks : int
         Backtracks of one step before the solve ends as ``"stalled"``.
     precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
@@ -368,13 +514,6 @@ class AdaptivePDHG(Method):
     TRAITS: ClassVar[Traits] = Traits(restart=True, artificial_restart=EPOCH_FRACTION,
                                       certify_every_iteration=True,
                                       backends=("numpy", "cupy", "numba"))
-    #: the backtracking test's gamma, the shrink margin b, the balancing band Delta,
-    #: the first adaptivity a_0 and its decay eta (Goldstein et al.'s constants)
-    gamma: ClassVar[float] = 0.75
-    b: ClassVar[float] = 0.95
-    delta: ClassVar[float] = 1.5
-    alpha0: ClassVar[float] = 0.5
-    eta: ClassVar[float] = 0.95
 
     tau0: float | None
     sigma0: float | None
@@ -383,10 +522,7 @@ class AdaptivePDHG(Method):
     max_backtracks: int
     backend: str
     precondition: str = "none"
-
-    @classmethod
-    def supports(cls, problem, **options):
-        return _supports(problem)
+    exact_average: bool = True
 
     @classmethod
     def from_options(cls, problem, *, step=None, adaptive=None, primal_weight=1.0,
@@ -396,117 +532,116 @@ class AdaptivePDHG(Method):
         omega = check_positive("primal_weight", primal_weight)
         adaptive = (step is None) if adaptive is None else bool(adaptive)
         if step is None and not adaptive:
-            # tau * sigma * ||A||^2 < 1 with the cheap rigorous bound on ||A||_2
-            L = problem.lipschitz
+            # tau * sigma * ||K||^2 < 1 with the cheap rigorous bound on ||K||_2
+            L = _norm_bound(problem)
             step = 0.99 / L if L > 0 else 1.0  # L = 0: F constant on the domain
         if step is not None:
             step = check_positive("step", step)
         # step None: estimated in init (it costs products, which the oracle counts)
         return cls(None if step is None else step / omega, None if step is None else step * omega,
                    adaptive, omega, check_max_iter(max_backtracks, "max_backtracks", 0),
-                   backend or "numpy", _precondition_option(problem, precondition))
+                   backend or "numpy", _precondition_option(problem, precondition),
+                   problem.saddle.averages_certified)
 
     def warnings(self, problem):
-        L = problem.lipschitz
+        L = _norm_bound(problem)
         if self.precondition != "none":
             return []  # the diagonal steps change the condition; the backtracking checks it
         if not self.adaptive and self.tau0 and self.tau0 * self.sigma0 * L * L >= 1.0 + 1e-12:
             return [f"tau*sigma*L^2 = {self.tau0 * self.sigma0 * L * L:.3g} >= 1 with L >= "
-                    "||A||_2: PDHG's convergence condition is not verified"]
+                    "||K||_2: PDHG's convergence condition is not verified"]
         return []
 
-    def init(self, problem, oracle, z0):
-        m, xp = problem.m, problem.xp
-        x, y = z0[:m], z0[m:]
+    def _start_steps(self, problem, oracle, S, row, col):
         tau, sigma = self.tau0, self.sigma0
-        row = col = None
-        passes = 0
-        if self.precondition != "none":
-            row, col, passes = diagonal_scaling(xp, problem.A, problem.centre, self.precondition)
         if tau is None:
             # Goldstein et al.: start aggressive from a one-shot Rayleigh estimate of
             # ||M||^2 (a lower bound; M the scaled matrix on the directions that keep the
             # strategies' sums, so offsets do not shrink it); the backtracking makes it safe
-            start = power_start(xp, problem.n, problem.dtype, offset=0.5)
-            normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col)
-            rho = to_float(power_norm(xp, normal, start, 1)) ** 2
+            start = power_start(S.xp, S.n_min, S.dtype, offset=0.5)
+            normal = tangent_normal(S.xp, oracle.matvec, oracle.rmatvec, row, col, S.keep_sums)
+            rho = to_float(power_norm(S.xp, normal, start, 1)) ** 2
             step = math.sqrt(2.0 / rho) if rho > 0 else 1.0
             tau, sigma = step / self.omega, step * self.omega
-        ATx, Ay = oracle.products(x, y)
-        return self._fresh(x, y, Ay, ATx, tau, sigma, self.alpha0, 0)._replace(
-            scaling=(row, col), scaling_passes=passes)
+        return tau, sigma
 
-    @staticmethod
-    def _fresh(x, y, Ay, ATx, tau, sigma, alpha, backtracks):
-        xp = namespace(x)
-        return PDHGState(x, y, Ay, ATx, tau, sigma, alpha, xp.zeros_like(x), xp.zeros_like(y),
-                         xp.zeros_like(Ay), xp.zeros_like(ATx), 0.0, backtracks,
-                         (math.inf, math.inf))
 
-    def restart(self, problem, oracle, s, name, at):
-        m = problem.m
-        return self._fresh(at.z[:m], at.z[m:], -at.Fz[:m], at.Fz[m:], s.tau, s.sigma, s.alpha,
-                           s.backtracks)._replace(scaling=s.scaling,
-                                                  scaling_passes=s.scaling_passes)
+@dataclass(frozen=True)
+class FixedPDHG(_AveragedPDHG):
+    """Chambolle-Pock with fixed steps ``tau sigma ||M||^2 < 1``, certified by a rigorous norm bound.
 
-    def step(self, problem, oracle, s):
-        row, col = s.scaling
-        proj_x, proj_y = _weighted_projectors(problem, self.backend, row, col)
-        xp = namespace(s.x)
-        # the diagonal steps are tau * col, sigma * row; the scalars adapt
-        wr = 1.0 if row is None else row
-        wc = 1.0 if col is None else col
-        tau, sigma, backtracks = s.tau, s.sigma, 0
-        while True:
-            x1, y1, ATx1, Ay1 = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau * wc, sigma * wr, proj_x,
-                                          proj_y, oracle.matvec, oracle.rmatvec)
-            dy, dx, dAy = y1 - s.y, x1 - s.x, Ay1 - s.Ay
-            inner = 2.0 * to_float(xp.sum(dAy * dx))
-            dist = (to_float(xp.sum(dy * dy / wc)) / tau
-                    + to_float(xp.sum(dx * dx / wr)) / sigma)
-            if not (math.isfinite(inner) and math.isfinite(dist)):
-                raise NonFiniteError
-            if not self.adaptive or self.gamma * dist >= inner:
-                break
-            c = self.b * self.gamma * dist / inner
-            tau, sigma, backtracks = tau * c, sigma * c, backtracks + 1
-            if backtracks > self.max_backtracks or tau < 1e-14 * s.tau:
-                raise StepCollapsedError
-        p = to_float(xp.linalg.vector_norm(-dy / (tau * wc) - (s.ATx - ATx1)))
-        d = to_float(xp.linalg.vector_norm(-dx / (sigma * wr) - (s.Ay - Ay1)))
-        alpha = s.alpha
-        if self.adaptive and max(p, d) < max(s.residuals):
-            # balance primal and dual progress (keeps tau * sigma)
-            if p > self.delta * d:
-                tau, sigma, alpha = tau / (1.0 - alpha), sigma * (1.0 - alpha), alpha * self.eta
-            elif d > self.delta * p:
-                tau, sigma, alpha = tau * (1.0 - alpha), sigma / (1.0 - alpha), alpha * self.eta
-        return PDHGState(x1, y1, Ay1, ATx1, tau, sigma, alpha, s.sum_x + x1, s.sum_y + y1,
-                         s.sum_Ay + Ay1, s.sum_ATx + ATx1, s.weight + 1.0,
-                         s.backtracks + backtracks, (p, d), s.scaling, s.scaling_passes)
+    ``M = D_r K D_c`` is the preconditioned matrix (``K`` itself without
+    preconditioning); its norm is bounded by Schur's test,
+    ``||M||_2^2 <= max_i sum_j |M_ij| * max_j sum_i |M_ij|`` (one pass over
+    the entries; rounded up), or by the problem's rigorous bound on
+    ``||K||_2`` when only products are available.  No backtracking and no
+    restarts (``restart=True`` asks the driver for them): the baseline of
+    the PDHG family.
 
-    def candidates(self, s):
-        xp = namespace(s.x)
-        out = {"last": Candidate(xp.concat([s.x, s.y]), xp.concat([-s.Ay, s.ATx]))}
-        if s.weight > 0:
-            w = s.weight
-            out["average"] = Candidate(xp.concat([s.sum_x / w, s.sum_y / w]),
-                                       xp.concat([-s.sum_Ay / w, s.sum_ATx / w]))
-        else:
-            out["average"] = out["last"]
-        return out
+    Parameters
+    ----------
+    step : float, optional
+        ``sqrt(tau sigma)``; default ``0.99 / bound``.
+    primal_weight : float
+        ``omega``: ``tau = step / omega`` (the minimiser), ``sigma = step * omega``.
+    precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
+        Diagonal steps, as for ``variant="halpern"`` (the same default).
+    backend : {"numpy", "numba"}
+        ``"numba"``: compiled simplex projections (without preconditioning).
+    """
 
-    def diagnostics(self, s):
-        return {"variant": "adaptive", "tau": s.tau, "sigma": s.sigma, "adaptive": self.adaptive,
-                "backtracks": s.backtracks, "precondition": self.precondition,
-                "scaling_passes": s.scaling_passes, "primal_residual": s.residuals[0],
-                "dual_residual": s.residuals[1]}
+    name: ClassVar[str] = "pdhg"
+    summary: ClassVar[str] = _SUMMARY
+    variant: ClassVar[str] = "fixed"
+    TRAITS: ClassVar[Traits] = Traits(restart=False, certify_every_iteration=True,
+                                      backends=("numpy", "cupy", "numba"))
+    #: the fraction of 1 / ||M|| the default step takes
+    STEP_FRACTION: ClassVar[float] = 0.99
+
+    step_size: float | None
+    omega: float
+    backend: str
+    precondition: str = "none"
+    exact_average: bool = True
+    adaptive: ClassVar[bool] = False
+    max_backtracks: ClassVar[int] = 0
+
+    @classmethod
+    def from_options(cls, problem, *, step=None, primal_weight=1.0, precondition=None,
+                     backend=None):
+        if problem.batch is not None:
+            raise ValueError("a batch of games is solved by variant='halpern' only")
+        return cls(None if step is None else check_positive("step", step),
+                   check_positive("primal_weight", primal_weight), backend or "numpy",
+                   _precondition_option(problem, precondition),
+                   problem.saddle.averages_certified)
+
+    def warnings(self, problem):
+        if self.step_size is None:
+            return []
+        L = _norm_bound(problem)
+        if self.precondition == "none" and self.step_size * L >= 1.0:
+            return [f"step * L = {self.step_size * L:.3g} >= 1 with L >= ||K||_2: "
+                    "PDHG's convergence condition tau sigma ||K||^2 < 1 is not verified"]
+        return []
+
+    def _start_steps(self, problem, oracle, S, row, col):
+        step = self.step_size
+        if step is None:
+            if row is None:
+                bound = _norm_bound(problem)
+            else:
+                bound = scaled_norm_bound(S.xp, S.entries, S.centre, row, col)
+            step = self.STEP_FRACTION / bound if bound > 0 else 1.0
+        return step / self.omega, step * self.omega
 
 
 @register
 class PDHG(Family):
-    """``pdhg``: Halpern PDHG (``variant="halpern"``, default) or adaptive PDHG."""
+    """``pdhg``: Halpern PDHG (``variant="halpern"``, default), adaptive PDHG or fixed-step
+    Chambolle-Pock (``variant="fixed"``)."""
 
     name: ClassVar[str] = "pdhg"
     summary: ClassVar[str] = _SUMMARY
-    variants: ClassVar[dict] = {"halpern": HalpernPDHG, "adaptive": AdaptivePDHG}
+    variants: ClassVar[dict] = {"halpern": HalpernPDHG, "adaptive": AdaptivePDHG,
+                                "fixed": FixedPDHG}

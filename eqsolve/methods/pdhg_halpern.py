@@ -22,7 +22,7 @@ from .base import MIN_EPOCH
 __all__ = ["GOLDEN_ANGLE", "STEP_MARGIN", "EPOCH_FRACTION", "MIN_EPOCH", "RESTART_BETA",
            "RUIZ_ITERS", "POLISH_SLACK", "PRECONDITIONERS", "pdhg_step", "metric_residual2",
            "halpern_combination", "restart_due", "power_start", "power_norm", "tangent_normal",
-           "halpern_step_size", "diagonal_scaling", "polish_support", "polish_cost",
+           "halpern_step_size", "diagonal_scaling", "scaled_norm_bound", "polish_support", "polish_cost",
            "polish_subgame"]
 
 #: the golden angle (radians): cos(k * GOLDEN_ANGLE) is a deterministic start with no
@@ -99,7 +99,7 @@ def power_norm(xp, normal, v, iters: int):
     return xp.sqrt(est)
 
 
-def tangent_normal(xp, matvec, rmatvec, row=None, col=None):
+def tangent_normal(xp, matvec, rmatvec, row=None, col=None, keep_sums=(True, True)):
     """``v -> M^T M v`` for ``M = P_u D_r A D_c P_v``: the normal map whose norm sets the step.
 
     ``D_r = diag(sqrt(row))`` and ``D_c = diag(sqrt(col))`` are the diagonal
@@ -109,21 +109,28 @@ def tangent_normal(xp, matvec, rmatvec, row=None, col=None):
     iterates lies in those directions, so PDHG converges for
     ``tau sigma ||M||^2 < 1``; and ``M`` does not change when a constant is
     added to ``A`` (``P_u D_r 1 1^T D_c P_v = 0``): the step is offset
-    invariant.  Works on one vector or a stack (last axis).
+    invariant.  ``keep_sums = (rows, columns)`` says which of the two
+    projections apply (a block that is not a simplex keeps no sum: no
+    projection).  Works on one vector or a stack (last axis).
     """
+    keep_rows, keep_cols = keep_sums
     def unit(w, like):
         w = xp.ones_like(like) if w is None else xp.sqrt(w)
         return w, w / xp.linalg.vector_norm(w, axis=-1, keepdims=True)
 
     def normal(v):
         wc, uc = unit(col, v)
-        v = v - xp.sum(v * uc, axis=-1, keepdims=True) * uc
+        if keep_cols:
+            v = v - xp.sum(v * uc, axis=-1, keepdims=True) * uc
         p = matvec(wc * v)
         wr, ur = unit(row, p)
         p = wr * p
-        p = p - xp.sum(p * ur, axis=-1, keepdims=True) * ur
+        if keep_rows:
+            p = p - xp.sum(p * ur, axis=-1, keepdims=True) * ur
         w = wc * rmatvec(wr * p)
-        return w - xp.sum(w * uc, axis=-1, keepdims=True) * uc
+        if keep_cols:
+            w = w - xp.sum(w * uc, axis=-1, keepdims=True) * uc
+        return w
     return normal
 
 
@@ -220,6 +227,20 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
         passes += 1
         row, col = row * _safe_inverse(xp, rsum, 1.0), col * _safe_inverse(xp, csum, 1.0)
     return row, col, passes
+
+
+def scaled_norm_bound(xp, A, centre, row, col) -> float:
+    """A rigorous bound on ``||D_r (A - c) D_c||_2`` by Schur's test (``D = diag(sqrt(.))``).
+
+    ``||M||_2^2 <= max_i sum_j |M_ij| * max_j sum_i |M_ij|``, from one pass
+    over the entries (a sparse matrix: its stored entries, uncentred, which
+    bounds the norm of the uncentred matrix and so of the restriction PDHG
+    sees), rounded up by the sums' error bound.
+    """
+    rs, cs = _row_col(A, centre, xp.sqrt(row), xp.sqrt(col), "sum")
+    m, n = A.shape
+    bound = math.sqrt(float(xp.max(rs)) * float(xp.max(cs)))
+    return bound * (1.0 + 2.0 * (m + n + 4) * 2.0 ** -53 / (1.0 - (m + n + 4) * 2.0 ** -53))
 
 
 def _subgame_equilibrium(S):

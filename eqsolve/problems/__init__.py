@@ -10,7 +10,9 @@ from .differentiable import DifferentiableGame, QuadraticGame, game_from_spec
 from .power_control import PowerControlGame
 from .normal_form import NormalFormGame
 from .finite_sum import FiniteSumVI
+from .bilinear import BilinearSaddle, LinearProgram
+from . import bilinear
 
 __all__ = ["Problem", "ComputeInterrupted", "ChunkedMatrix", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
            "Saddle", "PowerControlGame", "DifferentiableGame", "QuadraticGame", "game_from_spec",
-           "NormalFormGame", "FiniteSumVI", "zoo"]
+           "NormalFormGame", "FiniteSumVI", "LinearProgram", "BilinearSaddle", "bilinear", "zoo"]

@@ -62,6 +62,11 @@ class Problem:
         products :meth:`matvec` and :meth:`rmatvec`;
     ``interior_only``
         True when ``F`` is defined only inside the domain;
+    ``saddle``
+        the :class:`~eqsolve.problems.bilinear.SaddleStructure` of a bilinear
+        saddle problem ``min_u max_v f(u) + <v, K u> - g(v)`` (its blocks,
+        prox maps and products, as PDHG reads them), ``None`` otherwise.
+
     ``power_iterations``
         how many power iterations a method should spend estimating ``||A||_2``
         of a bilinear problem by default (``None``: the method's own default);
@@ -89,6 +94,7 @@ class Problem:
     n_components: int | None = None
     bilinear: bool = False
     power_iterations: int | None = None
+    saddle: Any = None
 
     # -- the operator ---------------------------------------------------
     @property

@@ -13,6 +13,7 @@ from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
 from ..certificates.residuals import gamma
 from ..domains import Product, Simplex
 from .base import Problem
+from .bilinear import SaddleStructure, Term
 from .chunked import ChunkedMatrix, is_dask_array
 
 __all__ = ["MatrixGame", "BimatrixGame"]
@@ -291,6 +292,27 @@ class MatrixGame(_TwoPlayer):
         self._amax = amax
         self._lipschitz = None
         self._range = None
+        self._saddle = None
+
+    @property
+    def saddle(self) -> SaddleStructure:
+        """``min_y max_x x^T A y``: ``K = A``, zero terms on the simplices (PDHG's view)."""
+        if self._saddle is None:
+            dx, dy = self.domain.blocks
+            # entries in memory (dense or sparse): diagonal steps and the exact polish read
+            # them; an operator or a chunked game only offers products
+            in_memory = self.kind in ("dense", "sparse")
+            host = self.batch is None and in_memory and self.backend == "numpy"
+            self._saddle = SaddleStructure(
+                n_max=self.m, n_min=self.n, max_first=True, max_domain=dx, min_domain=dy,
+                g=Term(), f=Term(), entries=self.A if in_memory else None,
+                centre=self._centre_now, keep_sums=(True, True), polish=host,
+                averages_certified=True, dtype=self.dtype, xp=self.xp)
+        return self._saddle
+
+    def _centre_now(self):
+        # a bound method rather than a lambda, so that the cached structure pickles
+        return self.centre
 
     @property
     def dtype(self):

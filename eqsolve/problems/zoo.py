@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..domains import Box
+from .bilinear import LinearProgram
 from .differentiable import QuadraticGame
 from .games import BimatrixGame, MatrixGame
 from .markov import coordination_markov_game
@@ -21,6 +22,7 @@ from .sea import SEAStream, sea_logistic, sea_quadratic
 from .vi import VI
 
 __all__ = [
+    "assignment",
     "random_matrix_game",
     "matching_pennies",
     "rock_paper_scissors",
@@ -75,6 +77,35 @@ def random_matrix_game(m: int, n: int | None = None, *, seed=0, dist: str = "uni
     else:
         raise ValueError(f"dist must be 'uniform' or 'normal', got {dist!r}")
     return MatrixGame(A.astype(dtype))
+
+
+def assignment(n: int, seed=0) -> LinearProgram:
+    """The LP of the ``n x n`` assignment polytope with costs uniform on [0, 1].
+
+    ``min sum_ij C_ij X_ij`` over doubly stochastic ``X`` (``x = X.ravel()``,
+    row sums then column sums as the ``2n`` equalities of a sparse ``A_eq``),
+    with bounds ``(0, 1)``: the upper bound is implied by the equalities, and
+    finite bounds keep the certified lower bound finite at every multiplier.
+    Its optimum is that of the assignment problem (a vertex of the Birkhoff
+    polytope is a permutation), which ``scipy.optimize.linear_sum_assignment``
+    solves exactly on ``lp.c.reshape(n, n)``.
+
+    Examples
+    --------
+    >>> lp = assignment(3, seed=0)
+    >>> lp.n, lp.n_eq
+    (9, 6)
+    """
+    import scipy.sparse as sp
+
+    n = int(n)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    C = _rng(seed).uniform(0.0, 1.0, size=(n, n))
+    eye = sp.identity(n, format="csr")
+    ones = sp.csr_array(np.ones((1, n)))
+    A_eq = sp.vstack([sp.kron(eye, ones), sp.kron(ones, eye)], format="csr")
+    return LinearProgram(C.ravel(), A_eq=A_eq, b_eq=np.ones(2 * n), bounds=(0.0, 1.0))
 
 
 def matching_pennies() -> MatrixGame:

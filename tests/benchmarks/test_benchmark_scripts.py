@@ -10,8 +10,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline", "scale",
-              "sea", "small_gain", "vr_halpern", "water_filling"}
+QUICK_RUNS = {"assignment", "hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline",
+              "scale", "sea", "small_gain", "vr_halpern", "water_filling"}
 
 
 def load(name):
@@ -192,3 +192,13 @@ def test_nfg_io_benchmark_quick_run_round_trips_exactly(tmp_path):
     for r in rows:
         assert r["exact_round_trip"] and r["read_mb_s"] > 0 and r["write_mb_s"] > 0
     assert data["summary"]["all_exact"]
+
+
+def test_assignment_command_checks_every_bracket(tmp_path):
+    data = quick_run("assignment", tmp_path)
+    entry = data["results"]["12"]
+    runs = {r["solver"]: r for r in entry["runs"]}
+    for v in ("adaptive", "fixed", "halpern"):
+        assert runs[f"pdhg-{v}"]["brackets_checked"] > 0
+        assert "1e-06" in runs[f"pdhg-{v}"]["reached"]
+    assert runs["highs-ds"]["objective_ok"]

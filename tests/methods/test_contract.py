@@ -35,7 +35,18 @@ def problems():
                          L=float(np.linalg.norm(B, 2)) + 0.3)
     from eqsolve.problems import random_preferences
 
+    lp_rng = np.random.default_rng(5)
+    A_lp = lp_rng.normal(size=(4, 6))
+    x_lp = lp_rng.uniform(0.2, 1.0, size=6)
+    K_bs = lp_rng.normal(size=(4, 3))
     return {
+        "linear_program": eq.LinearProgram(lp_rng.normal(size=6), A_ub=A_lp[:3],
+                                           b_ub=A_lp[:3] @ x_lp + 0.5, A_eq=A_lp[3:],
+                                           b_eq=A_lp[3:] @ x_lp, bounds=(0.0, 2.0)),
+        "bilinear_saddle_terms": eq.BilinearSaddle(
+            K_bs, eq.Box(-1.0, 1.0, dim=3), eq.Simplex(4),
+            f=eq.quadratic(np.array([0.5, 1.0, 0.2]), lp_rng.normal(size=3)),
+            g=eq.linear(lp_rng.normal(size=4))),
         "preference_game": eq.PreferenceGame(random_preferences(8, seed=3), 0.2),
         "matrix_game": zoo.random_matrix_game(12, 9, seed=2),
         "skewed_game": zoo.skewed_game()[0],
@@ -110,7 +121,7 @@ def test_caller_arrays_are_not_mutated(method):
 
 def test_unsupported_problem_is_a_clear_type_error():
     inst = zoo.affine_vi(4, seed=0)
-    with pytest.raises(TypeError, match="pdhg solves bilinear problems.*methods that take a VI: "
+    with pytest.raises(TypeError, match="pdhg solves bilinear saddle problems.*methods that take a VI: "
                                         ".*extragradient"):
         eq.solve(inst.problem, method="pdhg")
 

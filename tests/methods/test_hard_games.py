@@ -151,7 +151,7 @@ def test_operator_games_refuse_entrywise_preconditioning():
 
     g = eq.MatrixGame(aslinearoperator(zoo.random_matrix_game(5, 4, seed=0).A))
     assert eq.solve(g, tol=1e-6).converged
-    with pytest.raises(ValueError, match="LinearOperator game takes precondition='none'"):
+    with pytest.raises(ValueError, match="LinearOperator problem takes precondition='none'"):
         eq.solve(g, precondition="ruiz")
 
 

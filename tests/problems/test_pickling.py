@@ -55,6 +55,10 @@ def _problems():
         zoo.rayleigh_power_control(2, 3, seed=0),
         eq.NormalFormGame(rng.standard_normal((2, 2, 3))),
         zoo.sgn_markov_game(),
+        eq.LinearProgram(np.array([1.0, 2.0, -1.0]), A_ub=A[:2], b_ub=np.ones(2),
+                         bounds=(0, 1)),
+        eq.BilinearSaddle(A, Simplex(3), Box(-1.0, 1.0, dim=4), f=eq.linear(np.ones(3)),
+                          g=eq.quadratic(np.full(4, 0.5))),
     ]
 
 
@@ -71,7 +75,8 @@ def test_every_problem_class_is_covered():
     covered = {type(p) for p in _problems()}
     classes = {eq.MatrixGame, eq.BimatrixGame, eq.VI, eq.Saddle, eq.FiniteSumVI,
                eq.PreferenceGame, eq.DifferentiableGame, eq.QuadraticGame,
-               eq.PowerControlGame, eq.NormalFormGame, SoftmaxMarkovGame}
+               eq.PowerControlGame, eq.NormalFormGame, SoftmaxMarkovGame, eq.LinearProgram,
+               eq.BilinearSaddle}
     assert classes <= covered
 
 
