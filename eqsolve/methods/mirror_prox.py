@@ -218,13 +218,15 @@ class ProxMethod(Method):
         """
         xp = namespace(z_half)
         geo = self.geometry
-        prod = (F_half - F_ref) * (z_half - z_new)
-        lhs = eta * to_float(xp.sum(prod))
+        # the step scales the operator's values first: at payoffs near float64's range a
+        # product or sum of raw values would overflow where the scaled ones are O(1)
+        prod = (eta * (F_half - F_ref)) * (z_half - z_new)
+        lhs = to_float(xp.sum(prod))
         rhs = self.c * to_float(geo.divergence(u_new, u_half, z_new)
                                 + geo.divergence(u_half, u, z_half))
         # a bound on the summation error of both sides, relative to their terms
         slack = 2.0 * z_half.shape[0] * finfo_eps(xp, z_half.dtype) * to_float(
-            eta * xp.sum(xp.abs(prod)) + geo.divergence_slack(u_new, u_half, z_new)
+            xp.sum(xp.abs(prod)) + geo.divergence_slack(u_new, u_half, z_new)
             + geo.divergence_slack(u_half, u, z_half))
         return verdict(lhs, rhs + credit, slack), rhs - lhs
 
@@ -285,7 +287,8 @@ class Extragradient(ProxMethod):
         def trial(eta):
             z_half = geo.point(geo.step(s.u, s.Fz, eta))
             F_half = oracle(z_half)
-            lhs = eta * to_float(xp.linalg.vector_norm(F_half - s.Fz))
+            # scaled before the norm: raw values near float64's range would overflow it
+            lhs = to_float(xp.linalg.vector_norm(eta * (F_half - s.Fz)))
             rhs = self.c * to_float(xp.linalg.vector_norm(z_half - s.z))
             slack = 4.0 * finfo_eps(xp, z_half.dtype) * (lhs + rhs)
             return verdict(lhs, rhs, slack), (z_half, F_half)
