@@ -83,9 +83,11 @@ class Batch:
         """Freeze the games that are done; return the host copies of the per-game counters."""
         s, problem, active, status = self.state, self.problem, self.active, self.status
         best_gap, it, bad = _host(s.best_gap), _host(s.it), _host(s.bad)
-        for b in np.flatnonzero(active & (best_gap <= self.tol_b)):
+        done = np.flatnonzero(active & (best_gap <= self.tol_b))
+        if done.size:
+            z, Fz = self.stepper.best(s)  # stacked once for every game being frozen
+        for b in done:
             # the certificate the user gets decides, not the vectorised one
-            z, Fz = self.stepper.best(s)
             cert = problem.game(int(b)).certify(z[b, ...], Fz=_row(Fz, b), point="last")
             if cert.value <= self.tol:
                 active[b], status[b] = False, "converged"

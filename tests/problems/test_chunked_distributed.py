@@ -10,21 +10,10 @@ import pytest
 
 import eqsolve as eq
 from eqsolve.problems.games import CHUNKED_POWER_ITERATIONS
-
-#: a dense game solved as pdhg solves a chunked one (no diagonal steps, no polish: both
-#: read A's entries, which a chunked game only streams)
-AS_CHUNKED = {"precondition": "none", "polish": False}
+from tests.problems.test_chunked import AS_CHUNKED, _saddle
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
-
-
-def _saddle(seed=3):
-    rng = np.random.default_rng(seed)
-    A = 0.3 * rng.standard_normal((30, 20))
-    A[3, :] += 1.0
-    A[:, 5] -= 1.0
-    return A
 
 
 @pytest.fixture(scope="module")
