@@ -110,6 +110,8 @@ PANELS = [
         "optimistic": ({**NO_RESTART, "output": "average"}, -1.0, "ergodic O(1/k)"),
         "pdhg": ({"variant": "adaptive", "restart": False, "output": "average"}, -1.0, "ergodic O(1/k)"),
         "pdhg (Halpern, restarted)": ({"method": "pdhg"}, None, "linear (sharp problem)"),
+        "pdhg (fixed-step CP)": ({"method": "pdhg", "variant": "fixed", "output": "average"},
+                                 -1.0, "Chambolle-Pock ergodic O(1/k)"),
     }),
     Panel("cocoercive", "cocoercive linear VI: ||F(z)||", _cocoercive, {
         "halpern": ({**NO_RESTART, "variant": "halpern"}, -1.0, "Halpern O(1/k) (Lieder)"),
