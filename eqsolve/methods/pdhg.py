@@ -198,7 +198,9 @@ class HalpernPDHG(Method):
         ``tau = sigma``; default ``0.98 / ||M||_2`` with the norm from
         ``power_iters`` power iterations, ``M`` the preconditioned matrix
         restricted to the directions that keep the strategies' sums (so that
-        adding a constant to ``A`` changes nothing).
+        adding a constant to ``A`` changes nothing).  A given step skips the
+        power iterations (on a game streamed from disk, the step of an
+        earlier solve, ``Result.info["step"]``, saves their passes).
     reflection : float
         ``rho`` in [0, 1]: 1 is the reflected step, 0 plain Halpern.
     power_iters : int, optional
@@ -268,10 +270,13 @@ class HalpernPDHG(Method):
         if self.precondition != "none":
             # passes over A's entries, not products: reported, not counted as evaluations
             row, col, passes = diagonal_scaling(xp, S.entries, S.centre, self.precondition)
-        start = power_start(xp, S.n_min, S.dtype)
-        normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col, S.keep_sums)
-        norm = to_float(power_norm(xp, normal, start, self.power_iters))
-        step = self.step_size if self.step_size is not None else to_float(halpern_step_size(xp, norm))
+        step = self.step_size
+        if step is None:
+            # a given step needs no norm: on a chunked game the power iterations are
+            # most of the start's passes over A
+            start = power_start(xp, S.n_min, S.dtype)
+            normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col, S.keep_sums)
+            step = to_float(halpern_step_size(xp, power_norm(xp, normal, start, self.power_iters)))
         x, y = S.parts(z0)
         ATx, Ay = oracle.products(x, y)
         here = (x, y, ATx, Ay)

@@ -108,6 +108,19 @@ def test_pdhg_passes_are_counted_exactly():
     assert src.passes == 1 + expected
 
 
+def test_a_given_step_skips_the_power_iterations():
+    """The step of an earlier solve restarts pdhg with one pass of start, same iterates."""
+    A = _game()
+    first = eq.solve(eq.MatrixGame(ChunkedMatrix(A, block_rows=8)), tol=1e-6)
+    src = CountingSource(A)
+    res = eq.solve(eq.MatrixGame(ChunkedMatrix(src, block_rows=8)), tol=1e-6,
+                   step=first.info["step"])
+    assert res.iterations == first.iterations
+    np.testing.assert_array_equal(res.z, first.z)
+    assert res.info["passes"] == 1 + 2 * res.iterations
+    assert src.passes == 1 + res.info["passes"]
+
+
 @pytest.mark.parametrize("method", ["extragradient", "mirror_prox", "optimistic"])
 def test_an_operator_evaluation_is_one_pass(method):
     """F(x, y) = (-A y, A^T x) is the fused pair: one pass per evaluation."""
