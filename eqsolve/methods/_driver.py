@@ -329,7 +329,8 @@ class _Single:
                 return status, None
             self.k += 1
             k = self.k
-            if not (k >= self.next_check or k == self.max_iter or timed_out()):
+            if not (k >= self.next_check or k == self.max_iter or timed_out()
+                    or method.certify_now(self.state)):
                 continue
             cand = self.certify()
             if cand is None or not math.isfinite(cand[0].value):

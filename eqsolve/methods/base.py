@@ -316,6 +316,12 @@ class Method(abc.ABC):
         """A fresh state from the certified candidate ``at`` (named ``name``; ``at.Fz`` is set)."""
         return self.init(problem, oracle, at.z)
 
+    def certify_now(self, state) -> bool:
+        """True when the candidates of ``state`` should be certified at once, whatever the
+        driver's schedule (a point worth keeping that the next steps would leave, such
+        as a polished solution)."""
+        return False
+
     def diagnostics(self, state) -> dict:
         """Entries for ``Result.info`` describing the final state."""
         return {}

@@ -145,14 +145,33 @@ def _precondition_option(problem, precondition):
     return precondition
 
 
+def _primal_weight_option(problem, primal_weight):
+    """``(omega, adaptive)`` from ``primal_weight`` (None: adaptive off matrix games)."""
+    if primal_weight is None:
+        primal_weight = 1.0 if problem.saddle.keep_sums == (True, True) else "adaptive"
+    if isinstance(primal_weight, str):
+        if primal_weight != "adaptive":
+            raise ValueError("primal_weight must be a positive number or 'adaptive', got "
+                             f"{primal_weight!r}")
+        if problem.batch is not None:
+            raise ValueError("primal_weight='adaptive' applies to one problem; a batch of "
+                             "games is solved with primal_weight=1 (leave it unset)")
+        return 1.0, True
+    omega = check_positive("primal_weight", primal_weight)
+    if omega != 1.0 and problem.batch is not None:
+        raise ValueError("a batch of games is solved with primal_weight=1 (leave it unset)")
+    return omega, False
+
+
 def _polish_option(problem, polish):
     dense_host = problem.saddle.polish
     if polish is None:
         return dense_host
     if polish and not dense_host:
-        raise ValueError("polish=True solves a subgame of A's entries on the host: it takes one "
-                         "NumPy or scipy.sparse matrix game (not a batch, a LinearOperator, GPU "
-                         "arrays or another saddle problem); leave polish unset")
+        raise ValueError("polish=True solves a subproblem of the matrix's entries on the host: "
+                         "it takes one NumPy or scipy.sparse matrix game or linear program (not "
+                         "a batch, a LinearOperator, GPU arrays or a BilinearSaddle); leave "
+                         "polish unset")
     return bool(polish)
 
 
@@ -162,6 +181,8 @@ DEFAULT_PRECONDITION = "ruiz"
 #: the first iteration at which ``pdhg`` may polish, and the growth of the spacing of polishes
 POLISH_START = 64
 POLISH_GROWTH = 2.0
+#: the growth of a linear program's restricted set after a polish that did not help
+POLISH_WIDEN = 4.0
 
 
 class HState(NamedTuple):
@@ -186,6 +207,49 @@ class HState(NamedTuple):
     slack: float = POLISH_SLACK
     scaling_passes: int = 0  # passes over A's entries made by the preconditioner
     saddle: Any = None  # the problem's SaddleStructure
+    omega: float = 1.0  # primal weight: tau = step / omega, sigma = step * omega
+    reweights: int = 0  # restarts that changed omega
+
+
+#: the iterations between two certificates of Halpern PDHG on a problem other than a
+#: matrix game (whose certificate is cheap enough for every iteration)
+CERTIFY_INTERVAL = 8
+#: PDLP's smoothing of the primal weight at a restart: log omega moves this fraction of
+#: the way to log(||dual move|| / ||primal move||)
+WEIGHT_SMOOTHING = 0.5
+#: moves shorter than this (in the preconditioned variables) leave the primal weight alone
+WEIGHT_MIN_MOVE = 1e-10
+
+
+def _weighted_steps(step, omega, row, col):
+    """``(tau, sigma)`` of the minimiser and the maximiser: ``step / omega * col`` and
+    ``step * omega * row``; ``(None, None)`` when both are the scalar ``step``."""
+    if row is None and omega == 1.0:
+        return None, None
+    tau, sigma = step / omega, step * omega
+    return (tau, sigma) if row is None else (tau * col, sigma * row)
+
+
+def _initial_weight(S, row, col):
+    """PDLP's start ``||c|| / ||b||`` from the linear terms in the preconditioned variables
+    (1 where either is zero: a game, a saddle without linear terms)."""
+    xp = S.xp
+    c, b = S.f.lin, S.g.lin
+    if _is_zero_term(c) or _is_zero_term(b):
+        return 1.0
+    # a scalar term is the same number on every coordinate
+    c = xp.asarray(c, dtype=S.dtype) * xp.ones(S.n_min, dtype=S.dtype)
+    b = xp.asarray(b, dtype=S.dtype) * xp.ones(S.n_max, dtype=S.dtype)
+    if row is not None:
+        c, b = c * xp.sqrt(col), b * xp.sqrt(row)
+    nc, nb = to_float(xp.linalg.vector_norm(c)), to_float(xp.linalg.vector_norm(b))
+    if not (nc > 0 and nb > 0 and math.isfinite(nc / nb)) or nc / nb == 0:
+        return 1.0
+    return nc / nb
+
+
+def _is_zero_term(v):
+    return v is None or (isinstance(v, (int, float)) and v == 0)
 
 
 @dataclass(frozen=True)
@@ -214,11 +278,26 @@ class HalpernPDHG(Method):
         or sparse game, ``"none"`` on a batch (the batch path has no diagonal
         steps) and on a ``LinearOperator``.
     polish : bool, optional
-        At inner restarts (spaced geometrically, from iteration 64), solve the
-        subgame of the rows and columns the iterate identifies exactly and
-        restart from its equilibrium when its duality gap is smaller
-        (:func:`~eqsolve.methods.pdhg_halpern.polish_subgame`).  Default
-        ``True`` on one NumPy or sparse game, ``False`` otherwise.
+        At inner restarts (spaced geometrically, from iteration 64), solve a
+        subproblem the iterate identifies exactly and restart from its
+        solution when its certificate is smaller: a matrix game's subgame of
+        the rows and columns near equilibrium
+        (:func:`~eqsolve.methods.pdhg_halpern.polish_subgame`), a linear
+        program restricted to the columns of small reduced cost, with pricing
+        (:meth:`~eqsolve.problems.bilinear.LinearProgram.restricted_optimum`).
+        Default ``True`` on one NumPy or sparse game or linear program,
+        ``False`` otherwise.
+    primal_weight : float or "adaptive", optional
+        ``omega``: the minimiser's step is ``step / omega`` and the
+        maximiser's ``step * omega`` (their product, hence convergence, does
+        not change).  ``"adaptive"`` starts from ``||c|| / ||b||`` (the two
+        linear terms, preconditioned; 1 when either is zero) and, at every
+        restart, moves ``log omega`` half way to the log of the ratio of the
+        maximiser's to the minimiser's move since the previous restart
+        (PDLP's primal weight update, Applegate et al.), which balances the
+        two distances to the solution.  Default ``1`` when both blocks are
+        simplices (matrix games: strategies on the same scale), ``"adaptive"``
+        otherwise (linear programs, bilinear saddles on boxes and balls).
     backend : {"numpy", "numba"}
         ``"numba"``: compiled simplex projections (without preconditioning),
         and the fused kernel on a batch of games.
@@ -239,14 +318,26 @@ class HalpernPDHG(Method):
     backend: str
     precondition: str = "none"
     polish: bool = False
+    omega: float = 1.0
+    adaptive_weight: bool = False
+    cheap_certificate: bool = True
 
     @classmethod
     def supports(cls, problem, **options):
         return _supports(problem)
 
+    def traits(self):
+        if self.cheap_certificate:
+            return self.TRAITS
+        # an objective bracket (rounding allowances of both products, sums rounded out)
+        # costs about as much as a step: certify every CERTIFY_INTERVAL iterations
+        # (certify_now), and a polished point at once
+        return dataclasses.replace(self.TRAITS, certify_every_iteration=False,
+                                   min_certify_interval=CERTIFY_INTERVAL)
+
     @classmethod
     def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=None,
-                     precondition=None, polish=None, backend=None):
+                     precondition=None, polish=None, primal_weight=None, backend=None):
         if adaptive:
             raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
                              "variant='adaptive'")
@@ -255,9 +346,11 @@ class HalpernPDHG(Method):
             raise ValueError(f"reflection must lie in [0, 1], got {rho}")
         if power_iters is None:
             power_iters = problem.power_iterations or 40
+        omega, adaptive_weight = _primal_weight_option(problem, primal_weight)
         return cls(None if step is None else check_positive("step", step), rho,
                    check_max_iter(power_iters, "power_iters"), backend or "numpy",
-                   _precondition_option(problem, precondition), _polish_option(problem, polish))
+                   _precondition_option(problem, precondition), _polish_option(problem, polish),
+                   omega, adaptive_weight, problem.saddle.averages_certified)
 
     def batched(self, problem):
         return BatchedHalpernPDHG(self)
@@ -280,9 +373,10 @@ class HalpernPDHG(Method):
         x, y = S.parts(z0)
         ATx, Ay = oracle.products(x, y)
         here = (x, y, ATx, Ay)
-        tau, sigma = (None, None) if row is None else (step * col, step * row)
+        omega = _initial_weight(S, row, col) if self.adaptive_weight else self.omega
+        tau, sigma = _weighted_steps(step, omega, row, col)
         return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0, tau, sigma,
-                      (row, col), scaling_passes=passes, saddle=S)
+                      (row, col), scaling_passes=passes, saddle=S, omega=omega)
 
     def restart(self, problem, oracle, s, name, at):
         S = s.saddle
@@ -311,6 +405,8 @@ class HalpernPDHG(Method):
         if restart_due(r, ref, it, s.epoch, RESTART_BETA):
             new = s._replace(x=x1, y=y1, ATx=ATx1, Ay=Ay1, anchor=t, k=0, t=t, ref=r, epoch=it,
                              iteration=it, restarts=s.restarts + 1)
+            if self.adaptive_weight:
+                new = self._reweighted(new, s.anchor)
             if self.polish and it >= s.next_polish:
                 new = self._polished(problem, oracle, new)
             return new
@@ -319,8 +415,37 @@ class HalpernPDHG(Method):
                          for new, old, anc in zip(t, (s.x, s.y, s.ATx, s.Ay), s.anchor))
         return s._replace(x=x, y=y, ATx=ATx, Ay=Ay, k=s.k + 1, t=t, ref=ref, iteration=it)
 
+    def certify_now(self, s):
+        # a polished point is certified at once: the next steps move away from it.  The
+        # certified residual of T(z_k) is not monotone (it jumps at restarts), so the
+        # driver's schedule, which spaces certificates out to 5 % of the iterations,
+        # would miss the iterations where it is small: every CERTIFY_INTERVAL instead
+        return s.polished == s.iteration or (not self.cheap_certificate
+                                             and s.iteration % CERTIFY_INTERVAL == 0)
+
+    def _reweighted(self, s, previous):
+        """``s`` (just restarted at ``s.t``) with PDLP's primal weight update."""
+        row, col = s.scaling
+        xp = namespace(s.x)
+        dv, du = s.t[0] - previous[0], s.t[1] - previous[1]
+        if row is not None:
+            dv, du = dv / xp.sqrt(row), du / xp.sqrt(col)
+        nv = to_float(xp.linalg.vector_norm(dv))
+        nu = to_float(xp.linalg.vector_norm(du))
+        if not (nv > WEIGHT_MIN_MOVE and nu > WEIGHT_MIN_MOVE and math.isfinite(nv / nu)):
+            return s
+        omega = math.exp(WEIGHT_SMOOTHING * math.log(nv / nu)
+                         + (1.0 - WEIGHT_SMOOTHING) * math.log(s.omega))
+        tau, sigma = _weighted_steps(s.step, omega, row, col)
+        # the residual at the restart was measured in the old metric: the next one, in
+        # the new metric, is the reference
+        return s._replace(omega=omega, tau=tau, sigma=sigma, ref=math.inf,
+                          reweights=s.reweights + 1)
+
     def _polished(self, problem, oracle, s):
         """``s`` restarted from the polished point when its duality gap is smaller."""
+        if s.saddle.polisher is not None:
+            return self._restricted(problem, oracle, s)
         x1, y1, ATx1, Ay1 = s.t
         rows, cols = polish_support(x1, y1, Ay1, ATx1, s.slack)
         if polish_cost(rows.size, cols.size) > s.iteration * problem.m * problem.n:
@@ -340,6 +465,30 @@ class HalpernPDHG(Method):
         return spaced._replace(x=xs, y=ys, ATx=ATxs, Ay=Ays, anchor=here, t=here,
                                polished=s.iteration, slack=POLISH_SLACK)
 
+    def _restricted(self, problem, oracle, s):
+        """The polish of a problem with a ``polisher`` (a linear program): its restricted
+        solve at ``T(z_k)``, taken when its certificate on the whole problem is smaller."""
+        S, P = s.saddle, s.saddle.polisher
+        widen = s.slack / POLISH_SLACK
+        if P.polish_work(widen) > s.iteration:
+            # the restricted solve would cost more than the iterations so far: later
+            return s
+        x1, y1, ATx1, Ay1 = s.t
+        spaced = s._replace(next_polish=s.iteration * POLISH_GROWTH, polishes=s.polishes + 1)
+        here = S.operator(x1, y1, ATx1, Ay1)
+        found = P.restricted_optimum(x1, y1, S.parts(here)[1], widen)
+        if found is None:
+            return spaced._replace(slack=s.slack * POLISH_WIDEN)
+        xs, ys = found
+        ATxs, Ays = oracle.products(xs, ys)
+        there = S.operator(xs, ys, ATxs, Ays)
+        now = problem.certify(S.join(x1, y1), Fz=here).value
+        if not problem.certify(S.join(xs, ys), Fz=there).value < now:
+            return spaced._replace(slack=s.slack * POLISH_WIDEN)
+        point = (xs, ys, ATxs, Ays)
+        return spaced._replace(x=xs, y=ys, ATx=ATxs, Ay=Ays, anchor=point, t=point,
+                               polished=s.iteration, slack=POLISH_SLACK)
+
     def candidates(self, s):
         x1, y1, ATx1, Ay1 = s.t
         S = s.saddle
@@ -348,7 +497,7 @@ class HalpernPDHG(Method):
     def diagnostics(self, s):
         out = {"variant": "halpern", "step": s.step, "reflection": self.reflection,
                "inner_restarts": s.restarts, "precondition": self.precondition,
-               "scaling_passes": s.scaling_passes}
+               "scaling_passes": s.scaling_passes, "primal_weight": s.omega}
         if self.polish:
             out["polish_attempts"] = s.polishes
             out["polished_iteration"] = s.polished if s.polished >= 0 else None

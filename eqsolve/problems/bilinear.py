@@ -174,7 +174,13 @@ class SaddleStructure:
         A rigorous bound on ``||K||_2`` where one is cheap (products-only
         problems; None otherwise).
     polish : bool
-        Whether the matrix-game subgame polish applies.
+        Whether a polish applies: the matrix-game subgame polish, or the
+        ``polisher``'s restricted solve.
+    polisher : object or None
+        For problems other than matrix games, an object with
+        ``polish_work(widen)`` (the work of one restricted solve, in products
+        with ``K``) and ``restricted_optimum(v, u, Fu, widen)`` (a candidate
+        ``(v, u)`` or None; ``Fu = f'(u) + K^T v``): :meth:`LinearProgram.restricted_optimum`.
     averages_certified : bool
         Whether the products of an average of iterates, formed by averaging
         their products, may be certified as products (matrix games, whose
@@ -184,7 +190,8 @@ class SaddleStructure:
 
     def __init__(self, *, n_max, n_min, max_first, max_domain, min_domain, g, f, entries,
                  centre=0.0, keep_sums=(False, False), norm_bound=None, polish=False,
-                 averages_certified=False, detector=None, dtype=np.float64, xp=np):
+                 averages_certified=False, detector=None, polisher=None, dtype=np.float64,
+                 xp=np):
         self.n_max, self.n_min, self.max_first = n_max, n_min, max_first
         self.max_domain, self.min_domain = max_domain, min_domain
         self.g, self.f = g, f
@@ -192,6 +199,7 @@ class SaddleStructure:
         self.norm_bound, self.polish = norm_bound, polish
         self.averages_certified = averages_certified
         self._detector = detector
+        self.polisher = polisher
         self.dtype, self.xp = dtype, xp
 
     def __getstate__(self):
@@ -535,10 +543,19 @@ class LinearProgram(Problem):
                                                                 bounds)
         self.c, self.b, self.n_eq = c, b, n_eq
         self.lower, self.upper = lower, upper
+        self._finite_bounds = bool(np.all(np.isfinite(lower)) and np.all(np.isfinite(upper)))
         self.K, self.kind = _combine(blocks, c.shape[0])
         if b.shape[0] == 0:
             self.b = np.zeros(1)
         self.n, self.m = c.shape[0], self.K.shape[0]
+        # terms summed per entry of A x and of A^T y (Higham's gamma_k): a sparse product
+        # sums the stored entries of a row or a column only
+        self._row_terms, self._col_terms = self.n, self.m
+        if self.kind == "sparse":
+            csr = self.K.tocsr()
+            self._row_terms = max(int(np.max(np.diff(csr.indptr), initial=0)), 1)
+            self._col_terms = max(int(np.max(np.bincount(csr.indices, minlength=self.n),
+                                             initial=0)), 1)
         self.xp, self.dtype = np, np.dtype(np.float64)
         dual_lower = np.concatenate([np.full(n_eq, -math.inf), np.zeros(self.m - n_eq)])
         self.domain = Product(Box(lower, upper), Box(dual_lower, math.inf, dim=self.m))
@@ -549,7 +566,9 @@ class LinearProgram(Problem):
             n_max=self.m, n_min=self.n, max_first=False, max_domain=self.domain.blocks[1],
             min_domain=self.domain.blocks[0], g=Term(lin=self.b), f=Term(lin=self.c),
             entries=None if self.kind == "operator" else self.K, norm_bound=self._norm,
-            detector=self._detect)
+            detector=self._detect, polish=self.kind != "operator",
+            polisher=None if self.kind == "operator" else self)
+        self._columns = None  # K by columns, made at the first polish
 
     # -- the operator --------------------------------------------------------------
     def matvec(self, x):
@@ -584,17 +603,22 @@ class LinearProgram(Problem):
     # -- the certificate ---------------------------------------------------------------
     def _bracket(self, x, y, r, s):
         """The bracket's pieces from ``r = c + A^T y`` and ``s = A x - b`` as computed."""
-        m, n = self.m, self.n
         y_l1 = float(np.sum(np.abs(y)))
         x_l1 = float(np.sum(np.abs(x)))
-        dr = product_error(self.colmax, y_l1, m, extra=np.abs(self.c) + np.abs(r))
-        ds = product_error(self.rowmax, x_l1, n, extra=np.abs(self.b) + np.abs(s))
+        dr = product_error(self.colmax, y_l1, self._col_terms, extra=np.abs(self.c) + np.abs(r))
+        ds = product_error(self.rowmax, x_l1, self._row_terms, extra=np.abs(self.b) + np.abs(s))
         by = self.b * y
-        lo_terms = np.concatenate([-by, interval_box_min(r - dr, r + dr, self.lower, self.upper)])
+        finite = self._finite_bounds
+        lo_terms = np.concatenate([-by, interval_box_min(r - dr, r + dr, self.lower, self.upper,
+                                                         finite)])
         lo = sum_down(lo_terms)
-        rlo, rhi, dual_inf = reduced_cost_split(r, dr, self.lower, self.upper)
-        lo_corr = sum_down(np.concatenate([-by, interval_box_min(rlo, rhi, self.lower,
-                                                                  self.upper)]))
+        if finite:
+            # every reduced cost is admissible: the corrected bound is the bound
+            lo_corr, dual_inf = lo, 0.0
+        else:
+            rlo, rhi, dual_inf = reduced_cost_split(r, dr, self.lower, self.upper)
+            lo_corr = sum_down(np.concatenate([-by, interval_box_min(rlo, rhi, self.lower,
+                                                                      self.upper)]))
         cx = self.c * x
         hi = sum_up(cx)
         objective = float(np.sum(cx))
@@ -632,6 +656,112 @@ class LinearProgram(Problem):
             "relative_gap": (exact_width / (1.0 + abs(hi) + abs(lo))
                              if math.isfinite(exact_width) else math.inf),
         })
+
+    # -- the polish: the LP restricted to the columns an iterate identifies -----------------
+    #: columns a polish keeps per constraint row, times its ``widen`` factor
+    POLISH_COLUMNS = 3
+    #: restricted solves after the first one, each adding the columns that price out
+    PRICING_ROUNDS = 4
+
+    def _budget(self, widen: float) -> int:
+        return int(min(self.n, math.ceil(self.POLISH_COLUMNS * widen * max(self.m, 1))))
+
+    def polish_work(self, widen: float = 1.0) -> float:
+        """The work of one restricted solve, in products with ``K`` (so that a solver can
+        compare it with its iterations): a simplex method's ``m + k`` pivots over the
+        ``k`` kept columns, against the ``nnz(K)`` entries of one product."""
+        k = self._budget(widen)
+        return (self.m + k) * k / self.n
+
+    def restricted_optimum(self, y, x, r, widen: float = 1.0):
+        """An optimal ``(y, x)`` (multipliers, primal point) of the LP restricted to the
+        columns that ``(x, y)`` identifies, or None.
+
+        ``r = c + A^T y`` are the reduced costs at the multipliers ``y``.
+        Column ``j`` is kept when its reduced cost is among the
+        ``POLISH_COLUMNS * widen * m`` smallest in magnitude, or ``x_j`` among
+        as many farthest from its bounds (a basis has ``m`` columns); every
+        other column is fixed at its finite bound nearest ``x_j`` (a free
+        column is kept).  HiGHS' dual simplex solves the restricted LP; the
+        fixed columns whose reduced cost at its multipliers would improve it
+        (negative at a lower bound, positive at an upper one) are added, most
+        violated first, and it is solved again, at most ``PRICING_ROUNDS``
+        times.  A restricted LP without a feasible point is widened (four
+        times the columns) until it has one or holds half of them.  The pair returned is only a candidate: its certificate, on
+        the whole LP, decides whether it is kept.  None when the restricted LP
+        is infeasible or unsolved (the support is not identified yet).
+        """
+        n, k = self.n, self._budget(widen)
+        lower, upper = self.lower, self.upper
+        if self._columns is None:
+            self._columns = self.K.tocsc() if self.kind == "sparse" else self.K
+        # the bound each column is nearest (a finite one; free columns are kept)
+        to_lower = np.where(np.isfinite(upper), x - lower <= upper - x, True)
+        fixed_at = np.where(np.isfinite(lower) & to_lower, lower, upper)
+        span = np.minimum(x - lower, upper - x)
+        span = np.where(np.isfinite(span), span, np.inf)
+        tol = 1e-9 * (1.0 + float(np.max(np.abs(self.c), initial=0.0)))
+        while True:
+            keep = np.zeros(n, dtype=bool)
+            if k >= n:
+                keep[:] = True
+            else:
+                keep[np.argpartition(np.abs(r), k - 1)[:k]] = True
+                keep[np.argpartition(-span, k - 1)[:k]] = True
+            keep |= ~np.isfinite(fixed_at)
+            res, x_full = self._restricted_solve(keep, fixed_at)
+            if res is not None or 2 * k >= n:
+                break
+            # no feasible point with the other columns at their bounds: widen, up to half
+            k = min(n, 4 * k)
+        if res is None:
+            return None
+        for _ in range(self.PRICING_ROUNDS):
+            # fixed columns that would improve the restricted LP, most violated first
+            r_new = self.c + self.rmatvec(self._multipliers(res))
+            gain = np.where(keep, 0.0, np.where(fixed_at == lower, -r_new, r_new))
+            out = np.flatnonzero(gain > tol)
+            if out.size == 0:
+                break
+            keep[out[np.argsort(-gain[out])[:k]]] = True
+            found, x_new = self._restricted_solve(keep, fixed_at)
+            if found is None:
+                break
+            res, x_full = found, x_new
+        return self._multipliers(res), np.clip(x_full, lower, upper)
+
+    def _multipliers(self, res):
+        """The LP's multipliers ``y`` from a linprog result (its marginals are ``-y``)."""
+        y = np.zeros(self.m)
+        if self.n_eq:
+            y[: self.n_eq] = -res.eqlin.marginals
+        if self.n_eq < self.m:
+            y[self.n_eq:] = np.maximum(-res.ineqlin.marginals, 0.0)
+        return y
+
+    def _restricted_solve(self, keep, fixed_at):
+        """HiGHS' dual simplex (no presolve) on the columns ``keep``, the others at ``fixed_at``:
+        ``(result, x)`` with ``x`` the whole primal point, or ``(None, None)``."""
+        from scipy.optimize import linprog
+
+        m, n_eq = self.m, self.n_eq
+        cols = np.flatnonzero(keep)
+        x = np.where(keep, 0.0, fixed_at)
+        rhs = self.b - self.matvec(x)
+        Ks = self._columns[:, cols]
+        res = linprog(self.c[cols], A_eq=Ks[:n_eq] if n_eq else None,
+                      b_eq=rhs[:n_eq] if n_eq else None,
+                      A_ub=Ks[n_eq:] if n_eq < m else None,
+                      b_ub=rhs[n_eq:] if n_eq < m else None,
+                      bounds=np.column_stack([self.lower[cols], self.upper[cols]]),
+                      # presolve costs more than the solve on a restricted LP (measured:
+                      # 0.38 s against 0.016 s on the 6,000 columns of an n = 500
+                      # assignment LP)
+                      method="highs-ds", options={"presolve": False})
+        if res.status != 0 or res.x is None:
+            return None, None
+        x[cols] = res.x
+        return res, x
 
     # -- infeasibility detection ------------------------------------------------------
     def farkas_bound(self, ray, ATray=None) -> float:

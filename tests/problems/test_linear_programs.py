@@ -296,3 +296,102 @@ def test_generic_methods_run_on_lps_and_saddles_through_the_operator():
 def test_bilinear_saddle_bad_input(args, match):
     with pytest.raises(ValueError, match=match):
         eq.BilinearSaddle(*args())
+
+
+# -- Halpern PDHG on LPs: primal weight and the restricted-LP polish ----------------------
+
+
+def exact_assignment(lp):
+    n = int(round(math.sqrt(lp.n)))
+    C = lp.c.reshape(n, n)
+    r, c = linear_sum_assignment(C)
+    return float(C[r, c].sum())
+
+
+def test_polish_solves_the_assignment_lp_exactly_and_early():
+    lp = eq.zoo.assignment(30, seed=2)
+    opt = exact_assignment(lp)
+    res = eq.solve(lp, tol=1e-9, max_iter=50_000)
+    pure = eq.solve(lp, tol=1e-9, max_iter=50_000, polish=False)
+    assert res.converged and pure.converged
+    assert res.info["polished_iteration"] is not None
+    assert res.iterations < pure.iterations
+    lo, hi = res.certificate.details["objective_bounds"]
+    assert lo <= opt <= hi + 1e-12
+    assert res.value == pytest.approx(opt, abs=1e-9)
+
+
+def test_restricted_optimum_prices_out_a_poor_start():
+    """From zero multipliers the restricted set is the cheapest columns; pricing adds
+    what is missing, and the pair it returns is optimal for the whole LP."""
+    lp = eq.zoo.assignment(20, seed=4)
+    opt = exact_assignment(lp)
+    x = np.full(lp.n, 1.0 / 20)
+    y = np.zeros(lp.m)
+    found = lp.restricted_optimum(y, x, lp.c + lp.rmatvec(y), widen=0.5)
+    assert found is not None
+    y_new, x_new = found
+    cert = lp.certify(np.concatenate([x_new, y_new]))
+    lo, hi = cert.details["objective_bounds"]
+    assert lo <= opt <= hi + 1e-12 and hi - lo <= 1e-9
+    assert cert.details["primal_infeasibility"] <= 1e-9
+
+
+def test_restricted_optimum_is_none_when_the_restriction_is_infeasible():
+    infeasible = eq.LinearProgram([1.0, 1.0], A_eq=[[1.0, 1.0]], b_eq=[3.0], bounds=(0, 1))
+    y = np.zeros(1)
+    assert infeasible.restricted_optimum(y, np.zeros(2), infeasible.c, widen=1.0) is None
+    res = eq.solve(infeasible, max_iter=5000)
+    assert res.status == "infeasible"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_polished_solves_bracket_the_highs_optimum(seed):
+    kw = random_lp(seed + 20, m_ub=8, m_eq=3, n=15)
+    ref = linprog(**kw, method="highs")
+    if ref.status != 0:
+        pytest.skip("HiGHS finds no optimum")
+    res = eq.solve(eq.LinearProgram(**kw), tol=1e-9, max_iter=20_000)
+    assert res.converged
+    d = res.certificate.details
+    lo, hi = d["objective_bounds"]
+    assert lo <= ref.fun
+    assert relaxed_optimum(kw, d["primal_infeasibility"]) <= hi + 1e-12
+    assert res.value == pytest.approx(ref.fun, abs=1e-7)
+
+
+def test_primal_weight_defaults_and_checks():
+    lp = eq.zoo.assignment(10, seed=0)
+    res = eq.solve(lp, tol=1e-6, polish=False, max_iter=20_000)
+    assert res.converged and res.info["primal_weight"] != 1.0
+    fixed = eq.solve(lp, tol=1e-6, polish=False, primal_weight=1.0, max_iter=20_000)
+    assert fixed.converged and fixed.info["primal_weight"] == 1.0
+    game = eq.MatrixGame(np.random.default_rng(0).normal(size=(12, 9)))
+    a = eq.solve(game, tol=1e-8)
+    b = eq.solve(game, tol=1e-8, primal_weight=1.0)
+    assert a.info["primal_weight"] == 1.0 and a.iterations == b.iterations
+    np.testing.assert_array_equal(a.z, b.z)
+    c = eq.solve(game, tol=1e-8, primal_weight="adaptive", max_iter=50_000)
+    assert c.converged and c.residual <= 1e-8
+    with pytest.raises(ValueError, match="primal_weight must be a positive number or 'adaptive'"):
+        eq.solve(lp, primal_weight="pdlp")
+    with pytest.raises(ValueError, match="primal_weight"):
+        eq.solve(lp, primal_weight=-1.0)
+    batch = eq.MatrixGame(np.random.default_rng(1).normal(size=(3, 5, 4)))
+    with pytest.raises(ValueError, match="batch of games is solved with primal_weight=1"):
+        eq.solve(batch, primal_weight="adaptive")
+
+
+def test_adaptive_primal_weight_moves_towards_the_ratio_of_the_moves():
+    """On an LP whose primal and dual solutions differ in scale by 100, the weight
+    leaves 1 towards the ratio of their distances from the start."""
+    kw = random_lp(11)
+    kw["c"] = 100.0 * kw["c"]
+    res = eq.solve(eq.LinearProgram(**kw), tol=1e-8, polish=False, precondition="none",
+                   max_iter=100_000)
+    assert res.converged
+    ref = linprog(**kw, method="highs")
+    x0 = eq.LinearProgram(**kw).initial_point()
+    ratio = np.linalg.norm(res.y - x0[kw["c"].size:]) / np.linalg.norm(res.x - x0[:kw["c"].size])
+    w = res.info["primal_weight"]
+    assert w > 1.0 and abs(math.log(w / ratio)) < abs(math.log(ratio)), (w, ratio, ref.fun)
