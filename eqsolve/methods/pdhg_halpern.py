@@ -178,6 +178,11 @@ def _row_col(A, centre, row, col, reduce):
     return xp.concat(r_parts), c_acc
 
 
+def _equilibrated(xp, v, tol=1e-12):
+    """Whether every nonzero entry of ``v`` is 1 to within ``tol``."""
+    return bool(xp.all((v == 0) | (xp.abs(v - 1.0) <= tol)))
+
+
 def _safe_inverse(xp, v, power):
     """``v ** -power`` where ``v > 0``, ``1`` where a row or column is zero."""
     ok = v > 0
@@ -198,8 +203,8 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
         ``row = col = 1``;
     ``"ruiz"``
         Ruiz equilibration of ``A - c`` (``ruiz_iters`` passes, each dividing
-        the rows and columns by the square roots of their largest entries), as
-        PDLP does;
+        the rows and columns by the square roots of their largest entries, and
+        fewer when a pass finds every largest entry equal to 1), as PDLP does;
     ``"pock_chambolle"``
         Pock and Chambolle's steps with ``alpha = 1``: ``row_i = 1 / sum_j
         |A_ij - c|``, ``col_j = 1 / sum_i |A_ij - c|``;
@@ -219,6 +224,10 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
         for _ in range(ruiz_iters):
             rmax, cmax = _row_col(A, centre, dr, dc, "max")
             passes += 1
+            if _equilibrated(xp, rmax) and _equilibrated(xp, cmax):
+                # a fixed point (every largest entry is 1 already, as in an incidence
+                # matrix): the remaining passes would change nothing
+                break
             dr, dc = dr * _safe_inverse(xp, rmax, 0.5), dc * _safe_inverse(xp, cmax, 0.5)
         row, col = dr * dr, dc * dc
     if kind in ("pock_chambolle", "ruiz_pock_chambolle"):

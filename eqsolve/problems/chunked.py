@@ -51,7 +51,7 @@ import numpy as np
 from .base import ComputeInterrupted
 
 __all__ = ["ChunkedMatrix", "MatrixStats", "LocalEngine", "DaskEngine", "DistributedEngine",
-           "block_result", "is_dask_array", "BLOCK_BYTES"]
+           "NpyRows", "block_result", "is_dask_array", "BLOCK_BYTES"]
 
 #: default size of one row block (bytes): large enough that per-block overhead
 #: (a task, a read call) is negligible, small enough that a few fit in cache-sized RAM
@@ -471,11 +471,17 @@ class ChunkedMatrix:
 
     # -- sources -----------------------------------------------------------
     @classmethod
-    def from_npy(cls, path, **options) -> "ChunkedMatrix":
-        """A ``.npy`` file, memory-mapped read-only (pickles as its path)."""
+    def from_npy(cls, path, *, page_cache: bool = True, **options) -> "ChunkedMatrix":
+        """A ``.npy`` file, memory-mapped read-only (pickles as its path).
+
+        ``page_cache=False`` reads the rows with ``pread`` and drops their
+        pages from the page cache after each block (:class:`NpyRows`): every
+        pass streams the file from disk, as for a file larger than memory,
+        and the rest of the machine keeps its cache.
+        """
         path = os.fspath(path)
-        arr = np.load(path, mmap_mode="r")
-        return cls(arr, _spec=("npy", path), **options)
+        arr = np.load(path, mmap_mode="r") if page_cache else NpyRows(path)
+        return cls(arr, _spec=("npy", path, bool(page_cache)), **options)
 
     @classmethod
     def from_zarr(cls, path, *, component=None, **options) -> "ChunkedMatrix":
@@ -506,6 +512,63 @@ class ChunkedMatrix:
         spec = ("memmap", os.fspath(mm.filename), int(mm.offset), tuple(mm.shape), mm.dtype.str,
                 "F" if (mm.flags.f_contiguous and not mm.flags.c_contiguous) else "C")
         return cls(mm, _spec=spec, **options)
+
+
+class NpyRows:
+    """The rows of a C-order ``.npy`` file, read with ``pread`` and not kept in the page cache.
+
+    ``rows[r0:r1]`` reads those rows into a new array and then tells the
+    kernel that their pages are not needed (``posix_fadvise(DONTNEED)``).  A
+    memory map leaves every page it touched in the page cache, so a file
+    that fits in RAM is read from disk once and from memory afterwards, and
+    one that does not evicts everything else; read this way, every pass over
+    a file streams it from disk and leaves the cache to the rest of the
+    machine -- the behaviour of a file larger than memory, and the figure
+    ``benchmarks/scale.py`` measures against the disk bound.  Where the
+    platform has no ``posix_fadvise``, the pages are read the same way and
+    left to the kernel.
+    """
+
+    def __init__(self, path):
+        self.path, self._fd = os.fspath(path), None
+        mm = np.load(self.path, mmap_mode="r")
+        if not mm.flags.c_contiguous:
+            raise ValueError(f"{self.path} stores a Fortran-order array: rows are not contiguous "
+                             "on disk; save it in C order (np.save of np.ascontiguousarray) or "
+                             "leave page_cache=True")
+        self.shape, self.dtype, self.offset = tuple(mm.shape), mm.dtype, int(mm.offset)
+        del mm
+        if len(self.shape) != 2:
+            raise ValueError(f"{self.path} holds an array of shape {self.shape}, not a matrix")
+        self.row_bytes = self.shape[1] * self.dtype.itemsize
+        self._fd = os.open(self.path, os.O_RDONLY)
+
+    def __getitem__(self, key):
+        if not (isinstance(key, slice) and key.step in (None, 1)):
+            raise TypeError("NpyRows reads contiguous row ranges only (rows[r0:r1])")
+        r0, r1, _ = key.indices(self.shape[0])
+        r1 = max(r0, r1)
+        out = np.empty((r1 - r0, self.shape[1]), dtype=self.dtype)
+        if out.size == 0:
+            return out
+        view = memoryview(out.reshape(-1).view(np.uint8))
+        start, size, got = self.offset + r0 * self.row_bytes, (r1 - r0) * self.row_bytes, 0
+        while got < size:
+            k = os.preadv(self._fd, [view[got:]], start + got)
+            if k <= 0:
+                raise OSError(f"{self.path}: the file ends before row {r1}")
+            got += k
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(self._fd, start, size, os.POSIX_FADV_DONTNEED)
+        return out
+
+    def close(self):
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __del__(self):
+        self.close()
 
 
 class _Transposed:
@@ -552,7 +615,8 @@ def _current_client():
 
 def _rebuild(kind, args, options, stats):
     if kind == "npy":
-        return ChunkedMatrix.from_npy(args[0], stats=stats, **options)
+        page_cache = args[1] if len(args) > 1 else True
+        return ChunkedMatrix.from_npy(args[0], page_cache=page_cache, stats=stats, **options)
     if kind == "zarr":
         return ChunkedMatrix.from_zarr(args[0], component=args[1], stats=stats, **options)
     if kind == "hdf5":

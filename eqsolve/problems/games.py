@@ -461,7 +461,9 @@ class MatrixGame(_TwoPlayer):
         """A chunked game on a ``.npy`` file, memory-mapped read-only.
 
         ``options`` go to :class:`~eqsolve.problems.chunked.ChunkedMatrix`
-        (``block_rows``, ``threads``).  The game pickles as the path.
+        (``block_rows``, ``threads``) and its ``from_npy`` (``page_cache=False``
+        streams every pass from disk without filling the page cache).  The
+        game pickles as the path.
         """
         return cls(ChunkedMatrix.from_npy(path, **options))
 

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import eqsolve as eq
-from eqsolve.problems.chunked import ChunkedMatrix
+from eqsolve.problems.chunked import ChunkedMatrix, NpyRows
 from eqsolve.problems.games import CHUNKED_POWER_ITERATIONS
 
 #: a dense game solved as pdhg solves a chunked one (no diagonal steps, no polish: both
@@ -149,11 +149,12 @@ def test_npy_and_memmap_inputs(tmp_path):
     path = tmp_path / "A.npy"
     np.save(path, A)
     games = [eq.MatrixGame.from_npy(path, block_rows=7),
+             eq.MatrixGame.from_npy(path, block_rows=7, page_cache=False),
              eq.MatrixGame(np.load(path, mmap_mode="r")),
              eq.MatrixGame(np.memmap(tmp_path / "raw", dtype=np.float64, mode="w+",
                                      shape=A.shape))]
-    games[2].A.engine.source[:] = A      # written through the memmap itself
-    games[2] = eq.MatrixGame(games[2].A.engine.source)
+    games[3].A.engine.source[:] = A      # written through the memmap itself
+    games[3] = eq.MatrixGame(games[3].A.engine.source)
     for game in games:
         assert game.kind == "chunked"
         res = eq.solve(game, tol=1e-9)
@@ -163,6 +164,24 @@ def test_npy_and_memmap_inputs(tmp_path):
         assert len(pickle.dumps(game)) < A.nbytes     # the source, not the data
         assert copy.A.passes == 0                     # its scan came with it
         np.testing.assert_array_equal(eq.solve(copy, tol=1e-9).z, res.z)
+
+
+def test_npy_rows_read_what_the_memmap_reads(tmp_path):
+    A = np.random.default_rng(5).standard_normal((23, 17)).astype(np.float32)
+    np.save(tmp_path / "A.npy", A)
+    rows = NpyRows(tmp_path / "A.npy")
+    assert rows.shape == A.shape and rows.dtype == A.dtype
+    for r0, r1 in ((0, 23), (3, 9), (22, 23), (5, 5), (20, 40)):
+        np.testing.assert_array_equal(rows[r0:r1], A[r0:r1])
+    with pytest.raises(TypeError, match="contiguous row ranges"):
+        rows[::2]
+    game = eq.MatrixGame.from_npy(tmp_path / "A.npy", page_cache=False, block_rows=4)
+    copy = pickle.loads(pickle.dumps(game))
+    assert isinstance(copy.A.engine.source, NpyRows)
+    np.save(tmp_path / "F.npy", np.asfortranarray(A))
+    with pytest.raises(ValueError, match="Fortran-order"):
+        NpyRows(tmp_path / "F.npy")
+    rows.close()
 
 
 def test_zarr_input(tmp_path):
