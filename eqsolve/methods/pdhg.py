@@ -233,23 +233,16 @@ def _weighted_steps(step, omega, row, col):
 def _initial_weight(S, row, col):
     """PDLP's start ``||c|| / ||b||`` from the linear terms in the preconditioned variables
     (1 where either is zero: a game, a saddle without linear terms)."""
-    xp = S.xp
-    c, b = S.f.lin, S.g.lin
-    if _is_zero_term(c) or _is_zero_term(b):
+    if not (S.f.has_linear and S.g.has_linear):
         return 1.0
+    xp = S.xp
     # a scalar term is the same number on every coordinate
-    c = xp.asarray(c, dtype=S.dtype) * xp.ones(S.n_min, dtype=S.dtype)
-    b = xp.asarray(b, dtype=S.dtype) * xp.ones(S.n_max, dtype=S.dtype)
+    c = xp.asarray(S.f.lin, dtype=S.dtype) * xp.ones(S.n_min, dtype=S.dtype)
+    b = xp.asarray(S.g.lin, dtype=S.dtype) * xp.ones(S.n_max, dtype=S.dtype)
     if row is not None:
         c, b = c * xp.sqrt(col), b * xp.sqrt(row)
-    nc, nb = to_float(xp.linalg.vector_norm(c)), to_float(xp.linalg.vector_norm(b))
-    if not (nc > 0 and nb > 0 and math.isfinite(nc / nb)) or nc / nb == 0:
-        return 1.0
-    return nc / nb
-
-
-def _is_zero_term(v):
-    return v is None or (isinstance(v, (int, float)) and v == 0)
+    ratio = to_float(xp.linalg.vector_norm(c)) / to_float(xp.linalg.vector_norm(b))
+    return ratio if 0.0 < ratio < math.inf else 1.0
 
 
 @dataclass(frozen=True)
@@ -320,6 +313,8 @@ class HalpernPDHG(Method):
     polish: bool = False
     omega: float = 1.0
     adaptive_weight: bool = False
+    # True where the certificate costs little beside a step (matrix games: a max and a
+    # min of the step's products), so that every iteration is certified
     cheap_certificate: bool = True
 
     @classmethod
@@ -497,7 +492,8 @@ class HalpernPDHG(Method):
     def diagnostics(self, s):
         out = {"variant": "halpern", "step": s.step, "reflection": self.reflection,
                "inner_restarts": s.restarts, "precondition": self.precondition,
-               "scaling_passes": s.scaling_passes, "primal_weight": s.omega}
+               "scaling_passes": s.scaling_passes, "primal_weight": s.omega,
+               "primal_weight_updates": s.reweights}
         if self.polish:
             out["polish_attempts"] = s.polishes
             out["polished_iteration"] = s.polished if s.polished >= 0 else None

@@ -61,6 +61,11 @@ class Term:
     def smooth(self) -> bool:
         return _is_zero(self.l1)
 
+    @property
+    def has_linear(self) -> bool:
+        """Whether the linear part is nonzero."""
+        return not _is_zero(self.lin)
+
     def resolved(self, name: str, dim: int) -> "Term":
         """The term with every part a finite float64 vector of length ``dim`` (checked)."""
         parts = []
@@ -687,9 +692,10 @@ class LinearProgram(Problem):
         (negative at a lower bound, positive at an upper one) are added, most
         violated first, and it is solved again, at most ``PRICING_ROUNDS``
         times.  A restricted LP without a feasible point is widened (four
-        times the columns) until it has one or holds half of them.  The pair returned is only a candidate: its certificate, on
-        the whole LP, decides whether it is kept.  None when the restricted LP
-        is infeasible or unsolved (the support is not identified yet).
+        times the columns) until it has one or holds half of them.  The pair
+        returned is only a candidate: its certificate, on the whole LP,
+        decides whether it is kept.  None when the restricted LP is
+        infeasible or unsolved (the support is not identified yet).
         """
         n, k = self.n, self._budget(widen)
         lower, upper = self.lower, self.upper
@@ -716,9 +722,10 @@ class LinearProgram(Problem):
             k = min(n, 4 * k)
         if res is None:
             return None
+        y_new = self._multipliers(res)
         for _ in range(self.PRICING_ROUNDS):
             # fixed columns that would improve the restricted LP, most violated first
-            r_new = self.c + self.rmatvec(self._multipliers(res))
+            r_new = self.c + self.rmatvec(y_new)
             gain = np.where(keep, 0.0, np.where(fixed_at == lower, -r_new, r_new))
             out = np.flatnonzero(gain > tol)
             if out.size == 0:
@@ -727,8 +734,8 @@ class LinearProgram(Problem):
             found, x_new = self._restricted_solve(keep, fixed_at)
             if found is None:
                 break
-            res, x_full = found, x_new
-        return self._multipliers(res), np.clip(x_full, lower, upper)
+            x_full, y_new = x_new, self._multipliers(found)
+        return y_new, np.clip(x_full, lower, upper)
 
     def _multipliers(self, res):
         """The LP's multipliers ``y`` from a linprog result (its marginals are ``-y``)."""
