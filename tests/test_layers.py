@@ -30,7 +30,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "eqsolve"
 #: its own layer and the layers before it
 LAYERS = (
     ("base", ("eqsolve.backend", "eqsolve._validation")),
-    ("domains", ("eqsolve.domains",)),
+    ("domains", ("eqsolve.domains", "eqsolve.treeplex")),
     ("certificates", ("eqsolve.certificates",)),        # the Certificate type and the formulas
     ("problems", ("eqsolve.problems",)),
     ("io", ("eqsolve.io",)),                            # builds problems from files and libraries
@@ -44,7 +44,7 @@ LAYERS = (
 #: from a plain install) and scipy, whose submodules take longer to import than
 #: all of eqsolve and serve a few code paths each
 LAZY_OK = frozenset({"cupy", "cvxpy", "dask", "distributed", "h5py", "highspy", "matplotlib",
-                     "mpmath", "nashpy", "numba", "pygambit", "scipy", "tqdm", "zarr"})
+                     "mpmath", "nashpy", "numba", "pygambit", "pyspiel", "open_spiel", "scipy", "tqdm", "zarr"})
 
 #: compiled kernels (Numba, CuPy) load when a solve asks for them, so that
 #: their compilers are never imported otherwise
