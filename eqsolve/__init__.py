@@ -16,8 +16,10 @@ from .analysis.second_order import second_order_check
 from .analysis.small_gain import SmallGainCertificate, small_gain
 from .certificates import Certificate, set_region_certifier
 from .domains import Ball, Box, Product, Reals, Simplex
+from .treeplex import Treeplex
 from .methods import METHODS, OnlineOptimistic, get_method, register, run
 from .problems import (VI, BilinearSaddle, BimatrixGame, ChunkedMatrix, DifferentiableGame,
+                       ExtensiveFormGame,
                        FiniteSumVI, LinearProgram, MatrixGame, NormalFormGame, PowerControlGame,
                        PreferenceGame, Problem, QuadraticGame, Saddle, zoo)
 from .problems.bilinear import l1, linear, quadratic, zero
@@ -44,6 +46,8 @@ __all__ = [
     "Saddle",
     "LinearProgram",
     "BilinearSaddle",
+    "ExtensiveFormGame",
+    "Treeplex",
     "linear",
     "quadratic",
     "l1",

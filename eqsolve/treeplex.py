@@ -322,6 +322,14 @@ class Treeplex(Domain):
             v = self._add_children(xp, v, L, self._segment(xp, "max", vl, L.seg, vl.shape[0]))
         return v[0]
 
+    def segment_sum(self, level, v):
+        """Per-information-set sums of ``v`` (the values of ``level``'s sequences)."""
+        return self._segment(namespace(v), "sum", v, level.seg, v.shape[0])
+
+    def segment_max(self, level, v):
+        """Per-information-set maxima of ``v`` (the values of ``level``'s sequences)."""
+        return self._segment(namespace(v), "max", v, level.seg, v.shape[0])
+
     def expected(self, g, beta):
         """Bottom-up values under the behaviour strategy ``beta``: ``(seq_values, set_values)``.
 

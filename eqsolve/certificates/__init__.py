@@ -15,6 +15,7 @@ from .residuals import (
     natural_residual,
     operator_norm,
 )
+from .sequence_form import sequence_form_gap
 
 __all__ = [
     "Certificate",
@@ -28,4 +29,5 @@ __all__ = [
     "natural_residual",
     "gap_function",
     "operator_norm",
+    "sequence_form_gap",
 ]

@@ -14,6 +14,12 @@ KINDS = {
         "max_i (A y)_i - min_j (x^T A)_j: zero exactly at a saddle point; "
         "the game value lies in [min_j (x^T A)_j, max_i (A y)_i] and |x^T A y - value| <= gap"
     ),
+    "nash_conv": (
+        "max_{x' in X} x'^T A y - min_{y' in Y} x^T A y' over the two treeplexes of an "
+        "extensive-form zero-sum game: the sum of both players' best-response gains "
+        "(OpenSpiel's NashConv; exploitability is half of it), zero exactly at an equilibrium; "
+        "the game value lies in details['value_bounds']"
+    ),
     "nash_gap": (
         "sum over players of the best-response improvement: zero exactly at a Nash "
         "equilibrium; no player gains more than it by deviating"

@@ -11,8 +11,9 @@ from .power_control import PowerControlGame
 from .normal_form import NormalFormGame
 from .finite_sum import FiniteSumVI
 from .bilinear import BilinearSaddle, LinearProgram
+from .extensive_form import ExtensiveFormGame, SequenceFormBuilder
 from . import bilinear
 
 __all__ = ["Problem", "ComputeInterrupted", "ChunkedMatrix", "MatrixGame", "BimatrixGame", "PreferenceGame", "random_preferences", "VI",
            "Saddle", "PowerControlGame", "DifferentiableGame", "QuadraticGame", "game_from_spec",
-           "NormalFormGame", "FiniteSumVI", "LinearProgram", "BilinearSaddle", "bilinear", "zoo"]
+           "NormalFormGame", "FiniteSumVI", "LinearProgram", "BilinearSaddle", "ExtensiveFormGame", "SequenceFormBuilder", "bilinear", "zoo"]

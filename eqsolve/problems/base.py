@@ -67,6 +67,11 @@ class Problem:
         saddle problem ``min_u max_v f(u) + <v, K u> - g(v)`` (its blocks,
         prox maps and products, as PDHG reads them), ``None`` otherwise.
 
+    ``treeplexes``
+        ``(X, Y)``: the players' :class:`~eqsolve.treeplex.Treeplex` sets of a
+        bilinear game in sequence form (an extensive-form game), on which
+        regret minimisation runs; ``None`` otherwise.
+
     ``power_iterations``
         how many power iterations a method should spend estimating ``||A||_2``
         of a bilinear problem by default (``None``: the method's own default);
@@ -95,6 +100,7 @@ class Problem:
     bilinear: bool = False
     power_iterations: int | None = None
     saddle: Any = None
+    treeplexes: Any = None
 
     # -- the operator ---------------------------------------------------
     @property
