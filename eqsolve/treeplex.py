@@ -272,7 +272,7 @@ class Treeplex(Domain):
         beta = _floating(beta)
         xp = namespace(beta)
         if self.n_sets == 0:
-            return beta
+            return xp.ones_like(beta)
         tail = beta[1:]
         sums = self._segment(xp, "sum", tail, self.start - 1, tail.shape[0])
         per = xp.take(sums, self._idx(self.owner[1:], beta), axis=0)

@@ -166,6 +166,7 @@ class _RegretMatching(Method):
     def init(self, problem, oracle, z0):
         X, Y = problem.treeplexes
         n1 = X.dim
+        z0 = np.asarray(z0, dtype=np.float64)
         x, y = z0[:n1], z0[n1:]
         bx = X.normalize_behavior(X.behavior(x))
         by = Y.normalize_behavior(Y.behavior(y))

@@ -131,6 +131,7 @@ class SequenceFormBuilder:
             rows = np.fromiter((k[0] for k in keys), np.int64, len(keys))
             cols = np.fromiter((k[1] for k in keys), np.int64, len(keys))
             data = np.fromiter((float(acc[k]) for k in keys), np.float64, len(keys))
+            kwargs.setdefault("exact_entries", (rows, cols, [acc[k] for k in keys]))
             terms = 1
         else:
             data = np.asarray([float(w) for w in self._w], dtype=np.float64)
@@ -189,6 +190,14 @@ class ExtensiveFormGame(Problem):
         ``0..size-1``.
     constant : float
         The players' payoffs add up to this at every leaf (0: zero-sum).
+    chance_rounding : float
+        An allowance added to every certificate for a difference between
+        the game solved and the game meant (a file's decimal chance
+        probabilities normalised to sum to one).
+    exact_entries : (rows, cols, values), optional
+        ``A``'s entries as exact numbers in the input numbering (kept as
+        ``exact_entries`` for exact checks; the builder passes them when the
+        tree's numbers are exact).
 
     Attributes
     ----------
@@ -216,7 +225,7 @@ class ExtensiveFormGame(Problem):
     blocks = ("x", "y")
 
     def __init__(self, A, *, parents, sizes, infosets=None, actions=None, constant=0.0,
-                 chance_rounding: float = 0.0, _entry_ulps: int = 1):
+                 chance_rounding: float = 0.0, exact_entries=None, _entry_ulps: int = 1):
         parents = _check_pair("parents", parents)
         sizes = _check_pair("sizes", sizes)
         orders, maps, trees = [], [], []
@@ -237,6 +246,13 @@ class ExtensiveFormGame(Problem):
         A.sum_duplicates()
         self.A = A
         self.AT = A.T.tocsr()
+        #: ``A``'s entries as exact numbers ``(rows, cols, values)`` in the canonical
+        #: numbering, when the game was built from exact payoffs and probabilities
+        self.exact_entries = None
+        if exact_entries is not None:
+            r, c, v = exact_entries
+            self.exact_entries = (maps[0][np.asarray(r, np.int64)],
+                                  maps[1][np.asarray(c, np.int64)], tuple(v))
         self.absA = abs(A)
         self.absAT = self.absA.T.tocsr()
         self.k_rows = int(np.diff(A.indptr).max(initial=0)) + int(_entry_ulps)
@@ -386,7 +402,7 @@ class ExtensiveFormGame(Problem):
 
     def operator(self, z):
         x, y = z[: self.n1], z[self.n1:]
-        return np.concatenate([-(self.A @ y), self.AT @ x])
+        return np.concatenate([-self.matvec(y), self.rmatvec(x)])
 
     def value(self, z, Fz=None, certificate=None):
         if certificate is not None and "payoff" in certificate.details:
@@ -414,11 +430,16 @@ class ExtensiveFormGame(Problem):
         """
         z = np.asarray(z, dtype=np.float64)
         x, y, dist = self.plans(z)
-        if dist == 0.0 and Fz is not None:
+        # F(z) serves the plans too: they differ from z by ``dist`` in l1, which the
+        # defect term below covers
+        if Fz is not None:
+            Fz = np.asarray(Fz, dtype=np.float64)
             Ay, ATx = -Fz[: self.n1], Fz[self.n1:]
         else:
-            Ay, ATx = self.A @ y, self.AT @ x
+            Ay, ATx = self.matvec(y), self.rmatvec(x)
         absAy, absATx = self.absA @ y, self.absAT @ x
+        # |x'^T A y - x'^T A y_plan| <= max row sum * ||y - y_plan||_1 for any plan x' <= 1,
+        # and likewise for the columns; both best responses move
         defect = 2.0 * dist * max(self.row_sums, self.col_sums)
         gap, rnd, lower, upper = sequence_form_gap(
             self.X, self.Y, x, y, Ay, ATx, absAy, absATx, k_rows=self.k_rows,

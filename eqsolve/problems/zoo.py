@@ -22,6 +22,7 @@ from .sea import SEAStream, sea_logistic, sea_quadratic
 from .vi import VI
 
 __all__ = [
+    "random_tree_game",
     "assignment",
     "random_matrix_game",
     "matching_pennies",
@@ -549,3 +550,59 @@ def hard_games(seed=0, *, size: tuple[int, int] = (30, 40)) -> list[HardGame]:
     ]
     out += [HardGame(name, g) for name, g in degenerate_games().items()]
     return out
+
+
+def random_tree_game(*, seed=0, depth: int = 3, max_actions: int = 3, chance: float = 0.3,
+                     exact: bool = False, max_payoff: int = 5):
+    """A random two-player zero-sum extensive-form game with chance (perfect recall).
+
+    The tree alternates at random between the players and chance down to
+    ``depth`` moves; each decision node gets 1..``max_actions`` actions.
+    Imperfect information: at a node a player observes only her own past
+    moves and, with probability 1/2 at each chance node below it, the chance
+    outcome, so several nodes share information sets.  Payoffs are integers
+    in ``[-max_payoff, max_payoff]``; ``exact=True`` draws chance
+    probabilities as exact fractions (``ExtensiveFormGame.exact_entries``
+    then holds ``A`` exactly), otherwise as floats.
+    """
+    from fractions import Fraction
+
+    from .extensive_form import SequenceFormBuilder
+
+    rng = _rng(seed)
+    b = SequenceFormBuilder()
+    # an information set is the player's own history plus what she observed: nodes
+    # that agree on both share it, so perfect recall holds by construction
+    visible = {}
+
+    def walk(d, seqs, views, reach, cdepth):
+        if d == depth or (d > 0 and rng.random() < 0.15):
+            u = int(rng.integers(-max_payoff, max_payoff + 1))
+            b.leaf(seqs[0], seqs[1], reach, u, -u, cdepth)
+            return
+        if rng.random() < chance:
+            k = int(rng.integers(2, 4))
+            if exact:
+                w = [int(v) for v in rng.integers(1, 5, size=k)]
+                probs = [Fraction(v, sum(w)) for v in w]
+            else:
+                w = rng.uniform(0.2, 1.0, size=k)
+                probs = list(w / w.sum())
+            shown = tuple(bool(rng.random() < 0.5) for _ in range(2))
+            for o, p in enumerate(probs):
+                nv = tuple(views[q] + ((("c", d, o),) if shown[q] else ()) for q in range(2))
+                walk(d + 1, seqs, nv, reach * p, cdepth + 1)
+            return
+        player = int(rng.integers(0, 2))
+        key = (player, views[player], seqs[player])
+        n_act = visible.setdefault(key, int(rng.integers(1, max_actions + 1)))
+        first = b.decision(player, key, seqs[player], range(n_act))
+        for a in range(n_act):
+            ns = list(seqs)
+            ns[player] = first + a
+            nv = list(views)
+            nv[player] = views[player] + (("a", first + a),)
+            walk(d + 1, tuple(ns), tuple(nv), reach, cdepth)
+
+    walk(0, (0, 0), ((), ()), Fraction(1) if exact else 1.0, 0)
+    return b.build()

@@ -59,6 +59,7 @@ def problems():
         # low SNR keeps L (which grows like 1/noise^2) small enough for fixed-step methods
         "power_control": zoo.rayleigh_power_control(4, 8, snr_db=-5.0, seed=0),
         # monotone (positive-definite symmetric part): the flows' certified step applies
+        "extensive_form": zoo.random_tree_game(seed=7, depth=4),
         "quadratic_game": eq.QuadraticGame([[2.0, 1.0, 0.5], [-1.0, 1.5, 0.3], [-0.5, -0.3, 1.0]],
                                            [1.0, -2.0, 0.5], blocks=[1, 2]),
     }
@@ -130,7 +131,7 @@ def test_unsupported_problem_is_a_clear_type_error():
 # Each method runs the registry-wide checks on the first problem of ORDER it takes
 # (with default options), so no method skips them.
 ORDER = ["matrix_game", "preference_game", "power_control", "finite_sum_box", "quadratic_game",
-         "bilinear_saddle", "affine_vi_box"]
+         "bilinear_saddle", "affine_vi_box", "extensive_form"]
 
 
 def own_problem(method):
@@ -153,6 +154,15 @@ def counted(name, problem):
         CountingArray.products = 0
         game = eq.MatrixGame(A)
         return game, lambda: CountingArray.products / 2
+    if name == "extensive_form":
+        # products with A and A^T (half an evaluation each) make every evaluation
+        for attr in ("matvec", "rmatvec"):
+            def product(v, inner=getattr(problem, attr)):
+                calls[0] += 0.5
+                return inner(v)
+
+            setattr(problem, attr, product)
+        return problem, lambda: calls[0]
     if name == "preference_game":
         inner = problem.preference_of
 
