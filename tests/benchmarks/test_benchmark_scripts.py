@@ -10,7 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"assignment", "hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline",
+QUICK_RUNS = {"assignment", "efg", "hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline",
               "scale", "sea", "small_gain", "vr_halpern", "water_filling"}
 
 
@@ -202,3 +202,20 @@ def test_assignment_command_checks_every_bracket(tmp_path):
         assert runs[f"pdhg-{v}"]["brackets_checked"] > 0
         assert "1e-06" in runs[f"pdhg-{v}"]["reached"]
     assert runs["highs-ds"]["objective_ok"]
+
+
+def test_efg_benchmark_quick_run_certifies_every_solver(tmp_path):
+    pytest.importorskip("pyspiel")
+    data = quick_run("efg", tmp_path)
+    games = data["results"]["games"]
+    assert set(games) == {"kuhn", "leduc"}
+    for entry in games.values():
+        solvers = {r["solver"] for r in entry["runs"]}
+        assert {"pcfr+", "cfr+", "dcfr", "openspiel_cfr+", "highs"} <= solvers
+        for r in entry["runs"]:
+            if r.get("nash_conv") is not None:
+                assert r["nash_conv"] >= 0
+        # the LP's point is exact up to HiGHS' tolerances: its certified NashConv is tiny
+        highs = [r for r in entry["runs"] if r["solver"] == "highs"][0]
+        assert highs["nash_conv"] < 1e-6
+    assert data["summary"]["leduc"]["best_method"] is not None
