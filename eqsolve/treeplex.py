@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .backend import finfo_eps, namespace, to_float
+from .backend import HAS_NUMBA, finfo_eps, namespace, to_float
 from .domains import Domain, Geometry, _floating
 
 __all__ = ["Treeplex", "DilatedEntropyGeometry", "canonical_order"]
@@ -267,6 +267,21 @@ class Treeplex(Domain):
         beta = xp.where(par > 0, x / safe, uni)
         return xp.concat([xp.ones(1, dtype=x.dtype), beta[1:]])
 
+    def plan_of(self, z):
+        """``(plan, dist)``: the realisation plan of the behaviour strategy that ``z``
+        plays (negative entries read as 0, renormalised at every set, uniform where
+        unreached) and its l1 distance from ``z`` (0 for the plans the methods make,
+        up to rounding)."""
+        z = _floating(z)
+        xp = namespace(z)
+        if HAS_NUMBA and isinstance(z, np.ndarray) and z.dtype == np.float64:
+            from ._treeplex_numba import plans
+
+            out = np.empty_like(z)
+            return out, float(plans(self.parents, self.start, self.sizes, z, out))
+        plan = self.reach(self.normalize_behavior(self.behavior(xp.maximum(z, xp.zeros_like(z)))))
+        return plan, to_float(xp.sum(xp.abs(plan - z)))
+
     def normalize_behavior(self, beta):
         """``beta`` scaled to sum to one at every information set (uniform where it sums to 0)."""
         beta = _floating(beta)
@@ -315,6 +330,10 @@ class Treeplex(Domain):
         xp = namespace(g)
         if self.n_sets == 0:
             return g[0]
+        if HAS_NUMBA and isinstance(g, np.ndarray) and g.dtype == np.float64:
+            from ._treeplex_numba import support
+
+            return support(self.parents, self.start, self.sizes, g)
         v = xp.asarray(g, copy=True) if self._is_numpy(xp) else g
         for d in range(len(self.levels) - 1, -1, -1):
             L = self.levels[d]

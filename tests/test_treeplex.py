@@ -195,3 +195,27 @@ def test_dilated_entropy_needs_positive_start():
     tp = Treeplex([0], [2])
     with pytest.raises(ValueError, match="positive probability"):
         tp.geometry("entropic").init(np.array([1.0, 1.0, 0.0]))
+
+
+@given(treeplexes(), st.integers(0, 10_000))
+@settings(max_examples=40, deadline=None)
+def test_compiled_passes_match_the_reference(spec, seed):
+    pytest.importorskip("numba")
+    from eqsolve import _treeplex_numba as kernels
+
+    tp = _canonical(*spec)
+    rng = np.random.default_rng(seed)
+    g = rng.normal(size=tp.dim)
+    if tp.n_sets:
+        ref = g.copy()
+        for L in reversed(tp.levels):
+            m = np.maximum.reduceat(ref[L.seqs], L.seg)
+            np.add.at(ref, L.par_seq, np.add.reduceat(m, L.par_runs))
+        assert kernels.support(tp.parents, tp.start, tp.sizes, g) == pytest.approx(ref[0], abs=1e-13)
+    z = rng.uniform(-0.2, 1.0, size=tp.dim)
+    out = np.empty_like(z)
+    dist = kernels.plans(tp.parents, tp.start, tp.sizes, z, out)
+    plan = tp.reach(tp.normalize_behavior(tp.behavior(np.maximum(z, 0.0))))
+    np.testing.assert_allclose(out, plan, rtol=1e-13, atol=1e-15)
+    assert dist == pytest.approx(float(np.abs(plan - z).sum()), rel=1e-12, abs=1e-15)
+    assert tp.contains(out)

@@ -414,11 +414,9 @@ class ExtensiveFormGame(Problem):
         """The realisation plans of the behaviour strategies that ``z`` plays
         (``x`` and ``y`` renormalised at every information set) and the l1
         distance from ``z`` to them."""
-        x, y = z[: self.n1], z[self.n1:]
-        px = self.X.reach(self.X.normalize_behavior(self.X.behavior(np.maximum(x, 0.0))))
-        py = self.Y.reach(self.Y.normalize_behavior(self.Y.behavior(np.maximum(y, 0.0))))
-        dist = float(np.abs(px - x).sum() + np.abs(py - y).sum())
-        return px, py, dist
+        px, dx = self.X.plan_of(np.ascontiguousarray(z[: self.n1]))
+        py, dy = self.Y.plan_of(np.ascontiguousarray(z[self.n1:]))
+        return px, py, dx + dy
 
     def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
         """The sequence-form duality gap (NashConv) of the behaviour strategies ``z`` plays.
