@@ -219,3 +219,24 @@ def test_compiled_passes_match_the_reference(spec, seed):
     np.testing.assert_allclose(out, plan, rtol=1e-13, atol=1e-15)
     assert dist == pytest.approx(float(np.abs(plan - z).sum()), rel=1e-12, abs=1e-15)
     assert tp.contains(out)
+
+
+def test_array_api_path_matches_numpy():
+    xps = pytest.importorskip("array_api_strict")
+    tp = _canonical([0, 1, 1, 2, 0],
+                    [2, 2, 3, 2, 1])
+    rng = np.random.default_rng(3)
+    g = rng.normal(size=tp.dim)
+    beta = tp.normalize_behavior(rng.uniform(0.1, 1, tp.dim))
+    gs, bs = xps.asarray(g), xps.asarray(beta)
+    assert float(tp.support(gs)) == pytest.approx(float(tp.support(g)), abs=1e-14)
+    np.testing.assert_allclose(np.asarray(tp.reach(bs)), tp.reach(beta), rtol=1e-14)
+    np.testing.assert_allclose(np.asarray(tp.behavior(tp.reach(bs))), beta, rtol=1e-12)
+    np.testing.assert_allclose(np.asarray(tp.expected(gs, bs)[0]), tp.expected(g, beta)[0],
+                               rtol=1e-13)
+    geo = tp.geometry("entropic")
+    u, us = geo.init(tp.reach(beta)), geo.init(tp.reach(bs))
+    np.testing.assert_allclose(np.asarray(geo.step(us, gs, 0.3)), geo.step(u, g, 0.3), atol=1e-13)
+    value, plan = tp.best_response(gs)
+    assert float(value) == pytest.approx(float(tp.best_response(g)[0]))
+    assert tp.contains(tp.reach(bs))
