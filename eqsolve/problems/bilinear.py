@@ -28,6 +28,7 @@ from ..certificates.linear import (EPS, box_conjugate_up, interval_box_min, prod
                                    reduced_cost_split, simplex_conjugate_up, sum_down, sum_up)
 from ..certificates.residuals import gamma
 from ..domains import Box, Domain, Product, Simplex
+from ..treeplex import Treeplex
 from .base import Problem
 
 __all__ = ["SaddleStructure", "Term", "zero", "linear", "quadratic", "l1", "LinearProgram",
@@ -102,8 +103,9 @@ class Term:
         keeps a preconditioned step's projection bit-identical to the
         projection in those weights.
         """
-        if isinstance(domain, Simplex):
-            # on the simplex |u| = u, so l1 is linear; quadratics are refused at construction
+        if isinstance(domain, (Simplex, Treeplex)):
+            # on the simplex (and on a treeplex) |u| = u, so l1 is linear; quadratics are
+            # refused at construction; a diagonal metric needs the weighted projection
             shift = self.lin + self.l1
             v = w if _is_zero(shift) else w - t * shift
             weights = t if metric is None else metric

@@ -34,6 +34,7 @@ from ..certificates.sequence_form import sequence_form_gap
 from ..domains import Product
 from ..treeplex import Treeplex, canonical_order
 from .base import Problem
+from .bilinear import SaddleStructure, Term
 
 __all__ = ["ExtensiveFormGame", "SequenceFormBuilder"]
 
@@ -383,6 +384,19 @@ class ExtensiveFormGame(Problem):
 
     # -- the problem -----------------------------------------------------------
     source: Any = None
+    _saddle: Any = None
+
+    @property
+    def saddle(self) -> SaddleStructure:
+        """``min_y max_x x^T A y`` over the treeplexes: PDHG's view (zero terms,
+        the treeplexes' weighted projections, ``A``'s entries for the diagonal
+        steps).  Offsets are not normal to a treeplex, so nothing is centred."""
+        if self._saddle is None:
+            self._saddle = SaddleStructure(
+                n_max=self.n1, n_min=self.n2, max_first=True, max_domain=self.X,
+                min_domain=self.Y, g=Term(), f=Term(), entries=self.A, centre=0.0,
+                keep_sums=(False, False), polish=False, averages_certified=False)
+        return self._saddle
 
     @property
     def dtype(self):
