@@ -221,6 +221,18 @@ PANELS.append(
               "OnlineOptimistic (step 0.1)": (_self_play(0.1), -1.0, "O(1/T)"),
           }))
 
+PANELS.append(
+    Panel("extensive_form", "random extensive-form game (chance, hidden information): certified "
+          "NashConv", lambda: zoo.random_tree_game(seed=8, depth=7), {
+              "optimistic": ({"output": "last"}, None,
+                             "dilated OMWU last iterate: linear (unique equilibrium)"),
+              "mirror_prox": ({"output": "last"}, None, "dilated-entropy mirror prox, last iterate"),
+              "cfr (pcfr+, last)": ({"method": "cfr", "output": "last"}, None,
+                                    "predictive CFR+ last iterate"),
+              "cfr (cfr+, average)": ({"method": "cfr", "variant": "cfr+", "output": "average"},
+                                      -0.5, "CFR+ average O(1/sqrt T)"),
+          }))
+
 FLOOR = 1e-12  # below this the residual is rounding, not rate
 
 

@@ -219,3 +219,15 @@ def test_efg_benchmark_quick_run_certifies_every_solver(tmp_path):
         highs = [r for r in entry["runs"] if r["solver"] == "highs"][0]
         assert highs["nash_conv"] < 1e-6
     assert data["summary"]["leduc"]["best_method"] is not None
+
+
+def test_extensive_form_rate_panel_meets_theory():
+    rates = load("rates")
+    panel = [p for p in rates.PANELS if p.name == "extensive_form"]
+    data = rates.run(iters=1500, panels=panel)
+    curves = data["results"]["panels"]["extensive_form"]["curves"]
+    # CFR+'s average: at least the O(1/sqrt T) of the regret bound
+    assert curves["cfr (cfr+, average)"]["measured_slope"] <= -0.5 + 0.1
+    # dilated OMWU's last iterate converges linearly on this game (unique equilibrium)
+    assert curves["optimistic"]["measured_factor"] < 0.999
+    assert curves["optimistic"]["residual"][-1] < 1e-6
