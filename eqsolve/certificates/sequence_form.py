@@ -20,7 +20,7 @@ import math
 from ..backend import finfo_eps, namespace, to_float
 from .residuals import gamma
 
-__all__ = ["sequence_form_gap"]
+__all__ = ["sequence_form_gap", "sequence_form_nash_conv"]
 
 
 def sequence_form_gap(X, Y, x, y, Ay, ATx, absAy, absATx, *, k_rows: int, k_cols: int,
@@ -67,3 +67,35 @@ def sequence_form_gap(X, Y, x, y, Ay, ATx, absAy, absATx, *, k_rows: int, k_cols
     if not math.isfinite(gap):
         rnd = math.inf
     return gap, rnd, lower, upper
+
+
+def sequence_form_nash_conv(X, Y, x, y, Ay, BTx, absAy, absBTx, *, k_rows: int, k_cols: int,
+                            defect: float = 0.0):
+    """NashConv of a general-sum game in sequence form (payoffs ``x^T A y``, ``x^T B y``).
+
+    Returns ``(value, rounding, (gain1, gain2), (payoff1, payoff2))`` with
+    ``gain1 = max_x' x'^T A y - x^T A y`` and ``gain2 = max_y' x^T B y' - x^T B y``;
+    ``rounding`` bounds the error of both best responses and both payoffs
+    (each payoff's dot product adds gamma over the plan's length, scaled by
+    the same best-response value of ``|A||y|`` that bounds it).
+    """
+    xp = namespace(Ay)
+    eps = finfo_eps(xp, Ay.dtype)
+    upper1 = to_float(X.support(Ay))
+    upper2 = to_float(Y.support(BTx))
+    payoff1 = to_float(xp.sum(x * Ay))
+    payoff2 = to_float(xp.sum(y * BTx))
+    cx = (int(X.sizes.max(initial=1)) + 2) * (len(X.levels) + 1)
+    cy = (int(Y.sizes.max(initial=1)) + 2) * (len(Y.levels) + 1)
+    s1 = to_float(X.support(absAy))
+    s2 = to_float(Y.support(absBTx))
+    rnd = ((2 * gamma(k_rows + cy + 1, eps) + gamma(X.plan_size + 1, eps) + gamma(X.dim, eps)) * s1
+           + (2 * gamma(k_cols + cx + 1, eps) + gamma(Y.plan_size + 1, eps) + gamma(Y.dim, eps))
+           * s2)
+    rnd *= 1.0 + gamma(max(X.plan_size, Y.plan_size, X.dim, Y.dim) + 2, eps)
+    gain1, gain2 = upper1 - payoff1, upper2 - payoff2
+    rnd += 2 * eps * (abs(upper1) + abs(payoff1) + abs(upper2) + abs(payoff2)) + defect
+    value = gain1 + gain2
+    if not math.isfinite(value):
+        rnd = math.inf
+    return value, rnd, (gain1, gain2), (payoff1, payoff2)

@@ -75,6 +75,9 @@ def _supports(problem):
     if problem.treeplexes is None:
         return (f"regret minimisation runs on games in sequence form (ExtensiveFormGame); got "
                 f"{type(problem).__name__}")
+    if problem.monotone is not True:
+        return ("CFR's self-play converges to equilibria of zero-sum games; this game is "
+                "general-sum (certify profiles of it with eq.certify)")
     return None
 
 

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from ..backend import namespace, to_float
 from ..certificates import Certificate
-from ..certificates.sequence_form import sequence_form_gap
+from ..certificates.sequence_form import sequence_form_gap, sequence_form_nash_conv
 from ..domains import Product
 from ..treeplex import Treeplex, canonical_order
 from .base import Problem
@@ -60,7 +60,7 @@ class SequenceFormBuilder:
         self._keys = ([], [])
         self._actions = ([], [])
         self._next = [1, 1]
-        self._rows, self._cols, self._w = [], [], []
+        self._rows, self._cols, self._w, self._w2 = [], [], [], []
         self._const = None
         self._general = False
         self._exact = True
@@ -108,46 +108,63 @@ class SequenceFormBuilder:
                 self._general = True
         if chance == 0:
             return
-        if not isinstance(chance, (int, Fraction)) or not isinstance(payoff1, (int, Fraction)):
+        if not all(isinstance(v, (int, Fraction)) for v in (chance, payoff1, payoff2)):
             self._exact = False
         self._chance_depth = max(self._chance_depth, chance_depth)
         self._rows.append(seq1)
         self._cols.append(seq2)
         self._w.append(chance * payoff1)
+        self._w2.append(chance * payoff2)
 
-    def build(self, **kwargs) -> "ExtensiveFormGame":
-        if self._general:
-            raise ValueError(
-                "the game is not constant-sum (the players' payoffs do not add up to the same "
-                "constant at every leaf); ExtensiveFormGame takes two-player zero-sum or "
-                "constant-sum games")
+    def _matrix(self, weights, exact_key, kwargs):
+        """The sparse matrix of chance-weighted payoffs ``weights`` and the most leaves
+        summed into one entry."""
+        n1, n2 = self._next
         rows = np.asarray(self._rows, dtype=np.int64)
         cols = np.asarray(self._cols, dtype=np.int64)
-        n1, n2 = self._next
-        if self._exact and self._w:
+        if self._exact and weights:
             acc: dict = {}
-            for r, c, w in zip(self._rows, self._cols, self._w):
+            for r, c, w in zip(self._rows, self._cols, weights):
                 acc[(r, c)] = acc.get((r, c), 0) + w
             keys = list(acc)
             rows = np.fromiter((k[0] for k in keys), np.int64, len(keys))
             cols = np.fromiter((k[1] for k in keys), np.int64, len(keys))
             data = np.fromiter((float(acc[k]) for k in keys), np.float64, len(keys))
-            kwargs.setdefault("exact_entries", (rows, cols, [acc[k] for k in keys]))
+            if exact_key is not None:
+                kwargs.setdefault(exact_key, (rows, cols, [acc[k] for k in keys]))
             terms = 1
         else:
-            data = np.asarray([float(w) for w in self._w], dtype=np.float64)
+            data = np.asarray([float(w) for w in weights], dtype=np.float64)
+            terms = 1
             if rows.size:
                 _, counts = np.unique(rows * n2 + cols, return_counts=True)
                 terms = int(counts.max())
-            else:
-                terms = 1
         A = sp.coo_matrix((data, (rows, cols)), shape=(n1, n2)).tocsr()
         A.sum_duplicates()
         A.eliminate_zeros()
+        return A, terms
+
+    def build(self, *, general_sum: bool = False, **kwargs) -> "ExtensiveFormGame":
+        """The game in sequence form.
+
+        A game whose payoffs do not add up to one constant at every leaf is
+        refused unless ``general_sum=True``: then player 2's payoffs are kept
+        as a second matrix ``B`` and the game can be certified (the NashConv
+        of any profile) but not solved by the zero-sum methods.
+        """
+        if self._general and not general_sum:
+            raise ValueError(
+                "the game is not constant-sum (the players' payoffs do not add up to the same "
+                "constant at every leaf); ExtensiveFormGame solves two-player zero-sum or "
+                "constant-sum games -- build it with general_sum=True to certify profiles of it")
+        A, terms = self._matrix(self._w, "exact_entries", kwargs)
+        if self._general:
+            kwargs["B"], terms2 = self._matrix(self._w2, None, kwargs)
+            terms = max(terms, terms2)
         # rounding of each entry: the chance product, the payoff product, the sum of
         # the leaves it collects (exact inputs: one rounding)
         ulps = 1 if self._exact else self._chance_depth + 1 + terms
-        const = 0.0 if self._const is None else self._const
+        const = 0.0 if (self._const is None or self._general) else self._const
         return ExtensiveFormGame(
             A, parents=tuple(np.asarray(p, np.int64) for p in self._parents),
             sizes=tuple(np.asarray(s, np.int64) for s in self._sizes),
@@ -226,7 +243,8 @@ class ExtensiveFormGame(Problem):
     blocks = ("x", "y")
 
     def __init__(self, A, *, parents, sizes, infosets=None, actions=None, constant=0.0,
-                 chance_rounding: float = 0.0, exact_entries=None, _entry_ulps: int = 1):
+                 B=None, chance_rounding: float = 0.0, exact_entries=None,
+                 _entry_ulps: int = 1):
         parents = _check_pair("parents", parents)
         sizes = _check_pair("sizes", sizes)
         orders, maps, trees = [], [], []
@@ -240,12 +258,18 @@ class ExtensiveFormGame(Problem):
         self.X, self.Y = trees
         self.sequence_maps = tuple(maps)
         n1, n2 = self.X.dim, self.Y.dim
-        A = self._check_payoffs(A, n1, n2)
-        # canonical order: permute rows and columns (new index = map[old])
-        A = A.tocoo()
-        A = sp.coo_matrix((A.data, (maps[0][A.row], maps[1][A.col])), shape=(n1, n2)).tocsr()
-        A.sum_duplicates()
+        A = self._permuted(self._check_payoffs(A, n1, n2), maps, n1, n2)
         self.A = A
+        #: player 2's payoffs of a general-sum game (None: zero- or constant-sum)
+        self.B = None
+        self.zero_sum = B is None
+        self.bilinear = self.zero_sum
+        if B is not None:
+            self.B = self._permuted(self._check_payoffs(B, n1, n2, "B"), maps, n1, n2)
+            self.BT = self.B.T.tocsr()
+            self.absB, self.absBT = abs(self.B), abs(self.B).T.tocsr()
+            self.monotone = None
+            self.k_cols2 = int(np.diff(self.BT.indptr).max(initial=0)) + int(_entry_ulps)
         self.AT = A.T.tocsr()
         #: ``A``'s entries as exact numbers ``(rows, cols, values)`` in the canonical
         #: numbering, when the game was built from exact payoffs and probabilities
@@ -275,22 +299,30 @@ class ExtensiveFormGame(Problem):
         self.lipschitz_entropic = max(r, c, 0.0)
 
     @staticmethod
-    def _check_payoffs(A, n1, n2):
+    def _permuted(A, maps, n1, n2):
+        """``A`` with rows and columns in the canonical order (new index = map[old])."""
+        A = A.tocoo()
+        A = sp.coo_matrix((A.data, (maps[0][A.row], maps[1][A.col])), shape=(n1, n2)).tocsr()
+        A.sum_duplicates()
+        return A
+
+    @staticmethod
+    def _check_payoffs(A, n1, n2, name="A"):
         if sp.issparse(A):
             A = sp.csr_matrix(A, dtype=np.float64)
         else:
             try:
                 arr = np.asarray(A, dtype=np.float64)
             except (TypeError, ValueError):
-                raise TypeError("A must be a numeric matrix or a scipy.sparse matrix") from None
+                raise TypeError(f"{name} must be a numeric matrix or a scipy.sparse matrix") from None
             if arr.ndim != 2:
-                raise ValueError(f"A must be a matrix (n1, n2), got shape {arr.shape}")
+                raise ValueError(f"{name} must be a matrix (n1, n2), got shape {arr.shape}")
             A = sp.csr_matrix(arr)
         if A.shape != (n1, n2):
-            raise ValueError(f"A must have shape ({n1}, {n2}) (one row per sequence of player 1, "
+            raise ValueError(f"{name} must have shape ({n1}, {n2}) (one row per sequence of player 1, "
                              f"one column per sequence of player 2), got {A.shape}")
         if not np.all(np.isfinite(A.data)):
-            raise ValueError("A must be finite (no NaN or inf)")
+            raise ValueError(f"{name} must be finite (no NaN or inf)")
         return A
 
     def _labels(self, infosets, actions, orders):
@@ -325,7 +357,7 @@ class ExtensiveFormGame(Problem):
 
     # -- constructors ----------------------------------------------------------
     @classmethod
-    def from_openspiel(cls, game, **params) -> "ExtensiveFormGame":
+    def from_openspiel(cls, game, *, general_sum: bool = False, **params) -> "ExtensiveFormGame":
         """The sequence form of an OpenSpiel game (a ``pyspiel.Game`` or a game string).
 
         Walks the whole tree once.  Information sets are keyed by OpenSpiel's
@@ -349,9 +381,10 @@ class ExtensiveFormGame(Problem):
             raise ValueError(f"ExtensiveFormGame takes two-player games; {gtype.short_name} has "
                              f"{game.num_players()} players")
         U = pyspiel.GameType.Utility
-        if gtype.utility not in (U.ZERO_SUM, U.CONSTANT_SUM):
-            raise ValueError(f"ExtensiveFormGame takes zero-sum or constant-sum games; "
-                             f"{gtype.short_name} is {gtype.utility.name.lower()}")
+        if gtype.utility not in (U.ZERO_SUM, U.CONSTANT_SUM) and not general_sum:
+            raise ValueError(f"ExtensiveFormGame solves zero-sum or constant-sum games; "
+                             f"{gtype.short_name} is {gtype.utility.name.lower()} (pass "
+                             "general_sum=True to certify profiles of it)")
         if gtype.dynamics != pyspiel.GameType.Dynamics.SEQUENTIAL:
             raise ValueError(f"{gtype.short_name} has simultaneous moves; load it as "
                              f"'turn_based_simultaneous_game(game={gtype.short_name}(...))'")
@@ -378,7 +411,7 @@ class ExtensiveFormGame(Problem):
                         walk(state.child(a), s0, first + i, reach, depth)
 
         walk(game.new_initial_state(), 0, 0, 1.0, 0)
-        out = b.build()
+        out = b.build(general_sum=general_sum)
         out.source = game
         return out
 
@@ -391,6 +424,8 @@ class ExtensiveFormGame(Problem):
         """``min_y max_x x^T A y`` over the treeplexes: PDHG's view (zero terms,
         the treeplexes' weighted projections, ``A``'s entries for the diagonal
         steps).  Offsets are not normal to a treeplex, so nothing is centred."""
+        if self.B is not None:
+            return None
         if self._saddle is None:
             self._saddle = SaddleStructure(
                 n_max=self.n1, n_min=self.n2, max_first=True, max_domain=self.X,
@@ -416,9 +451,14 @@ class ExtensiveFormGame(Problem):
 
     def operator(self, z):
         x, y = z[: self.n1], z[self.n1:]
+        if self.B is not None:
+            # each player ascends her own payoff: F = (-A y, -B^T x)
+            return np.concatenate([-self.matvec(y), -(self.BT @ x)])
         return np.concatenate([-self.matvec(y), self.rmatvec(x)])
 
     def value(self, z, Fz=None, certificate=None):
+        if self.B is not None:
+            return None
         if certificate is not None and "payoff" in certificate.details:
             return certificate.details["payoff"]
         Ay = self.A @ z[self.n1:] if Fz is None else -Fz[: self.n1]
@@ -442,6 +482,8 @@ class ExtensiveFormGame(Problem):
         """
         z = np.asarray(z, dtype=np.float64)
         x, y, dist = self.plans(z)
+        if self.B is not None:
+            return self._certify_general(x, y, dist, point)
         # F(z) serves the plans too: they differ from z by ``dist`` in l1, which the
         # defect term below covers
         if Fz is not None:
@@ -465,6 +507,21 @@ class ExtensiveFormGame(Problem):
             "player2_gain": payoff - lower,
             "defect": dist,
         })
+
+    def _certify_general(self, x, y, dist, point):
+        Ay, BTx = self.matvec(y), self.BT @ x
+        absAy, absBTx = self.absA @ y, self.absBT @ x
+        defect = 2.0 * dist * max(self.row_sums, self.col_sums, self._b_sums())
+        value, rnd, gains, payoffs = sequence_form_nash_conv(
+            self.X, self.Y, x, y, Ay, BTx, absAy, absBTx, k_rows=self.k_rows,
+            k_cols=self.k_cols2, defect=defect + self.chance_rounding)
+        return Certificate("nash_conv", value + rnd, point, rnd, {
+            "payoffs": payoffs, "player1_gain": gains[0], "player2_gain": gains[1],
+            "exploitability": 0.5 * (value + rnd), "defect": dist})
+
+    def _b_sums(self):
+        return max(float(np.asarray(self.absB.sum(axis=1)).max(initial=0.0)),
+                   float(np.asarray(self.absB.sum(axis=0)).max(initial=0.0)))
 
     # -- strategies ------------------------------------------------------------
     def behavior(self, x, y=None) -> dict:

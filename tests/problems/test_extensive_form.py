@@ -217,3 +217,65 @@ def test_degenerate_games_do_not_crash():
     assert res.converged and res.residual == 0.0
     one = eq.ExtensiveFormGame([[0.0, 2.0]], parents=([], [0]), sizes=([], [1]))
     assert eq.solve(one).value == pytest.approx(2.0)
+
+
+def _general_sum_tree(exact):
+    """A small general-sum tree: player 1 moves, chance, player 2 moves without seeing chance."""
+    b = SequenceFormBuilder()
+    one = Fraction(1) if exact else 1.0
+    half = Fraction(1, 3) if exact else 1 / 3
+    f1 = b.decision(0, "p1", 0, ["a", "b"])
+    rng = np.random.default_rng(0)
+    for a in range(2):
+        for c, p in enumerate((half, one - half)):
+            f2 = b.decision(1, ("p2", a), 0, ["l", "r"])
+            for l in range(2):
+                u1, u2 = (int(v) for v in rng.integers(-3, 4, size=2))
+                b.leaf(f1 + a, f2 + l, p, u1, u2, 1)
+    return b.build(general_sum=True)
+
+
+def test_general_sum_games_are_certified_exactly():
+    game = _general_sum_tree(exact=True)
+    assert game.B is not None and not game.zero_sum and game.saddle is None
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        z = np.concatenate([game.X.reach(game.X.normalize_behavior(rng.uniform(0.05, 1, game.n1))),
+                            game.Y.reach(game.Y.normalize_behavior(rng.uniform(0.05, 1, game.n2)))])
+        cert = game.certify(z)
+        # exact NashConv by enumerating both players' pure plans
+        A = game.A.toarray()
+        B = game.B.toarray()
+        x = [Fraction(float(v)) for v in z[: game.n1]]
+        y = [Fraction(float(v)) for v in z[game.n1:]]
+        exA = sum(x[i] * Fraction(float(A[i, j])) * y[j] for i in range(game.n1) for j in range(game.n2))
+        exB = sum(x[i] * Fraction(float(B[i, j])) * y[j] for i in range(game.n1) for j in range(game.n2))
+        br1 = max(sum(Fraction(float(A[i, j])) * y[j] for i, on in enumerate(p) if on
+                      for j in range(game.n2)) for p in _pure_plans(game.X))
+        br2 = max(sum(x[i] * Fraction(float(B[i, j])) for j, on in enumerate(p) if on
+                      for i in range(game.n1)) for p in _pure_plans(game.Y))
+        exact = br1 - exA + br2 - exB
+        assert cert.value >= exact
+        assert cert.value - float(exact) < 1e-12
+
+
+def test_general_sum_is_refused_by_regret_minimisation_and_by_default():
+    game = _general_sum_tree(exact=False)
+    with pytest.raises(TypeError, match="general-sum"):
+        eq.solve(game, method="cfr")
+    with pytest.raises(TypeError, match="pdhg"):
+        eq.solve(game, method="pdhg")
+
+
+def test_openspiel_general_sum_certified_like_openspiel():
+    pyspiel = pytest.importorskip("pyspiel")
+    from open_spiel.python import policy as os_policy
+    from open_spiel.python.algorithms import exploitability
+
+    with pytest.raises(ValueError, match="general_sum=True"):
+        eq.ExtensiveFormGame.from_openspiel("sheriff")
+    game = eq.ExtensiveFormGame.from_openspiel("sheriff", general_sum=True)
+    nc = exploitability.nash_conv(pyspiel.load_game("sheriff"),
+                                  os_policy.UniformRandomPolicy(pyspiel.load_game("sheriff")))
+    cert = eq.certify(game, (game.X.uniform(), game.Y.uniform()))
+    assert nc <= cert.value <= nc + 1e-9
