@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .backend import namespace
+from .backend import HAS_NUMBA, BackendUnavailableError, namespace
 
 __all__ = ["project_treeplex"]
 
@@ -124,13 +124,18 @@ def _keep(owner, x, cap, n_owner, *arrays):
     return out, starts
 
 
-def _project_host(tp, z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """The projection of ``z`` in the metric ``sum_s w_s (x_s - z_s)^2`` (host NumPy, float dtype of z)."""
+def _bottom_up(tp, z: np.ndarray, w: np.ndarray):
+    """Every level's sequence derivatives ``f_s`` and set multipliers ``lambda_J`` (NumPy).
+
+    Each is ``(owner, abscissa, value, slope, starts)``: for ``f_s`` the abscissa is the
+    mass and the value the derivative; for ``lambda_J`` the abscissa is the mass and the
+    value the multiplier.  ``starts[o]`` is owner ``o``'s first knot.
+    """
     dt = z.dtype
     levels = tp.levels
     one = dt.type(1.0)
-    F = [None] * len(levels)      # per level: sequence derivatives f_s (owner, mass, value, slope, starts)
-    Lam = [None] * len(levels)    # per level: set multipliers lambda_J (owner, mass, lambda, slope, starts)
+    F = [None] * len(levels)
+    Lam = [None] * len(levels)
     for d in range(len(levels) - 1, -1, -1):
         L = levels[d]
         s0 = L.seqs.start
@@ -162,9 +167,66 @@ def _project_host(tp, z: np.ndarray, w: np.ndarray) -> np.ndarray:
         sS[first] = 0.0                   # below the first knot no child plays
         (so, sS, sl, sB), sstarts = _keep(so, sS, one, nsets, sl, sB)
         Lam[d] = (so, sS, sl, one / sB, sstarts)
+    return F, Lam
 
+
+def _child_sets(tp, d: int):
+    """For each sequence of level ``d``: the range of the next level's sets below it
+    (local indices; cached on the treeplex, which never changes)."""
+    cache = tp.__dict__.setdefault("_projection_child_sets", {})
+    hit = cache.get(d)
+    if hit is None:
+        L = tp.levels[d]
+        cpar = tp.parents[tp.levels[d + 1].sets]
+        seqs = np.arange(L.seqs.start, L.seqs.stop)
+        hit = cache[d] = (np.searchsorted(cpar, seqs, "left"), np.searchsorted(cpar, seqs, "right"))
+    return hit
+
+
+def _bottom_up_numba(tp, z: np.ndarray, w: np.ndarray):
+    """:func:`_bottom_up` with the Numba kernels (same knots up to rounding)."""
+    from ._treeplex_projection_numba import sequence_level, set_level
+
+    levels = tp.levels
+    one = float(1.0)
+    F = [None] * len(levels)
+    Lam = [None] * len(levels)
+    empty = np.zeros(0, z.dtype)
+    for d in range(len(levels) - 1, -1, -1):
+        L = levels[d]
+        s0 = L.seqs.start
+        ns = L.seqs.stop - s0
+        if d + 1 < len(levels):
+            lo, lx, ly, lb, lstarts = Lam[d + 1]
+            child_lo, child_hi = _child_sets(tp, d)
+            lam_starts = np.append(lstarts, lx.size)
+        else:
+            child_lo = child_hi = np.zeros(ns, np.int64)
+            lam_starts, lx, ly, lb = np.zeros(1, np.int64), empty, empty, empty
+        F[d] = sequence_level(np.ascontiguousarray(z[L.seqs]), np.ascontiguousarray(w[L.seqs]),
+                              child_lo, child_hi, lam_starts, lx, ly, lb, one)
+        fo, fx, fy, fb, fstarts = F[d]
+        Lam[d] = set_level(np.append(L.seg, ns), fstarts, fx, fy, fb, one)
+    return F, Lam
+
+
+def _project_host(tp, z: np.ndarray, w: np.ndarray, kernel: str = "numpy") -> np.ndarray:
+    """The projection of ``z`` in the metric ``sum_s w_s (x_s - z_s)^2`` (host NumPy, float dtype of z)."""
+    dt = z.dtype
+    levels = tp.levels
+    F, Lam = (_bottom_up_numba if kernel == "numba" else _bottom_up)(tp, z, w)
     x = np.empty(tp.dim, dt)
     x[0] = 1.0
+    if kernel == "numba":
+        from ._treeplex_projection_numba import top_down_level
+
+        for d, L in enumerate(levels):
+            mp = np.maximum(x[tp.parents[L.sets]], 0)
+            out = np.empty(L.seqs.stop - L.seqs.start, dt)
+            top_down_level(mp, *Lam[d][4:], *Lam[d][1:4], np.append(L.seg, out.size),
+                           F[d][4], *F[d][1:4], out)
+            x[L.seqs] = out
+        return x
     for d, L in enumerate(levels):
         mp = np.maximum(x[tp.parents[L.sets]], 0)
         lo, lx, ly, lb, lstarts = Lam[d]
@@ -188,7 +250,17 @@ def _project_host(tp, z: np.ndarray, w: np.ndarray) -> np.ndarray:
     return x
 
 
-def project_treeplex(tp, z, t=None):
+def check_kernel(kernel) -> str:
+    """``kernel`` checked: ``"numpy"`` (the reference) or ``"numba"`` (needs Numba)."""
+    if kernel not in ("numpy", "numba"):
+        raise ValueError(f"kernel must be 'numpy' or 'numba', got {kernel!r}")
+    if kernel == "numba" and not HAS_NUMBA:
+        raise BackendUnavailableError("kernel='numba' needs Numba, which is not installed: "
+                                      "pip install numba (or use kernel='numpy')")
+    return kernel
+
+
+def project_treeplex(tp, z, t=None, kernel: str = "numpy"):
     """The projection of ``z`` onto the treeplex ``tp``, in the metric
     ``sum_s (x_s - z_s)^2 / t_s`` (Euclidean when ``t`` is None).
 
@@ -197,8 +269,11 @@ def project_treeplex(tp, z, t=None):
     are copied to the host, projected with NumPy and copied back: the
     projection is a few sorts per level, which the host does well.  Input
     with a non-finite entry projects to all-NaN (a diverged iterate stays
-    visibly diverged).
+    visibly diverged).  ``kernel="numba"`` builds the bottom-up functions with
+    the compiled kernels of :mod:`eqsolve._treeplex_projection_numba` (owner
+    by owner, accumulating in float64) instead of one NumPy sort per level.
     """
+    kernel = check_kernel(kernel)
     xp = namespace(z)
     if z.shape != (tp.dim,):
         raise ValueError(f"z must be a vector of {tp.dim} entries (one per sequence), got shape {z.shape}")
@@ -214,7 +289,7 @@ def project_treeplex(tp, z, t=None):
     elif tp.n_sets == 0:
         out = np.ones(1, zh.dtype)
     else:
-        out = _project_host(tp, zh, w)
+        out = _project_host(tp, zh, w, kernel)
     if isinstance(z, np.ndarray):
         return out
     return xp.asarray(out, dtype=z.dtype if xp.isdtype(z.dtype, "real floating") else xp.float64)
