@@ -238,3 +238,88 @@ def test_weights_reach_every_coordinate_direct_call():
     p = project_treeplex(tp, z, np.array([1.0, 1.0, 3.0]))
     np.testing.assert_allclose(p, [1.0, 0.75, 0.25])
     np.testing.assert_array_equal(p, tp.project_weighted(z, np.array([1.0, 1.0, 3.0])))
+
+
+# -- the Numba kernels against the NumPy reference ------------------------------------
+
+def _random_treeplex(rng, n_target, max_depth, max_sets=3, max_size=3):
+    """A larger random treeplex than hypothesis draws (breadth-first, so canonical)."""
+    parents, sizes = [], []
+    queue, n, head = [(0, 0)], 1, 0
+    while head < len(queue) and n < n_target:
+        s, d = queue[head]
+        head += 1
+        if d >= max_depth:
+            continue
+        for _ in range(int(rng.integers(1 if s == 0 else 0, max_sets + 1))):
+            k = int(rng.integers(1, max_size + 1))
+            parents.append(s)
+            sizes.append(k)
+            queue += [(n + j, d + 1) for j in range(k)]
+            n += k
+    return Treeplex(parents, sizes)
+
+
+@settings(max_examples=40, deadline=None)
+@given(tp=treeplexes(), seed=st.integers(0, 2**32 - 1), scale=st.sampled_from([1e-3, 1.0, 1e3]),
+       weighted=st.booleans(), ties=st.booleans())
+def test_numba_kernels_match_the_reference(tp, seed, scale, weighted, ties):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(seed)
+    z = scale * (rng.integers(-2, 3, size=tp.dim) if ties else rng.normal(size=tp.dim))
+    t = rng.uniform(0.1, 5.0, size=tp.dim) if weighted else None
+    ref = project_treeplex(tp, z, t)
+    got = project_treeplex(tp, z, t, kernel="numba")
+    assert got.dtype == np.float64 and tp.contains(got, atol=1e-13)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * max(1.0, scale))
+
+
+@pytest.mark.parametrize("seed, n, depth", [(0, 4000, 8), (1, 20000, 14), (2, 3000, 40)])
+def test_numba_kernels_match_the_reference_on_larger_treeplexes(seed, n, depth):
+    pytest.importorskip("numba")
+    rng = np.random.default_rng(seed)
+    tp = _random_treeplex(rng, n, depth, max_sets=3 if depth < 20 else 2, max_size=3)
+    for scale in (1e-2, 1.0, 1e2):
+        z = scale * rng.normal(size=tp.dim)
+        t = rng.uniform(0.2, 3.0, size=tp.dim)
+        ref = project_treeplex(tp, z, t)
+        got = project_treeplex(tp, z, t, kernel="numba")
+        np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12 * max(1.0, scale))
+        assert tp.contains(ref, atol=1e-13) and tp.contains(got, atol=1e-13)
+        _check_vi(tp, z, t, ref, rng)
+
+
+def test_numba_kernels_on_a_deep_chain_and_float32():
+    pytest.importorskip("numba")
+    # each set hangs under the second action of the one before: depth 300
+    depth = 300
+    tp = Treeplex([0] + [2 * i for i in range(1, depth)], [2] * depth)
+    rng = np.random.default_rng(7)
+    z = rng.normal(size=tp.dim)
+    ref, got = tp.project(z), project_treeplex(tp, z, kernel="numba")
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+    _check_vi(tp, z, np.ones(tp.dim), ref, rng)
+    got32 = project_treeplex(tp, z.astype(np.float32), kernel="numba")
+    assert got32.dtype == np.float32 and tp.contains(got32)
+    np.testing.assert_allclose(got32, ref, atol=1e-5)
+
+
+def test_numba_kernels_where_rounding_leaves_no_child_positive():
+    pytest.importorskip("numba")
+    tp = Treeplex([0, 1], [2, 3])
+    z = np.array([0.0, 1e16, 1e16 - 2, 1e16, 1e16, 0.0])
+    ref, got = tp.project(z), project_treeplex(tp, z, kernel="numba")
+    assert tp.contains(got, atol=1e-12)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
+
+
+def test_bad_kernel(monkeypatch):
+    tp = Treeplex([0], [2])
+    with pytest.raises(ValueError, match="kernel must be 'numpy' or 'numba', got 'cuda'"):
+        project_treeplex(tp, np.zeros(3), kernel="cuda")
+    import eqsolve._treeplex_projection as mod
+    from eqsolve.backend import BackendUnavailableError
+
+    monkeypatch.setattr(mod, "HAS_NUMBA", False)
+    with pytest.raises(BackendUnavailableError, match="kernel='numba' needs Numba"):
+        project_treeplex(tp, np.zeros(3), kernel="numba")
