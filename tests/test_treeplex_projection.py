@@ -296,9 +296,12 @@ def test_numba_kernels_on_a_deep_chain_and_float32():
     tp = Treeplex([0] + [2 * i for i in range(1, depth)], [2] * depth)
     rng = np.random.default_rng(7)
     z = rng.normal(size=tp.dim)
-    ref, got = tp.project(z), project_treeplex(tp, z, kernel="numba")
+    ref, got = tp.project(z), tp.project(z, kernel="numba")
     np.testing.assert_allclose(got, ref, rtol=0, atol=1e-12)
     _check_vi(tp, z, np.ones(tp.dim), ref, rng)
+    t = rng.uniform(0.2, 3.0, size=tp.dim)
+    np.testing.assert_allclose(tp.project_weighted(z, t, kernel="numba"), tp.project_weighted(z, t),
+                               rtol=0, atol=1e-12)
     got32 = project_treeplex(tp, z.astype(np.float32), kernel="numba")
     assert got32.dtype == np.float32 and tp.contains(got32)
     np.testing.assert_allclose(got32, ref, atol=1e-5)
