@@ -274,10 +274,14 @@ def project_treeplex(tp, z, t=None, kernel: str = "numpy"):
     by owner, accumulating in float64) instead of one NumPy sort per level.
     """
     kernel = check_kernel(kernel)
+    if not hasattr(z, "shape"):
+        z = np.asarray(z)
     xp = namespace(z)
     if z.shape != (tp.dim,):
         raise ValueError(f"z must be a vector of {tp.dim} entries (one per sequence), got shape {z.shape}")
     zh = _host(z)
+    if not (zh.dtype == bool or np.issubdtype(zh.dtype, np.integer) or np.issubdtype(zh.dtype, np.floating)):
+        raise TypeError(f"z must hold real numbers, got dtype {zh.dtype}")
     if not np.issubdtype(zh.dtype, np.floating):
         zh = zh.astype(np.float64)
     if t is None:

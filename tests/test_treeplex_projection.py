@@ -142,7 +142,7 @@ def test_no_information_set():
     np.testing.assert_array_equal(tp.project_weighted(np.array([-5.0]), np.array([2.0])), [1.0])
 
 
-@pytest.mark.parametrize("scale", [1e6, 1e9, 1e12])
+@pytest.mark.parametrize("scale", [1e6, 1e9, 1e12, 1e300])
 def test_large_values(scale):
     tp = Treeplex([0, 0, 1, 1, 4, 6], [2, 3, 2, 1, 3, 2])
     rng = np.random.default_rng(3)
@@ -226,6 +226,10 @@ def test_bad_weight_type_and_shape_of_z():
         tp.project_weighted(np.zeros(4), np.array(["a", "b", "c", "d"]))
     with pytest.raises(ValueError, match=r"z must be a vector of 4 entries .* shape \(3,\)"):
         tp.project(np.zeros(3))
+    with pytest.raises(TypeError, match="z must hold real numbers, got dtype complex128"):
+        tp.project(np.zeros(4, complex))
+    # a list is an array
+    np.testing.assert_allclose(tp.project([0.0, 1.0, 0.0, 0.0]), [1.0, 1.0, 0.0, 0.0])
     # t_0 is ignored: any value there is accepted
     np.testing.assert_allclose(tp.project_weighted(np.zeros(4), np.array([0.0, 1, 1, 1])),
                                [1, 1 / 3, 1 / 3, 1 / 3])
