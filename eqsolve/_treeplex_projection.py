@@ -122,8 +122,8 @@ def _pl_sum(owner, x, da, db, n_owner: int):
     """The sum, per owner, of piecewise-linear functions given as knot changes.
 
     ``x`` are the knots' abscissae, ``da``/``db`` the changes of intercept and
-    slope there.  Returns ``(owner, x, value, slope, starts)`` with one knot
-    per distinct abscissa of an owner, sorted; every owner must have a knot.
+    slope there.  Returns ``(owner, x, value, slope)`` with one knot per
+    distinct abscissa of an owner, sorted; every owner must have a knot.
     """
     order = _owner_major_order(owner, x, n_owner)
     owner, x, da, db = owner[order], x[order], da[order], db[order]
@@ -288,7 +288,8 @@ def project_treeplex(tp, z, t=None, kernel: str = "numpy"):
     ``sum_s (x_s - z_s)^2 / t_s`` (Euclidean when ``t`` is None).
 
     NumPy input is computed in its own float dtype (float32 stays float32;
-    integers become float64).  Other namespaces (CuPy, array-API libraries)
+    integers become float64; float16 and long double are computed in float64
+    and returned in their dtype).  Other namespaces (CuPy, array-API libraries)
     are copied to the host, projected with NumPy and copied back: the
     projection is a few sorts per level, which the host does well.  Input
     with a non-finite entry projects to all-NaN (a diverged iterate stays
@@ -305,7 +306,8 @@ def project_treeplex(tp, z, t=None, kernel: str = "numpy"):
     zh = _host(z)
     if not (zh.dtype == bool or np.issubdtype(zh.dtype, np.integer) or np.issubdtype(zh.dtype, np.floating)):
         raise TypeError(f"z must hold real numbers, got dtype {zh.dtype}")
-    if not np.issubdtype(zh.dtype, np.floating):
+    out_dtype = zh.dtype if np.issubdtype(zh.dtype, np.floating) else np.dtype(np.float64)
+    if zh.dtype not in (np.float32, np.float64):      # integers, bool, float16, long double
         zh = zh.astype(np.float64)
     if t is None:
         w = np.ones(tp.dim, zh.dtype)
@@ -318,5 +320,5 @@ def project_treeplex(tp, z, t=None, kernel: str = "numpy"):
     else:
         out = _project_host(tp, zh, w, kernel)
     if isinstance(z, np.ndarray):
-        return out
+        return out.astype(out_dtype, copy=False)
     return xp.asarray(out, dtype=z.dtype if xp.isdtype(z.dtype, "real floating") else xp.float64)

@@ -186,6 +186,9 @@ def test_dtypes_and_no_mutation():
     np.testing.assert_allclose(p32, p64, atol=1e-6)
     pint = tp.project(np.array([1, 0, 0, 1, 0, 0, 0]))
     assert pint.dtype == np.float64
+    p16 = tp.project(z.astype(np.float16))
+    assert p16.dtype == np.float16
+    np.testing.assert_allclose(p16, tp.project(z.astype(np.float16).astype(np.float64)), atol=1e-3)
     # a scalar metric is the Euclidean projection
     np.testing.assert_allclose(tp.project_weighted(z, 2.5), tp.project(z), rtol=0, atol=1e-15)
 
