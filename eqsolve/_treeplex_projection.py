@@ -237,19 +237,25 @@ def _project_host(tp, z: np.ndarray, w: np.ndarray, kernel: str = "numpy") -> np
     """The projection of ``z`` in the metric ``sum_s w_s (x_s - z_s)^2`` (host NumPy, float dtype of z)."""
     dt = z.dtype
     levels = tp.levels
-    F, Lam = (_bottom_up_numba if kernel == "numba" else _bottom_up)(tp, z, w)
-    x = np.empty(tp.dim, dt)
-    x[0] = 1.0
     if kernel == "numba":
         from ._treeplex_projection_numba import top_down_level
 
+        # the kernels run in float64 whatever the input (one compiled specialisation;
+        # they accumulate in float64 anyway)
+        z64, w64 = z.astype(np.float64), w.astype(np.float64)
+        F, Lam = _bottom_up_numba(tp, z64, w64)
+        x = np.empty(tp.dim, np.float64)
+        x[0] = 1.0
         for d, L in enumerate(levels):
             mp = np.maximum(x[tp.parents[L.sets]], 0)
-            out = np.empty(L.seqs.stop - L.seqs.start, dt)
+            out = np.empty(L.seqs.stop - L.seqs.start, np.float64)
             top_down_level(mp, *Lam[d][4:], *Lam[d][1:4], np.append(L.seg, out.size),
                            F[d][4], *F[d][1:4], out)
             x[L.seqs] = out
-        return x
+        return x.astype(dt, copy=False)
+    F, Lam = _bottom_up(tp, z, w)
+    x = np.empty(tp.dim, dt)
+    x[0] = 1.0
     for d, L in enumerate(levels):
         mp = np.maximum(x[tp.parents[L.sets]], 0)
         lo, lx, ly, lb, lstarts = Lam[d]
@@ -293,9 +299,10 @@ def project_treeplex(tp, z, t=None, kernel: str = "numpy"):
     are copied to the host, projected with NumPy and copied back: the
     projection is a few sorts per level, which the host does well.  Input
     with a non-finite entry projects to all-NaN (a diverged iterate stays
-    visibly diverged).  ``kernel="numba"`` builds the bottom-up functions with
-    the compiled kernels of :mod:`eqsolve._treeplex_projection_numba` (owner
-    by owner, accumulating in float64) instead of one NumPy sort per level.
+    visibly diverged).  ``kernel="numba"`` runs both passes with the compiled
+    kernels of :mod:`eqsolve._treeplex_projection_numba` (owner by owner, in
+    float64 whatever the input's dtype, the result cast back) instead of one
+    NumPy sort per level.
     """
     kernel = check_kernel(kernel)
     if not hasattr(z, "shape"):

@@ -333,3 +333,29 @@ def test_bad_kernel(monkeypatch):
     monkeypatch.setattr(mod, "HAS_NUMBA", False)
     with pytest.raises(BackendUnavailableError, match="kernel='numba' needs Numba"):
         project_treeplex(tp, np.zeros(3), kernel="numba")
+
+
+@pytest.mark.parametrize("method", ["extragradient", "halpern"])
+def test_euclidean_methods_run_on_a_product_of_treeplexes(method):
+    # the sequence-form saddle min_x max_y x'Ay as a monotone VI: the methods project
+    # with Treeplex.project, and the duality gap from independent best responses is small
+    import eqsolve as eq
+    from eqsolve.domains import Product
+
+    rng = np.random.default_rng(1)
+    tx, ty = Treeplex([0, 1, 1, 4], [2, 2, 2, 3]), Treeplex([0, 0, 2], [2, 3, 2])
+    A = rng.normal(size=(tx.dim, ty.dim))
+    A[0, :] = 0
+    A[:, 0] = 0
+
+    def F(z):
+        return np.concatenate([A @ z[tx.dim:], -A.T @ z[:tx.dim]])
+
+    vi = eq.VI(F, Product(tx, ty), L=float(np.linalg.norm(A, 2)), monotone=True,
+               residual="gap_function")
+    res = eq.solve(vi, method, tol=1e-8, max_iter=20_000)
+    assert res.status == "converged"
+    x, y = res.z[:tx.dim], res.z[tx.dim:]
+    assert tx.contains(x, atol=1e-12) and ty.contains(y, atol=1e-12)
+    gap = float(tx.best_response(-A @ y)[0] + ty.best_response(A.T @ x)[0])
+    assert -1e-12 <= gap <= 1e-8 and gap <= res.residual + 1e-12
