@@ -359,3 +359,16 @@ def test_euclidean_methods_run_on_a_product_of_treeplexes(method):
     assert tx.contains(x, atol=1e-12) and ty.contains(y, atol=1e-12)
     gap = float(tx.best_response(-A @ y)[0] + ty.best_response(A.T @ x)[0])
     assert -1e-12 <= gap <= 1e-8 and gap <= res.residual + 1e-12
+
+
+def test_numba_knot_sort():
+    pytest.importorskip("numba")
+    from eqsolve._treeplex_projection_numba import _order
+
+    rng = np.random.default_rng(0)
+    for m in (1, 2, 24, 25, 32, 33, 100, 1000):       # insertion sort, then merge sort
+        keys = rng.integers(0, 10, m).astype(float)     # with ties
+        idx, tmp = np.empty(m, np.int64), np.empty(m, np.int64)
+        _order(keys, m, idx, tmp)
+        assert sorted(idx.tolist()) == list(range(m))
+        assert np.all(np.diff(keys[idx]) >= 0)
