@@ -39,10 +39,13 @@ def _check_dim(dim, name="dim") -> int:
     return int(dim)
 
 
-def _floating(z):
+def floating(z):
     """``z`` itself when floating, else converted to float64 (integer or bool input)."""
     xp = namespace(z)
     return z if xp.isdtype(z.dtype, "real floating") else xp.astype(z, xp.float64)
+
+
+_floating = floating
 
 
 def _norm(xp, v):

@@ -41,8 +41,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._treeplex_projection import project_treeplex
 from .backend import HAS_NUMBA, finfo_eps, namespace, to_float
-from .domains import Domain, Geometry, _floating
+from .domains import Domain, Geometry, floating as _floating
 
 __all__ = ["Treeplex", "DilatedEntropyGeometry", "canonical_order"]
 
@@ -382,10 +383,26 @@ class Treeplex(Domain):
             worst = max(worst, to_float(xp.max(xp.abs(sums - par))))
         return worst
 
-    def project(self, z):
-        raise NotImplementedError(
-            "Euclidean projection onto a treeplex is not available; use the dilated-entropy "
-            "geometry (geometry='entropic') or a regret-minimisation method")
+    def project(self, z, kernel: str = "numpy"):
+        """The Euclidean projection of ``z`` onto the treeplex (exact; see
+        :mod:`eqsolve._treeplex_projection`).  Coordinate 0 of the result is 1
+        whatever ``z_0``; non-NumPy arrays are projected on the host and moved back.
+        ``kernel="numba"`` uses the compiled kernels (same result up to rounding)."""
+        return project_treeplex(self, z, None, kernel)
+
+    def project_weighted(self, z, t, kernel: str = "numpy"):
+        """Projection in the metric ``sum_s (u_s - z_s)^2 / t_s`` (``t > 0``, a scalar or
+        one weight per sequence; ``t_0`` is ignored since ``u_0 = 1``): the projection
+        a diagonally preconditioned step ``z - t * g`` needs.  ``kernel`` as in
+        :meth:`project`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Treeplex([0], [2]).project_weighted(np.array([1.0, 1.0, 1.0]), np.array([1.0, 1.0, 3.0]))
+        array([1.  , 0.75, 0.25])
+        """
+        return project_treeplex(self, z, t, kernel)
 
     def geometry(self, kind: str = "euclidean") -> "Geometry":
         if kind == "entropic":

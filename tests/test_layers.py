@@ -30,7 +30,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "eqsolve"
 #: its own layer and the layers before it
 LAYERS = (
     ("base", ("eqsolve.backend", "eqsolve._validation")),
-    ("domains", ("eqsolve.domains", "eqsolve.treeplex")),
+    ("domains", ("eqsolve.domains", "eqsolve.treeplex", "eqsolve._treeplex_numba", "eqsolve._treeplex_projection",
+                 "eqsolve._treeplex_projection_numba")),
     ("certificates", ("eqsolve.certificates",)),        # the Certificate type and the formulas
     ("problems", ("eqsolve.problems",)),
     ("io", ("eqsolve.io",)),                            # builds problems from files and libraries

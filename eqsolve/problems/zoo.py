@@ -8,6 +8,7 @@ return it alongside the problem.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from ..domains import Box
 from .bilinear import LinearProgram
 from .differentiable import QuadraticGame
+from .extensive_form import SequenceFormBuilder
 from .games import BimatrixGame, MatrixGame
 from .markov import coordination_markov_game
 from .power_control import PowerControlGame
@@ -565,10 +567,6 @@ def random_tree_game(*, seed=0, depth: int = 3, max_actions: int = 3, chance: fl
     probabilities as exact fractions (``ExtensiveFormGame.exact_entries``
     then holds ``A`` exactly), otherwise as floats.
     """
-    from fractions import Fraction
-
-    from .extensive_form import SequenceFormBuilder
-
     rng = _rng(seed)
     b = SequenceFormBuilder()
     # an information set is the player's own history plus what she observed: nodes
