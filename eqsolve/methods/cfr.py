@@ -71,6 +71,19 @@ class CFRState(NamedTuple):
     t: int
 
 
+_KERNELS: dict = {}
+
+
+def _kernel():
+    """The compiled update (imported once: an import statement per call costs more than
+    the update itself on small games)."""
+    if not _KERNELS:
+        from ._cfr_numba import respond
+
+        _KERNELS["respond"] = respond
+    return _KERNELS["respond"]
+
+
 def _supports(problem):
     if problem.treeplexes is None:
         return (f"regret minimisation runs on games in sequence form (ExtensiveFormGame); got "
@@ -148,11 +161,9 @@ class _RegretMatching(Method):
         if tp.n_sets == 0:
             return np.ones(1), np.ones(1), R, R
         if self.backend == "numba":
-            from ._cfr_numba import respond
-
             x, b, inst = np.empty_like(g), np.empty_like(g), np.empty_like(g)
             pos, neg = self._discounts(t)
-            respond(tp.parents, tp.start, tp.sizes, g, beta, R, self.mode, pos, neg, x, b, inst)
+            _kernel()(tp.parents, tp.start, tp.sizes, g, beta, R, self.mode, pos, neg, x, b, inst)
             return x, b, R, inst
         V, setv = tp.expected(g, beta)
         inst = np.empty_like(V)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..backend import namespace, to_float
+from ..backend import HAS_NUMBA, namespace, to_float
 from ..certificates import Certificate
 from ..certificates.sequence_form import sequence_form_gap, sequence_form_nash_conv
 from ..domains import Product
@@ -171,6 +171,19 @@ class SequenceFormBuilder:
             infosets=(tuple(self._keys[0]), tuple(self._keys[1])),
             actions=(tuple(self._actions[0]), tuple(self._actions[1])),
             constant=const, _entry_ulps=ulps, **kwargs)
+
+
+_KERNELS: dict = {}
+
+
+def _csr_matvec():
+    """The compiled CSR product (imported once: the import statement would cost more
+    than a small product)."""
+    if not _KERNELS:
+        from ._sparse_numba import csr_matvec
+
+        _KERNELS["csr_matvec"] = csr_matvec
+    return _KERNELS["csr_matvec"]
 
 
 def _check_pair(name, value):
@@ -444,10 +457,16 @@ class ExtensiveFormGame(Problem):
         return np.concatenate([self.X.uniform(), self.Y.uniform()])
 
     def matvec(self, y):
-        return self.A @ y
+        return self._product(self.A, y)
 
     def rmatvec(self, x):
-        return self.AT @ x
+        return self._product(self.AT, x)
+
+    @staticmethod
+    def _product(M, v):
+        if HAS_NUMBA and isinstance(v, np.ndarray) and v.dtype == np.float64 and v.ndim == 1:
+            return _csr_matvec()(M.indptr, M.indices, M.data, v)
+        return M @ v
 
     def operator(self, z):
         x, y = z[: self.n1], z[self.n1:]
@@ -491,7 +510,7 @@ class ExtensiveFormGame(Problem):
             Ay, ATx = -Fz[: self.n1], Fz[self.n1:]
         else:
             Ay, ATx = self.matvec(y), self.rmatvec(x)
-        absAy, absATx = self.absA @ y, self.absAT @ x
+        absAy, absATx = self._product(self.absA, y), self._product(self.absAT, x)
         # |x'^T A y - x'^T A y_plan| <= max row sum * ||y - y_plan||_1 for any plan x' <= 1,
         # and likewise for the columns; both best responses move
         defect = 2.0 * dist * max(self.row_sums, self.col_sums)
@@ -509,8 +528,8 @@ class ExtensiveFormGame(Problem):
         })
 
     def _certify_general(self, x, y, dist, point):
-        Ay, BTx = self.matvec(y), self.BT @ x
-        absAy, absBTx = self.absA @ y, self.absBT @ x
+        Ay, BTx = self.matvec(y), self._product(self.BT, x)
+        absAy, absBTx = self._product(self.absA, y), self._product(self.absBT, x)
         defect = 2.0 * dist * max(self.row_sums, self.col_sums, self._b_sums())
         value, rnd, gains, payoffs = sequence_form_nash_conv(
             self.X, self.Y, x, y, Ay, BTx, absAy, absBTx, k_rows=self.k_rows,
