@@ -279,3 +279,16 @@ def test_openspiel_general_sum_certified_like_openspiel():
                                   os_policy.UniformRandomPolicy(pyspiel.load_game("sheriff")))
     cert = eq.certify(game, (game.X.uniform(), game.Y.uniform()))
     assert nc <= cert.value <= nc + 1e-9
+
+
+def test_compiled_products_match_scipy():
+    pytest.importorskip("numba")
+    from eqsolve.problems._sparse_numba import csr_matvec
+
+    game = eq.zoo.random_tree_game(seed=8, depth=7)
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=game.n2)
+    x = rng.normal(size=game.n1)
+    np.testing.assert_allclose(csr_matvec(game.A.indptr, game.A.indices, game.A.data, y),
+                               game.A @ y, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(game.rmatvec(x), game.A.T @ x, rtol=1e-13, atol=1e-15)
