@@ -65,7 +65,7 @@ from ..problems._exact import format_rational
 from ..problems.extensive_form import ExtensiveFormGame, SequenceFormBuilder
 
 __all__ = ["read_efg", "parse_efg", "parse_efg_tree", "write_efg", "format_efg", "EFGParseError",
-           "EFGTree", "EFGNode", "EFGOutcome", "chance_rounding_bound", "PROBABILITY_TOLERANCE"]
+           "EFGTree", "EFGNode", "EFGOutcome", "tree_to_game", "chance_rounding_bound", "PROBABILITY_TOLERANCE"]
 
 #: chance probabilities at a node must sum to one within this (absolute, i.e. relative to 1)
 PROBABILITY_TOLERANCE = 1e-6
@@ -446,6 +446,11 @@ def _normalize_labels(labels) -> tuple:
     return tuple(out)
 
 
+def _node_name(node: EFGNode, index: int) -> str:
+    what = {"c": "chance node", "p": "decision node", "t": "terminal node"}[node.kind]
+    return f"the {what} on line {node.line}" if node.line else f"{what} {index + 1} (prefix order)"
+
+
 def _up(v: float) -> float:
     return math.nextafter(v, math.inf)
 
@@ -503,14 +508,18 @@ def _chance_rounding(tree: EFGTree, leaves) -> float:
     return stack.pop()[0]
 
 
-def _tree_to_game(tree: EFGTree, source=None) -> ExtensiveFormGame:
+def tree_to_game(tree: EFGTree, source=None) -> ExtensiveFormGame:
+    """The :class:`~eqsolve.problems.ExtensiveFormGame` of an :class:`EFGTree` (see :func:`parse_efg`).
+
+    ``source`` names the file in error messages.
+    """
     n = len(tree.players)
     if n != 2:
         why = ("a one-player game (a decision problem) has no opponent" if n == 1
                else "eqsolve solves two-player zero-sum games")
         raise EFGParseError(f"the file lists {n} player(s); ExtensiveFormGame takes two-player "
-                            f"zero-sum (or constant-sum) games: {why}", tree.players_line, 1,
-                            source)
+                            f"zero-sum (or constant-sum) games: {why}", tree.players_line or None,
+                            1 if tree.players_line else None, source)
     # constant-sum check first, naming two leaves whose totals differ
     leaves = tree.leaf_payoffs()
     first = None
@@ -521,11 +530,11 @@ def _tree_to_game(tree: EFGTree, source=None) -> ExtensiveFormGame:
         elif total != first[1]:
             a, b = tree.nodes[first[0]], tree.nodes[i]
             raise EFGParseError(
-                "the game is not zero-sum or constant-sum: the payoffs at the terminal node on "
-                f"line {a.line} add up to {format_rational(first[1])}, at the terminal node on "
-                f"line {b.line} to {format_rational(total)}; ExtensiveFormGame takes two-player "
-                "zero-sum or constant-sum games (a general-sum game needs a different "
-                "solution concept)", b.line, b.column, source)
+                "the game is not zero-sum or constant-sum: the payoffs at "
+                f"{_node_name(a, first[0])} add up to {format_rational(first[1])}, at "
+                f"{_node_name(b, i)} to {format_rational(total)}; ExtensiveFormGame takes "
+                "two-player zero-sum or constant-sum games (a general-sum game needs a different "
+                "solution concept)", b.line or None, b.column or None, source)
     leaf_pay = dict(leaves)
     rounding = 2.0 * _chance_rounding(tree, leaves)
     b = SequenceFormBuilder()
@@ -552,7 +561,8 @@ def _tree_to_game(tree: EFGTree, source=None) -> ExtensiveFormGame:
             try:
                 first_seq = b.decision(node.player - 1, key, own, acts)
             except ValueError as exc:
-                raise EFGParseError(str(exc), node.line, node.column, source) from None
+                raise EFGParseError(str(exc), node.line or None, node.column or None,
+                                    source) from None
             if node.player == 1:
                 children = [(first_seq + j, s2, reach, depth) for j in range(k)]
             else:
@@ -600,7 +610,7 @@ def parse_efg(text: str, *, source: str | None = None) -> ExtensiveFormGame:
     >>> g.behavior(g.initial_point())[(2, 1)]
     {'h': 0.5, 't': 0.5}
     """
-    return _tree_to_game(parse_efg_tree(text, source=source), source)
+    return tree_to_game(parse_efg_tree(text, source=source), source)
 
 
 def _read_text(source):
