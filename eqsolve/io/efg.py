@@ -331,6 +331,7 @@ def _parse(text: str, source) -> EFGTree:
             if player > n:
                 t.fail(f"player {player} does not exist: the file lists {n} player(s)", ppos)
         if kind in ("c", "p"):
+            npos = t.start
             number = t.integer("the information set's number (a positive integer)",
                                positive=True)
             spos = t.start
@@ -363,7 +364,7 @@ def _parse(text: str, source) -> EFGTree:
                         if abs(total - 1) > PROBABILITY_TOLERANCE:
                             t.fail(f"the probabilities of {what} (node {label!r}) sum to "
                                    f"{float(total):.12g}, not 1 (within "
-                                   f"{PROBABILITY_TOLERANCE:g})", spos)
+                                   f"{PROBABILITY_TOLERANCE:g})", npos)
                         chance[number] = (set_label, actions, probs)
                     else:
                         personal[table_key] = (set_label, actions)
@@ -373,7 +374,7 @@ def _parse(text: str, source) -> EFGTree:
                            spos)
             elif known is None:
                 t.fail(f"{what} is used before it is described (its first node must give its "
-                       "label and actions)", spos)
+                       "label and actions)", npos)
             else:
                 set_label, actions = known[0], known[1]
                 probs = known[2] if kind == "c" else ()
