@@ -62,7 +62,11 @@ def test_from_pygambit_equals_read_efg_on_the_catalog(catalog):
 
 
 def test_pygambit_lp_value_lies_in_the_certified_bracket(catalog):
-    for path, ours, theirs in catalog:
+    games = list(catalog) + [("card game", parse_efg(CARD_GAME), gbt.read_efg(io.StringIO(CARD_GAME)))]
+    for seed in range(12):
+        text = format_efg(random_tree(random.Random(100 + seed), depth=5))
+        games.append((f"random tree {seed}", parse_efg(text), gbt.read_efg(io.StringIO(text))))
+    for path, ours, theirs in games:
         lp = gbt.nash.lp_solve(theirs, rational=True)
         players = list(theirs.players)
         value = Fraction(lp.equilibrium.payoffs[players[0]])
