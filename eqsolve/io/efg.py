@@ -56,6 +56,7 @@ import io
 import math
 import os
 import re
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -69,6 +70,8 @@ __all__ = ["read_efg", "parse_efg", "parse_efg_tree", "write_efg", "format_efg",
 
 #: chance probabilities at a node must sum to one within this (absolute, i.e. relative to 1)
 PROBABILITY_TOLERANCE = 1e-6
+# a leaf's payoff (a sum of outcomes) must be a finite float64
+_MAX_PAYOFF = Fraction(sys.float_info.max)
 
 _TOKEN = re.compile(r"""
     (?P<ws>[ \t\r\n\f\v]+)
@@ -167,6 +170,47 @@ class EFGTree:
     outcomes: tuple
     players_line: int = field(default=0, compare=False, repr=False)
 
+    def __post_init__(self):
+        """Checks that the nodes form one tree in prefix order and refer only to outcomes
+        listed with one payoff per player (trees built by hand get told what is wrong)."""
+        for name in ("players", "nodes", "outcomes"):
+            if not isinstance(getattr(self, name), tuple):
+                raise TypeError(f"EFGTree.{name} must be a tuple, got "
+                                f"{type(getattr(self, name)).__name__}")
+        n = len(self.players)
+        numbers = set()
+        for o in self.outcomes:
+            if not isinstance(o, EFGOutcome):
+                raise TypeError(f"EFGTree.outcomes must hold EFGOutcome, got {type(o).__name__}")
+            if o.number < 1 or o.number in numbers:
+                raise ValueError(f"outcome numbers must be positive and distinct, got {o.number}")
+            if len(o.payoffs) != n:
+                raise ValueError(f"outcome {o.number} has {len(o.payoffs)} payoffs for {n} players")
+            numbers.add(o.number)
+        pending = 1
+        for i, node in enumerate(self.nodes):
+            if not isinstance(node, EFGNode):
+                raise TypeError(f"EFGTree.nodes must hold EFGNode, got {type(node).__name__}")
+            if pending == 0:
+                raise ValueError(f"node {i + 1} follows a complete tree (nodes are listed in "
+                                 "prefix order, one child per action)")
+            if node.kind not in ("c", "p", "t"):
+                raise ValueError(f"node {i + 1} has kind {node.kind!r}; expected 'c', 'p' or 't'")
+            if (node.kind == "t") != (len(node.actions) == 0):
+                raise ValueError(f"node {i + 1}: terminal nodes have no actions, others at least one")
+            if node.kind == "c" and len(node.probs) != len(node.actions):
+                raise ValueError(f"chance node {i + 1} has {len(node.probs)} probabilities for "
+                                 f"{len(node.actions)} actions")
+            if node.kind == "p" and not 1 <= node.player <= n:
+                raise ValueError(f"node {i + 1} belongs to player {node.player}; the players "
+                                 f"are 1..{n}")
+            if node.outcome and node.outcome not in numbers:
+                raise ValueError(f"node {i + 1} refers to outcome {node.outcome}, which is not "
+                                 "in outcomes")
+            pending += len(node.actions) - 1
+        if pending:
+            raise ValueError(f"the tree is incomplete: {pending} more node(s) needed")
+
     def outcome(self, number: int) -> EFGOutcome | None:
         """The outcome numbered ``number`` (``None`` for 0, the null outcome)."""
         if number == 0:
@@ -237,7 +281,7 @@ class _Tokens:
             if m is None:
                 if text[self.pos] == '"':
                     self.fail("unterminated string (a closing double quote is missing)", self.pos)
-                bad = text[self.pos:self.pos + 12].split()[0]
+                bad = (text[self.pos:self.pos + 12].split() or [text[self.pos]])[0]
                 self.fail(f"unexpected characters {bad!r}: expected a number, a quoted string, "
                           "a node type (c, p, t), '{' or '}'", self.pos)
             kind = m.lastgroup
@@ -363,7 +407,7 @@ def _parse(text: str, source) -> EFGTree:
                         total = sum(probs, Fraction(0))
                         if abs(total - 1) > PROBABILITY_TOLERANCE:
                             t.fail(f"the probabilities of {what} (node {label!r}) sum to "
-                                   f"{float(total):.12g}, not 1 (within "
+                                   f"{_approx(total)}, not 1 (within "
                                    f"{PROBABILITY_TOLERANCE:g})", npos)
                         chance[number] = (set_label, actions, probs)
                     else:
@@ -447,6 +491,13 @@ def _normalize_labels(labels) -> tuple:
     return tuple(out)
 
 
+def _approx(v: Fraction) -> str:
+    try:
+        return f"{float(v):.12g}"
+    except OverflowError:
+        return "more than 1e308"
+
+
 def _node_name(node: EFGNode, index: int) -> str:
     what = {"c": "chance node", "p": "decision node", "t": "terminal node"}[node.kind]
     return f"the {what} on line {node.line}" if node.line else f"{what} {index + 1} (prefix order)"
@@ -526,6 +577,12 @@ def tree_to_game(tree: EFGTree, source=None) -> ExtensiveFormGame:
     first = None
     for i, pay in leaves:
         total = pay[0] + pay[1]
+        if any(abs(u) > _MAX_PAYOFF for u in pay):
+            node = tree.nodes[i]
+            raise EFGParseError(
+                f"the payoffs at {_node_name(node, i)} (the sum of the outcomes along its play) "
+                f"are beyond float64's range ({_approx(max(abs(u) for u in pay))}); rescale the "
+                "payoffs", node.line or None, node.column or None, source)
         if first is None:
             first = (i, total)
         elif total != first[1]:

@@ -438,3 +438,70 @@ def test_certified_solution_of_the_card_game_brackets_the_exact_value():
     v = lp_value(M)
     assert lo - 1e-12 <= v <= hi + 1e-12
     assert math.isfinite(res.certificate.value) and res.certificate.value <= 1e-9
+
+
+# -- hostile input ----------------------------------------------------------------
+TOKENS = ["EFG", "2", "R", '""', '"a"', '"b"', "{", "}", ",", "c", "p", "t", "0", "1", "2", "3",
+          "1/2", "-1", "0.5", "1e999", "1/0", "x", '"', "\\", "\u00a0", "\n", "99999999999999999999"]
+
+
+def _only_value_errors(text):
+    try:
+        g = parse_efg(text)
+    except ValueError as exc:
+        assert str(exc)
+        return
+    # anything accepted is a complete game that writes and reads back identically
+    assert parse_efg(format_efg(g)).tree == g.tree
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=40), st.booleans())
+def test_token_soups_raise_only_value_errors(tokens, with_header):
+    _only_value_errors((HEADER if with_header else "") + " ".join(tokens))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_mutated_files_raise_only_value_errors(data):
+    words = CARD_GAME.split(" ")
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(words) - 1))
+        op = data.draw(st.sampled_from(["drop", "swap", "insert"]))
+        if op == "drop":
+            del words[i]
+        elif op == "swap":
+            words[i] = data.draw(st.sampled_from(TOKENS))
+        else:
+            words.insert(i, data.draw(st.sampled_from(TOKENS)))
+    _only_value_errors(" ".join(words))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(max_size=200))
+def test_arbitrary_text_raises_only_value_errors(text):
+    _only_value_errors(text)
+
+
+def test_overflowing_sums_are_refused_clearly():
+    with pytest.raises(EFGParseError, match="sum to more than 1e308, not 1"):
+        parse_efg(HEADER + 'c "" 1 "" { "a" 1e308 "b" 1e308 } 0 t "" 0 t "" 0')
+    text = HEADER + 'c "" 1 "" { "a" 1 } 1 "" { 1e308 -1e308 }\n' * 4 + 't "" 1'
+    with pytest.raises(EFGParseError, match=r"line 6, column 1: the payoffs at the terminal node on "
+                       r"line 6 .* are beyond float64's range"):
+        parse_efg(text)
+
+
+@pytest.mark.parametrize("nodes, outcomes, message", [
+    ((EFGNode("t", outcome=2),), (), "node 1 refers to outcome 2, which is not in outcomes"),
+    ((EFGNode("p", player=1, infoset=1, actions=("a",)),), (), r"the tree is incomplete: 1 more"),
+    ((EFGNode("t"), EFGNode("t")), (), "node 2 follows a complete tree"),
+    ((EFGNode("c", infoset=1, actions=("a", "b"), probs=(Fraction(1),)), EFGNode("t"), EFGNode("t")),
+     (), "chance node 1 has 1 probabilities for 2 actions"),
+    ((EFGNode("p", player=3, infoset=1, actions=("a",)), EFGNode("t")), (), "belongs to player 3"),
+    ((EFGNode("t", actions=("a",)),), (), "terminal nodes have no actions"),
+    ((EFGNode("t"),), (EFGOutcome(1, "", (1,)),), "outcome 1 has 1 payoffs for 2 players"),
+])
+def test_trees_built_by_hand_are_checked(nodes, outcomes, message):
+    with pytest.raises(ValueError, match=message):
+        EFGTree("", ("1", "2"), "", nodes, outcomes)
