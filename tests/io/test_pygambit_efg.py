@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import eqsolve as eq
-from eqsolve.io import format_efg, from_pygambit, parse_efg, read_efg
+from eqsolve.io import format_efg, from_pygambit, parse_efg, parse_nfg, read_efg
 from eqsolve.problems import NormalFormGame
 
 from .test_efg import CARD_GAME, random_tree, same_game
@@ -108,6 +108,11 @@ def test_exact_chance_and_inner_outcomes_through_pygambit():
     assert theirs.tree.title == "card game" and theirs.tree.players == ("Alice", "Bob")
 
 
+def test_action_labels_are_made_unique_as_gambit_makes_them():
+    text = 'EFG 2 R "" { "1" "2" } p "" 1 1 "" { "x" "x" "" "x_1" } 0 t "" 0 t "" 0 t "" 0 t "" 0'
+    assert from_pygambit(gbt.read_efg(io.StringIO(text))).actions == parse_efg(text).actions
+
+
 def test_pygambit_games_we_cannot_take():
     three = gbt.read_efg(io.StringIO('EFG 2 R "" { "1" "2" "3" } p "" 1 1 "" { "a" "b" } 0 '
                                      't "" 1 "" { 1 2 3 } t "" 0'))
@@ -128,3 +133,8 @@ def test_pygambit_table_games_become_normal_form_games():
     game = from_pygambit(g)
     assert isinstance(game, NormalFormGame) and game.title == "table"
     assert game.payoffs[0].tolist() == [[1.0, 1 / 3], [0.0, 2.0]] and game.zero_sum
+    assert game.exact_payoffs[1, 0, 1] == Fraction(-1, 3)
+    # pygambit's own .nfg file of the game reads as the same game
+    assert parse_nfg(g.to_nfg()) == game
+    assert game.players == tuple(g.players)
+    assert game.strategies == tuple(tuple(g.get_strategies(p)) for p in g.players)
