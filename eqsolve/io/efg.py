@@ -66,7 +66,8 @@ from ..problems._exact import format_rational
 from ..problems.extensive_form import ExtensiveFormGame, SequenceFormBuilder
 
 __all__ = ["read_efg", "parse_efg", "parse_efg_tree", "write_efg", "format_efg", "EFGParseError",
-           "EFGTree", "EFGNode", "EFGOutcome", "tree_to_game", "chance_rounding_bound", "PROBABILITY_TOLERANCE"]
+           "EFGTree", "EFGNode", "EFGOutcome", "tree_to_game", "chance_rounding_bound",
+           "PROBABILITY_TOLERANCE"]
 
 #: chance probabilities at a node must sum to one within this (absolute, i.e. relative to 1)
 PROBABILITY_TOLERANCE = 1e-6

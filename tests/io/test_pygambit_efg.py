@@ -13,6 +13,8 @@ import eqsolve as eq
 from eqsolve.io import format_efg, from_pygambit, parse_efg, parse_nfg, read_efg
 from eqsolve.problems import NormalFormGame
 
+from eqsolve.io.efg import parse_efg_tree, tree_to_game
+
 from .test_efg import CARD_GAME, random_tree, same_game
 
 gbt = pytest.importorskip("pygambit")
@@ -49,6 +51,19 @@ def catalog():
     games = two_player_zero_sum_catalog()
     assert len(games) >= 5
     return games
+
+
+def test_every_catalog_file_round_trips():
+    # pygambit ships Gambit's catalog: games of any size and number of players
+    assert len(CATALOG) >= 20
+    for path in CATALOG:
+        tree = parse_efg_tree(path.read_text(encoding="utf-8"), source=str(path))
+        assert parse_efg_tree(format_efg(tree)) == tree, path
+        try:
+            game = tree_to_game(tree)
+        except ValueError:
+            continue
+        assert same_game(parse_efg(format_efg(game)), game), path
 
 
 def test_from_pygambit_equals_read_efg_on_the_catalog(catalog):
