@@ -11,9 +11,8 @@ import pytest
 
 import eqsolve as eq
 from eqsolve.io import format_efg, from_pygambit, parse_efg, parse_nfg, read_efg
-from eqsolve.problems import NormalFormGame
-
 from eqsolve.io.efg import parse_efg_tree, tree_to_game
+from eqsolve.problems import NormalFormGame
 
 from .test_efg import CARD_GAME, random_tree, same_game
 
