@@ -58,18 +58,22 @@ def test_policy_errors():
         to_openspiel_policy(kuhn, np.ones(5))
 
 
-def test_openspiel_gambit_export_reads_as_the_same_game():
+@pytest.mark.parametrize("name", ["kuhn_poker", "leduc_poker"])
+def test_openspiel_gambit_export_reads_as_the_same_game(name):
     gambit = pytest.importorskip("open_spiel.python.algorithms.gambit")
-    os_game = pyspiel.load_game("kuhn_poker")
+    os_game = pyspiel.load_game(name)
     text = gambit.export_gambit(os_game)
-    # OpenSpiel writes 1/3 as 0.3333333333333333: probabilities sum to one only within rounding
-    assert "0.3333333333333333" in text
+    # OpenSpiel writes 1/3 as 0.3333333333333333 (Leduc: 1/6 as 0.1666666666666667):
+    # probabilities sum to one only within rounding
+    assert "0.3333333333333333" in text or "0.1666666666666667" in text
     efg = parse_efg(text)
     ref = ExtensiveFormGame.from_openspiel(os_game)
-    assert 0.0 < efg.chance_rounding < 1e-14
+    assert 0.0 < efg.chance_rounding < 1e-13
     for a, b in zip(efg.treeplexes, ref.treeplexes):
         assert np.array_equal(a.parents, b.parents) and np.array_equal(a.sizes, b.sizes)
-    assert abs(efg.A - ref.A).max() <= 1e-16
+    assert abs(efg.A - ref.A).max() <= 1e-15 * ref.amax
+    if name != "kuhn_poker":
+        return
     # the same point, certified in both, gives brackets that agree within their allowances
     for z in (ref.initial_point(), eq.solve(ref, method="cfr", max_iter=30, tol=1e-14).z):
         c1, c2 = efg.certify(z), ref.certify(z)
