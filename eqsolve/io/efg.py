@@ -199,9 +199,15 @@ class EFGTree:
                 raise ValueError(f"node {i + 1} has kind {node.kind!r}; expected 'c', 'p' or 't'")
             if (node.kind == "t") != (len(node.actions) == 0):
                 raise ValueError(f"node {i + 1}: terminal nodes have no actions, others at least one")
-            if node.kind == "c" and len(node.probs) != len(node.actions):
-                raise ValueError(f"chance node {i + 1} has {len(node.probs)} probabilities for "
-                                 f"{len(node.actions)} actions")
+            if node.kind == "c":
+                if len(node.probs) != len(node.actions):
+                    raise ValueError(f"chance node {i + 1} has {len(node.probs)} probabilities "
+                                     f"for {len(node.actions)} actions")
+                if any(p < 0 for p in node.probs):
+                    raise ValueError(f"chance node {i + 1} has a negative probability")
+                if abs(sum(node.probs, Fraction(0)) - 1) > PROBABILITY_TOLERANCE:
+                    raise ValueError(f"the probabilities of chance node {i + 1} do not sum to 1 "
+                                     f"(within {PROBABILITY_TOLERANCE:g})")
             if node.kind == "p" and not 1 <= node.player <= n:
                 raise ValueError(f"node {i + 1} belongs to player {node.player}; the players "
                                  f"are 1..{n}")
@@ -613,9 +619,10 @@ def tree_to_game(tree: EFGTree, source=None) -> ExtensiveFormGame:
             children = [(s1, s2, reach * (p / total), depth + 1) for p in node.probs]
         else:
             key = (node.player, node.infoset)
-            acts = labels.get(key)
+            # per node, so that the builder sees (and refuses) a set whose nodes differ
+            acts = labels.get(node.actions)
             if acts is None:
-                acts = labels[key] = _normalize_labels(node.actions)
+                acts = labels[node.actions] = _normalize_labels(node.actions)
             own = s1 if node.player == 1 else s2
             try:
                 first_seq = b.decision(node.player - 1, key, own, acts)

@@ -501,7 +501,20 @@ def test_overflowing_sums_are_refused_clearly():
     ((EFGNode("p", player=3, infoset=1, actions=("a",)), EFGNode("t")), (), "belongs to player 3"),
     ((EFGNode("t", actions=("a",)),), (), "terminal nodes have no actions"),
     ((EFGNode("t"),), (EFGOutcome(1, "", (1,)),), "outcome 1 has 1 payoffs for 2 players"),
+    ((EFGNode("c", infoset=1, actions=("a", "b"), probs=(Fraction(3, 2), Fraction(-1, 2))),
+      EFGNode("t"), EFGNode("t")), (), "chance node 1 has a negative probability"),
+    ((EFGNode("c", infoset=1, actions=("a", "b"), probs=(Fraction(1, 2), Fraction(1, 4))),
+      EFGNode("t"), EFGNode("t")), (), r"the probabilities of chance node 1 do not sum to 1"),
 ])
 def test_trees_built_by_hand_are_checked(nodes, outcomes, message):
     with pytest.raises(ValueError, match=message):
         EFGTree("", ("1", "2"), "", nodes, outcomes)
+
+
+def test_a_hand_built_set_whose_nodes_differ_is_refused():
+    nodes = (EFGNode("c", infoset=1, actions=("l", "r"), probs=(Fraction(1, 2),) * 2),
+             EFGNode("p", player=1, infoset=1, actions=("a", "b")), EFGNode("t"), EFGNode("t"),
+             EFGNode("p", player=1, infoset=1, actions=("a", "b", "c")), EFGNode("t"), EFGNode("t"),
+             EFGNode("t"))
+    with pytest.raises(ValueError, match=r"information set \(1, 1\) offers different actions"):
+        tree_to_game(EFGTree("", ("1", "2"), "", nodes, ()))
