@@ -77,10 +77,10 @@ _MAX_PAYOFF = Fraction(sys.float_info.max)
 _TOKEN = re.compile(r"""
     (?P<ws>[ \t\r\n\f\v]+)
   | (?P<string>"(?:[^"\\]|\\.)*")
-  | (?P<number>[+-]?(?:\d+/\d+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))(?![A-Za-z0-9./])
+  | (?P<number>[+-]?(?:\d+/\d+|(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?))(?![A-Za-z0-9./])
   | (?P<punct>[{},])
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
-""", re.X | re.S)
+""", re.X | re.S | re.ASCII)
 _ESCAPE = re.compile(r"\\(.)", re.S)
 
 

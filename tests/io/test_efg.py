@@ -339,6 +339,8 @@ HEADER = 'EFG 2 R "" { "1" "2" }\n'
     (HEADER + 't "" 0\nt "" 0', r"line 3, column 1: expected the end of the file"),
     (HEADER + 'x "" 0', r"line 2, column 1: expected a node: 'c' \(chance\)"),
     (HEADER + 't "" 1 "" { 1 1e999 }', r"line 2, column 15: the number '1e999' is beyond float64's range"),
+    (HEADER + 't "" \u0663', r"line 2, column 6: unexpected characters '\u0663'"),   # a non-ASCII digit
+    (HEADER + 't "" 1 "" { 1 ' + "1" * 5000 + ' }', r"line 2, column 15: a number of 5000 characters"),
 ])
 def test_malformed_files_say_where_and_what(text, message):
     if message is None:
