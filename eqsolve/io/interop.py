@@ -105,14 +105,15 @@ def _pygambit_tree(game) -> EFGTree:
         if not actions:
             nodes.append(EFGNode("t", outcome=o))
             continue
-        who = game.get_player(sel)
-        if who in number:
-            nodes.append(EFGNode("p", player=number[who], infoset=member_set[(who, path)],
-                                 actions=actions, outcome=o))
-        else:
-            probs = game.get_action_probs(sel)
+        # only a chance event has action probabilities (whatever the players are called)
+        probs = game.get_action_probs(sel)
+        if probs:
             nodes.append(EFGNode("c", infoset=member_set[(None, path)], actions=actions,
                                  probs=tuple(_fraction(probs[a]) for a in actions), outcome=o))
+        else:
+            who = game.get_player(sel)
+            nodes.append(EFGNode("p", player=number[who], infoset=member_set[(who, path)],
+                                 actions=actions, outcome=o))
         stack.extend(path + (a,) for a in reversed(actions))
     return EFGTree(game.title or "", tuple(players), getattr(game, "description", "") or "",
                    tuple(nodes), tuple(outcomes))
