@@ -2,7 +2,7 @@
 
 ::
 
-    eqsolve solve GAME.nfg [--method M] [--tol T] [--max-iter N] [--time-limit S] [--json] [--progress]
+    eqsolve solve GAME.nfg|GAME.efg [--method M] [--tol T] [--max-iter N] [--time-limit S] [--json] [--progress]
     eqsolve certify GAME.nfg PROFILE.json [--tol T] [--json]
     eqsolve report SPEC.json -o REPORT.html [--json]
     eqsolve bench [NAME] [--dir DIR] [--list] [-- ARGS...]
@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__, small_gain, solve
-from .io import NFGParseError, read_nfg
+from .io import EFGParseError, NFGParseError, read_efg, read_nfg
 from .problems._exact import parse_rational
 from .problems.differentiable import game_from_spec
 
@@ -71,12 +71,14 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    s = sub.add_parser("solve", help="solve a game file (Gambit .nfg) with a certified residual",
+    s = sub.add_parser("solve", help="solve a game file (Gambit .nfg or .efg) with a certified "
+                       "residual",
                        description="Solve a Gambit .nfg game and print the equilibrium, its value "
                        "and certificate.  Two-player zero-sum games are solved as MatrixGame, other "
                        "two-player games as BimatrixGame, N-player games as NormalFormGame (generic "
                        "VI methods, no convergence guarantee).")
-    s.add_argument("game", type=Path, help="the game file (.nfg, payoff or outcome form)")
+    s.add_argument("game", type=Path, help="the game file (.nfg, payoff or outcome form; .efg: a "
+                   "two-player zero-sum extensive-form game)")
     s.add_argument("--method", default=None,
                    help="a registered method (eqsolve.METHODS); default: the problem's fastest")
     s.add_argument("--tol", type=_positive_float, default=1e-6,
@@ -203,7 +205,51 @@ def _game_info(game, path):
 
 
 # -- commands --------------------------------------------------------------
+def _read_efg(path: Path):
+    try:
+        return read_efg(path)
+    except FileNotFoundError:
+        raise _BadInput(f"game file {str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise _BadInput(f"game file {str(path)!r} is a directory, not a .efg file") from None
+    except PermissionError:
+        raise _BadInput(f"game file {str(path)!r} cannot be read (permission denied)") from None
+    except EFGParseError as exc:
+        raise _BadInput(f"malformed game file: {exc}") from None
+    except ValueError as exc:    # a game the sequence form cannot take (imperfect recall, ...)
+        raise _BadInput(str(exc)) from None
+
+
+def _solve_efg(a) -> int:
+    game = _read_efg(a.game)
+    try:
+        res = solve(game, method=a.method, tol=a.tol, max_iter=a.max_iter,
+                    time_limit=a.time_limit, progress=a.progress, output=a.output)
+    except (ValueError, TypeError) as exc:
+        raise _BadInput(str(exc)) from None
+    code = EXIT_OK if res.converged else EXIT_NOT_CONVERGED
+    strategy = game.behavior(res.z)
+    if a.json:
+        out = {"game": {"file": str(a.game), "sequences": [game.X.dim, game.Y.dim]},
+               "problem": type(game).__name__, "result": res.to_dict(),
+               "behavior": {str(k): {str(act): p for act, p in probs.items()}
+                            for k, probs in strategy.items()}, "exit_code": code}
+        print(json.dumps(out, default=_json_default))
+        return code
+    print(f"extensive-form game: {game.X.n_sets} + {game.Y.n_sets} information sets, "
+          f"{game.X.dim} x {game.Y.dim} sequences")
+    print(res.summary())
+    print("behaviour strategies (information set: action=probability):")
+    for key, probs in strategy.items():
+        shown = "  ".join(f"{act}={p:.6g}" for act, p in probs.items() if p > 0)
+        print(f"  {key}: {shown}")
+    print(f"value (payoff of player 1) in {res.certificate.details['value_bounds']}")
+    return code
+
+
 def _solve(a) -> int:
+    if a.game.suffix.lower() == ".efg":
+        return _solve_efg(a)
     game = _read_game(a.game)
     problem = game.to_problem() if game.num_players == 2 else game
     try:

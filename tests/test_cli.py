@@ -221,3 +221,28 @@ def test_python_dash_m_eqsolve():
     bad = subprocess.run([sys.executable, "-m", "eqsolve", "solve", "missing.nfg"], cwd=ROOT,
                          capture_output=True, text=True, env=env)
     assert bad.returncode == 2 and "does not exist" in bad.stderr
+
+
+def test_solve_an_efg_file(tmp_path, capsys):
+    pytest.importorskip("pyspiel")
+    from open_spiel.python.algorithms import gambit
+
+    import pyspiel
+
+    path = tmp_path / "kuhn.efg"
+    path.write_text(gambit.export_gambit(pyspiel.load_game("kuhn_poker")))
+    assert main(["solve", str(path), "--tol", "1e-6"]) == 0
+    out = capsys.readouterr().out
+    assert "extensive-form game: 6 + 6 information sets" in out and "behaviour strategies" in out
+    assert main(["solve", str(path), "--tol", "1e-6", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    lo, hi = data["result"]["certificate"]["details"]["value_bounds"]
+    assert lo <= -1 / 18 <= hi
+    assert len(data["behavior"]) == 12
+
+
+def test_solve_a_malformed_efg_file(tmp_path, capsys):
+    path = tmp_path / "bad.efg"
+    path.write_text('EFG 2 R "x" { "a" "b" }\np "" 1 1 "" { "l" "r" } 0\n')
+    assert main(["solve", str(path)]) == 2
+    assert "malformed game file" in capsys.readouterr().err
