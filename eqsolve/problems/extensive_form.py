@@ -222,9 +222,11 @@ class ExtensiveFormGame(Problem):
     constant : float
         The players' payoffs add up to this at every leaf (0: zero-sum).
     chance_rounding : float
-        An allowance added to every certificate for a difference between
-        the game solved and the game meant (a file's decimal chance
-        probabilities normalised to sum to one).
+        An allowance added as is to every certificate's gap (and to both ends
+        of the value bracket) for a difference between the game solved and
+        the game meant, e.g. a file's decimal chance probabilities normalised
+        to sum to one: it must bound the change of the *gap*, twice the
+        change of any one payoff ``x^T A y`` (``io.efg`` passes twice its bound).
     exact_entries : (rows, cols, values), optional
         ``A``'s entries as exact numbers in the input numbering (kept as
         ``exact_entries`` for exact checks; the builder passes them when the
