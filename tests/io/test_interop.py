@@ -58,19 +58,31 @@ def test_from_nashpy_rejects_other_objects():
         from_nashpy(np.zeros((2, 2)))
 
 
+def _pygambit_table(gbt, text):
+    """A pygambit table game read from .nfg text (pygambit 17 builds tables from files or
+    arrays; older versions offered Game.new_table)."""
+    if hasattr(gbt, "read_nfg"):
+        return gbt.read_nfg(io.StringIO(text))
+    return gbt.Game.parse_game(text)
+
+
 def test_from_pygambit_keeps_labels_and_exact_payoffs():
     gbt = pytest.importorskip("pygambit")
-    g = gbt.Game.new_table([2, 3], title="interop")
-    ann, bob = list(g.players)
-    ann.label, bob.label = "Ann", "Bob"
-    for k, s in enumerate(bob.strategies):
-        s.label = f"s{k}"
-    for i in range(2):
-        for j in range(3):
-            if (i, j) != (0, 0):           # (0, 0) keeps its payoffs at zero
-                g[i, j][ann] = gbt.Rational(i + 1, j + 2)
-                g[i, j][bob] = -j
-    g[1, 0][bob] = __import__("decimal").Decimal("0.125")
+    # Ann (2 strategies) x Bob (s0, s1, s2); Ann gets (i+1)/(j+2), Bob -j, except at (0, 0)
+    # (no outcome: zeros) and Bob's 0.125 at (1, 0); outcomes listed in the file's order
+    outcomes, cells, k = [], [], 0
+    for j in range(3):
+        for i in range(2):
+            if (i, j) == (0, 0):
+                cells.append(0)
+                continue
+            k += 1
+            bob = "0.125" if (i, j) == (1, 0) else str(-j)
+            outcomes.append(f'{{ "o{k}" {i + 1}/{j + 2}, {bob} }}')
+            cells.append(k)
+    text = ('NFG 1 R "interop" { "Ann" "Bob" }\n\n{ { "1" "2" }\n{ "s0" "s1" "s2" }\n}\n""\n\n'
+            "{\n" + "\n".join(outcomes) + "\n}\n" + " ".join(map(str, cells)) + "\n")
+    g = _pygambit_table(gbt, text)
     game = from_pygambit(g)
     assert game.exact_payoffs[:, 0, 0].tolist() == [0, 0]
     assert game.exact_payoffs[1, 1, 0] == Fraction(1, 8)
@@ -87,7 +99,8 @@ def test_files_written_by_pygambit_read_identically(rng):
     gbt = pytest.importorskip("pygambit")
     for n_players, shape in ((2, (3, 2)), (3, (2, 2, 3))):
         arrays = [rng.integers(-5, 6, size=shape) for _ in range(n_players)]
-        g = gbt.Game.from_arrays(*arrays, title="random")
+        maker = gbt.StrategicGame if hasattr(gbt, "StrategicGame") else gbt.Game
+        g = maker.from_arrays(*arrays, title="random")
         # pygambit >= 16.3 has to_nfg(); earlier versions write(format="nfg")
         text = g.to_nfg() if hasattr(g, "to_nfg") else g.write(format="nfg")
         game = parse_nfg(text)
