@@ -90,6 +90,22 @@ class ProxMethod(Method):
         Halvings of one step before the solve ends as ``"stalled"``.
     backend : {"numpy", "numba"}
         ``"numba"`` runs the simplex steps with the compiled kernels.
+
+    Attributes
+    ----------
+    geometry : Geometry
+        The prox geometry chosen (its ``name`` is ``"euclidean"`` or ``"entropic"``).
+    eta0 : float
+        The first step: ``step``, or ``step_scale / L`` (1 when ``L`` is unknown).
+    adaptive, growth, c, max_backtracks, backend
+        As given (``growth`` is 1 for a fixed step).
+    shrink : float
+        The factor (0.5) applied to a step that fails the acceptance test.
+    eta_min : float
+        ``1e-12 * eta0``: a step below it ends the solve as ``"stalled"``.
+    lipschitz : float or None
+        The problem's Lipschitz constant in the geometry's norm, used for the
+        default step and for the warning on a fixed step beyond the guarantee.
     """
 
     TRAITS: ClassVar[Traits] = Traits(restart=True, backends=("numpy", "cupy", "numba"))

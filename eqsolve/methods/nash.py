@@ -96,6 +96,16 @@ class _Nash(Method):
         (default: exact products).
     seed : int, optional
         Seed of the sampled comparisons.
+
+    Attributes
+    ----------
+    eta : float
+        The step used: ``step`` (or ``1/L``) capped at ``1/L``.
+    samples, seed
+        As given.
+    capped : bool
+        Whether the requested step was larger than ``1/L`` and was capped
+        (a warning of the solve says so).
     """
 
     TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last")
