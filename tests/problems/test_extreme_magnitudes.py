@@ -25,6 +25,11 @@ def _problem_for(name, A):
         return FiniteSumVI.from_matrix_game(A), {}
     if name == "two_timescale_extragradient":
         return eq.Saddle(lambda x, y: A @ y, lambda x, y: -(A.T @ x), Simplex(6), Simplex(5)), {}
+    if name == "cfr":
+        # the matrix game as an extensive-form game: one information set a player
+        padded = np.zeros((A.shape[0] + 1, A.shape[1] + 1))
+        padded[1:, 1:] = A
+        return eq.ExtensiveFormGame(padded, parents=([0], [0]), sizes=([A.shape[0]], [A.shape[1]])), {}
     if name in ("projected_euler", "rk4"):
         return eq.MatrixGame(A), {"step": 1e-308}
     return eq.MatrixGame(A), {}
