@@ -107,7 +107,7 @@ def payoff_jacobian(U: np.ndarray, xs) -> tuple[np.ndarray, np.ndarray]:
     >>> U = np.array([[[1.0, 0.0], [0.0, 2.0]], [[2.0, 0.0], [0.0, 1.0]]])  # battle of the sexes
     >>> v, J = payoff_jacobian(U, [np.array([0.5, 0.5]), np.array([1.0, 0.0])])
     >>> v.tolist(), J[:2, 2:].tolist()
-    ([1.0, 0.0, 1.0, 0.0], [[1.0, 0.0], [0.0, 2.0]])
+    ([1.0, 0.0, 1.0, 0.5], [[1.0, 0.0], [0.0, 2.0]])
     """
     N = U.shape[0]
     sizes = U.shape[1:]
