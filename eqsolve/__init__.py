@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 
 from . import io
+from .analysis.correlated import certify_correlated, correlated_equilibrium
+from .analysis.pure_equilibria import equilibria, pure_equilibria
 from .analysis.second_order import second_order_check
 from .analysis.small_gain import SmallGainCertificate, small_gain
 from .certificates import Certificate, set_region_certifier
@@ -35,6 +37,10 @@ __all__ = [
     "METHODS",
     "register",
     "second_order_check",
+    "equilibria",
+    "pure_equilibria",
+    "correlated_equilibrium",
+    "certify_correlated",
     "OnlineOptimistic",
     "Problem",
     "MatrixGame",

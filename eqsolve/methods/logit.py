@@ -87,6 +87,9 @@ __all__ = ["Logit", "SUPPORT_THRESHOLDS", "payoff_jacobian"]
 
 #: ``c`` of the support rule ``lambda (max_b v_i(b) - v_i(a)) <= c`` (payoffs in spread units)
 SUPPORT_THRESHOLDS = (4.0, 12.0)
+#: a polished point is kept only within min(NEAR, NEAR_LAMBDA / lambda) of the QRE point
+#: (max norm, lambda in spread units): the path's limit, not another equilibrium
+NEAR, NEAR_LAMBDA = 0.1, 10.0
 #: the corrector's iteration limit per step
 _CORRECTOR_ITERATIONS = 8
 #: Newton iterations of one polish
@@ -118,19 +121,33 @@ def payoff_jacobian(U: np.ndarray, xs) -> tuple[np.ndarray, np.ndarray]:
     if N == 1:
         v[:] = U[0]
         return v, J
+    for (i, j), spec, others in _pair_specs(N):
+        T = np.einsum(spec, U[i], *[xs[k] for k in others]) if others else U[i]
+        J[off[i]:off[i + 1], off[j]:off[j + 1]] = T if i < j else T.T
     for i in range(N):
-        for j in range(N):
-            if j == i:
-                continue
-            T = U[i]
-            # contract the highest axes first so that the lower axis numbers stay valid
-            for k in range(N - 1, -1, -1):
-                if k != i and k != j:
-                    T = np.tensordot(T, xs[k], axes=([k], [0]))
-            J[off[i]:off[i + 1], off[j]:off[j + 1]] = T if i < j else T.T
         j = 1 if i == 0 else 0
         v[off[i]:off[i + 1]] = J[off[i]:off[i + 1], off[j]:off[j + 1]] @ xs[j]
     return v, J
+
+
+_SPECS: dict = {}
+
+
+def _pair_specs(N: int):
+    """For each ordered pair ``(i, j)``: the einsum contracting every axis but ``i`` and ``j``."""
+    if N not in _SPECS:
+        letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[:N]
+        out = []
+        for i in range(N):
+            for j in range(N):
+                if i == j:
+                    continue
+                others = tuple(k for k in range(N) if k not in (i, j))
+                keep = "".join(letters[k] for k in sorted((i, j)))
+                spec = ",".join([letters] + [letters[k] for k in others]) + "->" + keep
+                out.append(((i, j), spec, others))
+        _SPECS[N] = out
+    return _SPECS[N]
 
 
 class _Game:
@@ -285,8 +302,11 @@ class Logit(Method):
     summary: ClassVar[str] = ("logit quantal-response-equilibrium path following (predictor-"
                               "corrector in log-probabilities) with a Newton polish on the "
                               "support: Nash equilibria of N-player normal-form games")
+    # path points approach the equilibrium only like 1/lambda: certifying them sparsely
+    # saves time, and every polished point is certified at once (certify_now)
     TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last",
-                                      needs_monotone=False, backends=("numpy",))
+                                      needs_monotone=False, backends=("numpy",),
+                                      min_certify_interval=8)
 
     first_step: float
     max_growth: float
@@ -308,7 +328,7 @@ class Logit(Method):
                 f"MatrixGame), got {type(problem).__name__}")
 
     @classmethod
-    def from_options(cls, problem, *, first_step=0.03, max_growth=2.0, polish=True):
+    def from_options(cls, problem, *, first_step=1.0, max_growth=3.0, polish=True):
         first_step = check_positive("first_step", first_step)
         max_growth = check_positive("max_growth", max_growth)
         if not max_growth > 1.0:
@@ -421,7 +441,9 @@ class Logit(Method):
             attempts += 1
             tried = tried | {S}
             z = self._newton(game, np.array(S, dtype=int), sig)
-            if z is None:
+            # the path's own limit is within O(1 / lambda) of the QRE: a far solution of the
+            # support equations is another equilibrium (or none), not the one the path selects
+            if z is None or float(np.max(np.abs(z - sig))) > min(NEAR, NEAR_LAMBDA / lam):
                 continue
             v, _ = game.evaluate(z)
             gap = sum(float(np.max(v[game.off[i]:game.off[i + 1]])
