@@ -91,7 +91,7 @@ SUPPORT_THRESHOLDS = (4.0, 12.0)
 #: (max norm, lambda in spread units): the path's limit, not another equilibrium
 NEAR, NEAR_LAMBDA = 0.1, 10.0
 #: the corrector's iteration limit per step
-_CORRECTOR_ITERATIONS = 8
+_CORRECTOR_ITERATIONS = 10
 #: Newton iterations of one polish
 _POLISH_ITERATIONS = 30
 
@@ -131,6 +131,20 @@ def payoff_jacobian(U: np.ndarray, xs) -> tuple[np.ndarray, np.ndarray]:
 
 
 _SPECS: dict = {}
+_VALUE_SPECS: dict = {}
+
+
+def _value_specs(N: int):
+    """For each player ``i``: the einsum contracting every axis but ``i``."""
+    if N not in _VALUE_SPECS:
+        letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"[:N]
+        out = []
+        for i in range(N):
+            others = tuple(k for k in range(N) if k != i)
+            spec = ",".join([letters] + [letters[k] for k in others]) + "->" + letters[i]
+            out.append((i, spec, others))
+        _VALUE_SPECS[N] = out
+    return _VALUE_SPECS[N]
 
 
 def _pair_specs(N: int):
@@ -209,8 +223,21 @@ class _Game:
             raise NonFiniteError
         return v, J
 
-    def sigma(self, w):
-        return np.exp(w)
+    def values(self, sigma):
+        """``v`` alone at ``sigma`` (spread units): one evaluation of ``F``."""
+        if self.J0 is None:
+            self.oracle.count(1)
+            xs = self.split(sigma)
+            if self.N == 1:
+                v = self.U[0].copy()
+            else:
+                v = np.concatenate([np.einsum(spec, self.U[i], *[xs[k] for k in others])
+                                    for i, spec, others in _value_specs(self.N)])
+        else:
+            v = -np.asarray(self.oracle(sigma), dtype=np.float64) / self.scale
+        if not np.all(np.isfinite(v)):
+            raise NonFiniteError
+        return v
 
     # -- the homotopy ------------------------------------------------------
     def residual(self, y, v):
@@ -362,15 +389,16 @@ class Logit(Method):
         game = s.game
         y, t, h = s.y, s.tangent, s.h
         scale = 1.0 + float(np.max(np.abs(y)))
-        ctol = 1e-10 * scale
+        ctol = 1e-9 * scale
         yp = y + h * t
         ok, first, kappa, its = False, 0.0, 0.0, 0
         prev = None
+        # chord corrector: DH factored once, at the predictor point; H at every iterate
+        v, J = game.evaluate(np.exp(yp[:-1]))
+        t_pred, solve = _tangent_and_solver(game.jacobian(yp, v, J))
         for its in range(1, _CORRECTOR_ITERATIONS + 1):
-            sig = np.exp(yp[:-1])
-            v, J = game.evaluate(sig)
-            A = game.jacobian(yp, v, J)
-            _, solve = _tangent_and_solver(A)
+            if its > 1:
+                v = game.values(np.exp(yp[:-1]))
             d = solve(-game.residual(yp, v))
             if not np.all(np.isfinite(d)):
                 break
@@ -398,11 +426,15 @@ class Logit(Method):
             return s._replace(h=h_new, polished=False, steps=s.steps + 1,
                               rejected=s.rejected + 1)
         sig = np.exp(yp[:-1])
-        v, J = game.evaluate(sig)
-        t_new, _ = _tangent_and_solver(game.jacobian(yp, v, J))
+        # the next predictor's direction: the tangent at the predictor point (within one
+        # corrector's distance of the new point; the corrector absorbs the difference)
+        t_new = t_pred
         if float(t_new @ t) < 0:
             t_new = -t_new
-        growth = self.max_growth if its <= 2 else (1.2 if its <= 4 else 0.8)
+        # the chord corrector contracts by kappa per iteration: a small kappa means the
+        # predictor was close to the curve and the step can grow
+        growth = (self.max_growth if kappa <= 0.05 else 1.5 if kappa <= 0.2
+                  else 1.0 if kappa <= 0.4 else 0.7)
         h_next = h * growth
         z = self._point(problem, sig, game)
         state = s._replace(y=yp, tangent=t_new, h=h_next, v=v, z=z, polished=False,
@@ -414,12 +446,9 @@ class Logit(Method):
     # -- the polish -------------------------------------------------------------
     def _supports(self, game, lam, v):
         out = []
+        loss = lam * (np.maximum.reduceat(v, game.first)[game.player] - v)
         for c in SUPPORT_THRESHOLDS:
-            keep = np.zeros(game.n, dtype=bool)
-            for i in range(game.N):
-                sl = slice(game.off[i], game.off[i + 1])
-                keep[sl] = lam * (np.max(v[sl]) - v[sl]) <= c
-            key = tuple(np.flatnonzero(keep))
+            key = tuple(np.flatnonzero(loss <= c).tolist())
             if key not in out:
                 out.append(key)
         return out
