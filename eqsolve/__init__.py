@@ -98,7 +98,8 @@ def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max
         A name in :data:`METHODS` (``"mirror_prox"``, ``"pdhg"``, ...).  By
         default the problem's ``default_method``, the fastest measured for its
         class: ``pdhg`` for matrix games, ``mirror_prox`` for preference games,
-        ``extragradient`` for VIs, saddle problems and bimatrix games.
+        ``logit`` for normal-form games (N players), ``extragradient`` for VIs,
+        saddle problems and bimatrix games.
     x0 : array or tuple of arrays, optional
         Start point inside the domain (one vector per player block, or the
         joint vector).  Default: the domain's centre (uniform strategies).

@@ -396,8 +396,9 @@ class Logit(Method):
         # chord corrector: DH factored once, at the predictor point; H at every iterate
         v, J = game.evaluate(np.exp(yp[:-1]))
         t_pred, solve = _tangent_and_solver(game.jacobian(yp, v, J))
+        fresh = True  # DH was factored at this iterate
         for its in range(1, _CORRECTOR_ITERATIONS + 1):
-            if its > 1:
+            if not fresh:
                 v = game.values(np.exp(yp[:-1]))
             d = solve(-game.residual(yp, v))
             if not np.all(np.isfinite(d)):
@@ -407,10 +408,18 @@ class Logit(Method):
                 first = nd
                 if nd > 0.5 * h + ctol:
                     break                      # the predictor left the curve's neighbourhood
+            elif nd > 0.5 * prev + ctol:
+                if fresh:
+                    break                      # no contraction even with Newton's own DH
+                # the chord's DH is too stale here (a turn of the curve): refactor at the
+                # iterate and take a Newton step instead of giving up the step
+                v, J = game.evaluate(np.exp(yp[:-1]))
+                _, solve = _tangent_and_solver(game.jacobian(yp, v, J))
+                fresh = True
+                continue
             else:
                 kappa = max(kappa, nd / prev if prev > 0 else 0.0)
-                if nd > 0.5 * prev + ctol:
-                    break                      # no contraction
+            fresh = False
             yp = yp + d
             prev = nd
             if nd <= ctol:
