@@ -265,13 +265,24 @@ class _Game:
 
 
 def _tangent_and_solver(A):
-    """The unit tangent (null vector of ``A``) and a minimum-norm solver for ``A d = r``."""
+    """The unit tangent (null vector of ``A``), oriented, and a minimum-norm solver for ``A d = r``.
+
+    The tangent is returned with ``det([A; t^T]) > 0``: this orientation does not change
+    along a smooth curve, also where the curve turns back in lambda (the sign of ``t``
+    alone, or its angle with the previous tangent, can flip there with a large step).
+    """
     n = A.shape[0]
     Q, R = np.linalg.qr(A.T, mode="complete")
     t = Q[:, n]
     Rn = R[:n, :n]
-    diag = np.abs(np.diag(Rn))
-    if n and not (np.min(diag) > 1e-14 * max(np.max(diag), 1e-300)):
+    diag = np.diag(Rn)
+    # [A; t^T] = blockdiag(R_n^T, 1) Q^T, so its determinant has the sign of
+    # prod(diag R_n) det(Q)
+    sign = np.sign(np.prod(np.sign(diag))) * np.sign(np.linalg.det(Q))
+    if sign < 0:
+        t = -t
+    adiag = np.abs(diag)
+    if n and not (np.min(adiag) > 1e-14 * max(np.max(adiag), 1e-300)):
         def solve(r):
             return np.linalg.lstsq(A, r, rcond=None)[0]
     else:
@@ -297,6 +308,7 @@ class LogitState(NamedTuple):
     polish_attempts: int
     polish_solutions: int
     game: Any
+    orientation: float     # +-1: the sign of det([DH; t]) along the path
 
 
 @register
@@ -373,10 +385,12 @@ class Logit(Method):
         sig = np.exp(w)
         v, J = game.evaluate(sig)
         t, _ = _tangent_and_solver(game.jacobian(y, v, J))
-        if t[-1] < 0:
-            t = -t
+        # the path leaves lambda = 0 upwards: that fixes the orientation for the whole path
+        orientation = 1.0 if t[-1] >= 0 else -1.0
+        t = orientation * t
         z = self._point(problem, sig, game)
-        return LogitState(y, t, self.first_step, v, z, False, 1.0, frozenset(), 0, 0, 0, 0, game)
+        return LogitState(y, t, self.first_step, v, z, False, 1.0, frozenset(), 0, 0, 0, 0, game,
+                          orientation)
 
     def _point(self, problem, sig, game):
         # renormalise each player's block (exp(w) sums to one only to the corrector's accuracy)
@@ -434,12 +448,15 @@ class Logit(Method):
                     "point of a non-generic game); the best certified point is returned")
             return s._replace(h=h_new, polished=False, steps=s.steps + 1,
                               rejected=s.rejected + 1)
+        if yp[-1] < -1e-9 * scale:
+            # the oriented path never returns below lambda = 0 in a generic game
+            raise StepCollapsedError(
+                "the logit path turned back below lambda = 0 (a branch point of a non-generic "
+                "game); the best certified point is returned")
         sig = np.exp(yp[:-1])
         # the next predictor's direction: the tangent at the predictor point (within one
         # corrector's distance of the new point; the corrector absorbs the difference)
-        t_new = t_pred
-        if float(t_new @ t) < 0:
-            t_new = -t_new
+        t_new = s.orientation * t_pred
         # the chord corrector contracts by kappa per iteration: a small kappa means the
         # predictor was close to the curve and the step can grow
         growth = (self.max_growth if kappa <= 0.05 else 1.5 if kappa <= 0.2

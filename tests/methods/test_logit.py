@@ -73,6 +73,24 @@ def test_the_polish_is_what_reaches_tight_tolerances():
     assert res.iterations < 30
 
 
+@pytest.mark.parametrize("shape, seed, folds", [((3, 3, 3), 2, True), ((2, 2, 2, 2), 4, False)])
+def test_paths_that_turn_back_in_lambda(shape, seed, folds):
+    """The first game's QRE curve folds (lambda decreases for a while); on the second an
+    orientation read from the previous tangent once sent the path back below lambda = 0.
+    Followed by arc length with the determinant orientation, the path neither reverses
+    to lambda < 0 nor stalls, and ends at a certified equilibrium."""
+    from eqsolve.methods import iterate
+
+    rng = np.random.default_rng(seed)
+    game = NormalFormGame(rng.integers(-50, 51, size=(len(shape),) + shape))
+    lams = [float(item[-1].y[-1]) for _, item in zip(range(60), iterate(game, "logit"))]
+    assert min(lams) >= 0                                   # no reversal
+    assert (min(np.diff(lams)) < 0) == folds
+    res = eq.solve(game, tol=1e-8)
+    assert res.converged
+    assert exact_gap(game, res.z) <= Fraction(res.residual)
+
+
 def test_max_iter_and_tol_are_honoured():
     game = random_game((3, 3, 3), 2)
     res = eq.solve(game, method="logit", tol=1e-14, max_iter=2)
