@@ -18,11 +18,14 @@ The curve is followed in the variables :math:`(w, \\lambda)`,
     H_{i,a} = w_i(a) - w_i(0) - \\lambda\\,(v_i(a) - v_i(0)) \\quad (a \\ge 1),
 
 by arc length, with an Euler predictor along the tangent (the null vector of
-:math:`DH`, oriented like the previous one) and a Gauss-Newton corrector with
-the Moore-Penrose inverse of :math:`DH` (Allgower and Georg [3]_).  A step is
-accepted when the corrector converges, contracts (ratio at most 1/2) and its
-first correction is at most half the step; the step then grows (up to 2x when
-the corrector needed at most two iterations); a rejected step is cut by 0.3.
+:math:`DH`, oriented so that :math:`\\det[DH; t^\\top]` keeps its sign, which
+holds through the turns of the curve in :math:`\\lambda`) and a chord
+Gauss-Newton corrector with the Moore-Penrose inverse of :math:`DH` factored
+at the predictor point, refactored once at an iterate where it stops
+contracting (Allgower and Georg [3]_).  A step is accepted when the corrector
+converges, contracts (ratio at most 1/2) and its first correction is at most
+half the step; the step then grows by ``max_growth`` when the contraction
+ratio is below 0.05 (1.5 below 0.2); a rejected step is cut by 0.3.
 Log-probabilities never underflow, so the path can be followed to very large
 :math:`\\lambda` (probabilities of strategies outside the limit's support
 decay like :math:`e^{-\\lambda \\Delta}`).  Payoffs are divided by their spread
@@ -327,10 +330,10 @@ class Logit(Method):
     Parameters
     ----------
     first_step : float
-        The first arc-length step (default 0.03, as Gambit's ``logit``).
+        The first arc-length step, in the variables (log-probabilities, lambda
+        in units of one over the payoff spread); default 1.
     max_growth : float
-        The largest factor by which the step grows after an easy step (> 1;
-        default 2).
+        The factor by which the step grows after an easy step (> 1; default 3).
     polish : bool
         Solve the Nash equations on the support read off the path (default
         True).  Without it the path alone approaches the equilibrium like
