@@ -325,7 +325,8 @@ class Logit(Method):
     the Nash equations on the support read off the path are solved by
     Newton's method (the polish); the solve stops when the certified Nash gap
     is at most ``tol``.  One iteration is one accepted or rejected
-    predictor-corrector step.
+    predictor-corrector step.  The path starts at the uniform profile (the
+    only QRE at lambda = 0), so ``x0`` is not used.
 
     Parameters
     ----------
