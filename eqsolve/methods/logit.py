@@ -499,10 +499,11 @@ class Logit(Method):
         for S in supports:
             attempts += 1
             tried = tried | {S}
-            z = self._newton(game, np.array(S, dtype=int), sig)
             # the path's own limit is within O(1 / lambda) of the QRE: a far solution of the
             # support equations is another equilibrium (or none), not the one the path selects
-            if z is None or float(np.max(np.abs(z - sig))) > min(NEAR, NEAR_LAMBDA / lam):
+            near = min(NEAR, NEAR_LAMBDA / lam)
+            z = self._newton(game, np.array(S, dtype=int), sig, near)
+            if z is None or float(np.max(np.abs(z - sig))) > near:
                 continue
             v, _ = game.evaluate(z)
             gap = sum(float(np.max(v[game.off[i]:game.off[i + 1]])
@@ -518,8 +519,12 @@ class Logit(Method):
         return s._replace(z=best[1].astype(dtype, copy=False), polished=True,
                           polish_solutions=s.polish_solutions + 1)
 
-    def _newton(self, game, S, sig):
-        """Nash equations on the support ``S``: a profile with nonnegative probabilities, or None."""
+    def _newton(self, game, S, sig, near=math.inf):
+        """Nash equations on the support ``S``: a profile with nonnegative probabilities, or None.
+
+        Gives up early (None) when an iterate leaves the ``2 near`` neighbourhood of the
+        QRE point (its answer would be rejected) or Newton is not converging fast.
+        """
         k, N = len(S), game.N
         pl = game.player[S]
         x = np.zeros(game.n)
@@ -537,8 +542,8 @@ class Logit(Method):
         M = np.zeros((k + N, k + N))
         M[:k, k:] = -E
         M[k:, :k] = E.T
-        last = math.inf
-        for _ in range(_POLISH_ITERATIONS):
+        last = first = math.inf
+        for it in range(_POLISH_ITERATIONS):
             r = np.concatenate([v[S] - u[pl], E.T @ x[S] - 1.0])
             nr = float(np.max(np.abs(r)))
             if not math.isfinite(nr):
@@ -546,11 +551,20 @@ class Logit(Method):
             if nr <= 4.0 * np.finfo(np.float64).eps * (1.0 + float(np.max(np.abs(v[S])))) \
                     or nr >= last:
                 break
+            if it == 0:
+                first = nr
+            elif it >= 4 and nr > 1e-6 * first:
+                return None            # not Newton's quadratic convergence: a wrong support
             last = nr
             M[:k, :k] = J[np.ix_(S, S)]
-            d = np.linalg.lstsq(M, -r, rcond=None)[0]
+            try:
+                d = np.linalg.solve(M, -r)
+            except np.linalg.LinAlgError:
+                d = np.linalg.lstsq(M, -r, rcond=None)[0]
             x[S] += d[:k]
             u = u + d[k:]
+            if float(np.max(np.abs(x - sig))) > 2.0 * near:
+                return None
             v, J = game.evaluate(x)
         if np.min(x[S]) < -1e-9:
             return None
