@@ -90,9 +90,11 @@ __all__ = ["Logit", "SUPPORT_THRESHOLDS", "payoff_jacobian"]
 
 #: ``c`` of the support rule ``lambda (max_b v_i(b) - v_i(a)) <= c`` (payoffs in spread units)
 SUPPORT_THRESHOLDS = (4.0, 12.0)
-#: a polished point is kept only within min(NEAR, NEAR_LAMBDA / lambda) of the QRE point
-#: (max norm, lambda in spread units): the path's limit, not another equilibrium
-NEAR, NEAR_LAMBDA = 0.1, 10.0
+#: a polished point is kept only within min(NEAR, NEAR_FACTOR * the path's own estimate of
+#: its distance to its limit) of the QRE point (max norm): the path's limit, not another
+#: equilibrium.  The estimate is lambda |d sigma / d lambda| (sigma = sigma* + c / lambda
+#: + ... gives exactly |c| / lambda), from the tangent
+NEAR, NEAR_FACTOR = 0.1, 4.0
 #: the corrector's iteration limit per step
 _CORRECTOR_ITERATIONS = 10
 #: Newton iterations of one polish
@@ -495,14 +497,20 @@ class Logit(Method):
             return s
         next_polish = 2.0 * lam if fresh else s.next_polish
         sig = np.exp(s.y[:-1])
+        t_w, t_lam = s.tangent[:-1], float(s.tangent[-1])
+        speed = float(np.max(np.abs(sig * t_w)))
+        near = NEAR if t_lam <= 0 or speed == 0 and False else min(
+            NEAR, NEAR_FACTOR * lam * speed / t_lam)
         attempts, best = 0, None
         for S in supports:
             attempts += 1
             tried = tried | {S}
             # the path's own limit is within O(1 / lambda) of the QRE: a far solution of the
             # support equations is another equilibrium (or none), not the one the path selects
-            near = min(NEAR, NEAR_LAMBDA / lam)
-            z = self._newton(game, np.array(S, dtype=int), sig, near)
+            try:
+                z = self._newton(game, np.array(S, dtype=int), sig, near)
+            except NonFiniteError:
+                z = None
             if z is None or float(np.max(np.abs(z - sig))) > near:
                 continue
             v, _ = game.evaluate(z)
@@ -533,7 +541,9 @@ class Logit(Method):
             blk = pl == i
             if not np.any(blk):
                 return None
-            x[S[blk]] /= np.sum(x[S[blk]])
+            tot = float(np.sum(x[S[blk]]))
+            # support probabilities that underflowed at a large lambda: start uniform there
+            x[S[blk]] = x[S[blk]] / tot if tot > 0 else 1.0 / int(np.sum(blk))
         v, J = game.evaluate(x)
         u = np.array([x[game.off[i]:game.off[i + 1]] @ v[game.off[i]:game.off[i + 1]]
                       for i in range(N)])
