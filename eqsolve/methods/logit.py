@@ -291,11 +291,13 @@ def _tangent_and_solver(A):
         def solve(r):
             return np.linalg.lstsq(A, r, rcond=None)[0]
     else:
+        from scipy.linalg import solve_triangular
+
         Q1 = Q[:, :n]
 
         def solve(r):
-            # A = R^T Q1^T, so the minimum-norm solution is Q1 R^-T r
-            return Q1 @ np.linalg.solve(Rn.T, r)
+            # A = R^T Q1^T, so the minimum-norm solution is Q1 R^-T r (a triangular solve)
+            return Q1 @ solve_triangular(Rn, r, trans="T", check_finite=False)
     return t, solve
 
 
