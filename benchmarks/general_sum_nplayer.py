@@ -120,7 +120,8 @@ def run(shapes=((3, 3, 3), (2, 2, 2, 2)), seeds: int = 10, catalog: int = 10,
         repeats: int = 3, eg_max_iter: int = 20_000) -> dict:
     record = harness.begin("general_sum_nplayer", {
         "shapes": [list(s) for s in shapes], "seeds": seeds, "catalog": catalog,
-        "repeats": repeats, "eg_max_iter": eg_max_iter, "target": TARGET, "payoffs": "integers uniform in [-50, 50]",
+        "repeats": repeats, "eg_max_iter": eg_max_iter, "target": TARGET,
+        "payoffs": "integers uniform in [-50, 50]",
         "gambit": getattr(_gambit(), "__version__", None)})
     rows = []
     for family, name, game, gg in games(shapes, seeds, catalog):

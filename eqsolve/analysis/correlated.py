@@ -4,7 +4,10 @@ A distribution :math:`\\mu` over the joint pure profiles is a **correlated
 equilibrium** (CE) when no player gains by switching from a recommended
 strategy ``a`` to another ``b``,
 
-.. math:: g_p(a \\to b) = \\sum_{s:\\, s_p = a} \\mu(s)\\,\\big(u_p(b, s_{-p}) - u_p(s)\\big) \\le 0,
+.. math::
+
+    g_p(a \\to b) = \\sum_{s:\\, s_p = a} \\mu(s)\\,\\big(u_p(b, s_{-p}) - u_p(s)\\big)
+    \\le 0,
 
 and a **coarse correlated equilibrium** (CCE) when no player gains by
 committing to a fixed strategy ``b`` before the draw,

@@ -5,8 +5,8 @@ Each module defines its method classes and registers them with
 registry is complete.
 """
 
-from . import flows, halpern, logit, mirror_prox, nash, online, optimistic, pdhg, two_timescale, vr_halpern
-from . import water_filling
+from . import flows, halpern, mirror_prox, nash, online, optimistic, pdhg, two_timescale, vr_halpern
+from . import logit, water_filling
 from ._driver import iterate, run
 from .base import (BatchMethod, Candidate, Family, Method, NonFiniteError, Oracle, Progress,
                    StepCollapsedError, Traits, Unsupported)
@@ -15,6 +15,6 @@ from .registry import METHODS, get_method, register, supporting
 
 __all__ = ["METHODS", "Method", "Family", "Traits", "Candidate", "BatchMethod", "Oracle",
            "Progress", "NonFiniteError", "StepCollapsedError", "Unsupported", "register",
-           "get_method", "supporting", "run", "iterate", "OnlineOptimistic", "flows", "halpern", "logit",
-           "mirror_prox", "nash", "online", "optimistic", "pdhg",
+           "get_method", "supporting", "run", "iterate", "OnlineOptimistic", "flows", "halpern",
+           "logit", "mirror_prox", "nash", "online", "optimistic", "pdhg",
            "two_timescale", "vr_halpern", "water_filling"]

@@ -77,8 +77,9 @@ def test_the_polish_is_what_reaches_tight_tolerances():
 def test_paths_that_turn_back_in_lambda(shape, seed, folds):
     """The first game's QRE curve folds (lambda decreases for a while); on the second,
     orienting each tangent by its angle with the previous one (instead of by the
-    determinant) takes the path back below lambda = 0.  Followed by arc length with the determinant orientation, the path neither reverses
-    to lambda < 0 nor stalls, and ends at a certified equilibrium."""
+    determinant) takes the path back below lambda = 0.  Followed by arc length with the
+    determinant orientation, the path neither reverses to lambda < 0 nor stalls, and
+    ends at a certified equilibrium."""
     from eqsolve.methods import iterate
 
     rng = np.random.default_rng(seed)
