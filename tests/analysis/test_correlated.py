@@ -156,6 +156,20 @@ def test_certificate_is_sound_for_any_distribution(data):
         assert max(float(g.max()) for g in gains) <= cert.value
 
 
+def test_certificate_covers_distributions_off_the_simplex():
+    """Slightly negative or unnormalised input: the allowance covers the distance to the
+    nearest true distribution (the exact check clips and renormalises)."""
+    game = NormalFormGame(np.random.default_rng(8).integers(-4, 5, size=(3, 2, 3, 2)))
+    rng = np.random.default_rng(9)
+    for scale in (1e-3, 1e-9):
+        mu = rng.dirichlet(np.ones(12)).reshape(game.shape)
+        mu = mu + scale * rng.normal(size=mu.shape)
+        for kind in ("ce", "cce"):
+            cert = eq.certify_correlated(game, mu, kind)
+            assert cert.details["simplex_distance"] > 0
+            assert exact_max_gain(game, mu, kind) <= Fraction(cert.value)
+
+
 def test_two_player_classes():
     A = np.array([[3.0, 0.0], [5.0, 1.0]])
     res = eq.correlated_equilibrium(eq.BimatrixGame(A, A.T), "ce")
