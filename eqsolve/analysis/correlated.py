@@ -475,8 +475,8 @@ def correlated_equilibrium(game, kind: str = "ce", objective=None, *, method: st
         ``"lp"``: HiGHS on the joint distribution (exact up to the solver's
         tolerances; the certificate says how close).  ``"self_play"``: every
         player runs optimistic hedge; ``kind="cce"`` only, no objective.
-        ``None``: ``"lp"`` when the game has at most :data:`LP_MAX_PROFILES`
-        joint profiles or an objective is asked for, else ``"self_play"``.
+        ``None``: ``"self_play"`` for a CCE without objective of a game with
+        more than :data:`LP_MAX_PROFILES` joint profiles, else ``"lp"``.
     tol : float
         The certified largest gain at which the result counts as
         ``"converged"``; self-play stops there.
@@ -518,7 +518,9 @@ def correlated_equilibrium(game, kind: str = "ce", objective=None, *, method: st
         raise ValueError(f"step must be a positive number or None, got {step!r}")
     P = int(np.prod(U.shape[1:]))
     if method is None:
-        method = "lp" if (P <= LP_MAX_PROFILES or objective is not None) else "self_play"
+        # self-play reaches coarse correlated equilibria only: a CE is always an LP
+        method = ("lp" if (P <= LP_MAX_PROFILES or objective is not None or kind == "ce")
+                  else "self_play")
     if method not in ("lp", "self_play"):
         raise ValueError(f"method must be None, 'lp' or 'self_play', got {method!r}")
     if method == "self_play":

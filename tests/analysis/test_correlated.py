@@ -137,6 +137,9 @@ def test_self_play_stops_at_tol_and_is_the_default_for_large_games(monkeypatch):
     res = eq.correlated_equilibrium(game, "cce", tol=1e-2, max_rounds=10_000)
     assert res.method == "self_play" and res.converged and res.residual <= 1e-2
     assert res.iterations < 10_000
+    # a CE, or an objective, stays a linear program whatever the size
+    assert eq.correlated_equilibrium(game, "ce").method == "lp"
+    assert eq.correlated_equilibrium(game, "cce", "welfare").method == "lp"
 
 
 @settings(max_examples=30, deadline=None)
