@@ -59,12 +59,14 @@ from ..problems.normal_form import NormalFormGame
 from ..result import STATUS_MESSAGES
 
 __all__ = ["correlated_equilibrium", "certify_correlated", "deviation_gains",
-           "CorrelatedResult", "KINDS", "LP_MAX_PROFILES"]
+           "CorrelatedResult", "KINDS", "LP_MAX_PROFILES", "LP_MAX_NONZEROS"]
 
 #: the two kinds of correlated equilibrium
 KINDS = ("ce", "cce")
 #: largest joint profile the default method solves by linear programming (above: self-play)
 LP_MAX_PROFILES = 20_000
+#: largest constraint matrix (nonzeros) the LP is built with: above it a clear error
+LP_MAX_NONZEROS = 50_000_000
 _EPS = float(np.finfo(np.float64).eps)
 
 
@@ -529,4 +531,12 @@ def correlated_equilibrium(game, kind: str = "ce", objective=None, *, method: st
                              "correlated equilibrium, it does not optimise over them")
         return _self_play(game, U, umax, kind, float(tol), int(max_rounds), step, None)
     _objective(U, objective)  # bad objectives fail before the LP is built
+    shape = U.shape[1:]
+    nnz = P * sum((s - 1) if kind == "ce" else s for s in shape)
+    if nnz > LP_MAX_NONZEROS:
+        raise ValueError(
+            f"the {kind.upper()} linear program of this game has {nnz} constraint nonzeros, more "
+            f"than LP_MAX_NONZEROS = {LP_MAX_NONZEROS}; ask for kind='cce' without an objective "
+            "(no-regret self-play), or raise eqsolve.analysis.correlated.LP_MAX_NONZEROS if you "
+            "have the memory")
     return _solve_lp(game, U, umax, kind, objective, float(tol))

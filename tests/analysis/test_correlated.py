@@ -140,6 +140,10 @@ def test_self_play_stops_at_tol_and_is_the_default_for_large_games(monkeypatch):
     # a CE, or an objective, stays a linear program whatever the size
     assert eq.correlated_equilibrium(game, "ce").method == "lp"
     assert eq.correlated_equilibrium(game, "cce", "welfare").method == "lp"
+    # unless the LP is too large to build: then a clear error
+    monkeypatch.setattr(correlated, "LP_MAX_NONZEROS", 100)
+    with pytest.raises(ValueError, match="constraint nonzeros, more than LP_MAX_NONZEROS"):
+        eq.correlated_equilibrium(game, "ce")
 
 
 @settings(max_examples=30, deadline=None)
