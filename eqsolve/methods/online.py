@@ -56,6 +56,9 @@ LARGE_MOVE = 1.0 / 16.0
 TRUST = 1.0 / 16.0
 #: the share of the small moves' root-mean-square gradient change taken as unexplained by a move
 NOISE_SHARE = 0.5
+#: a large move's secant counts only when its gradient change exceeds this many times the
+#: root-mean-square change of the small moves
+SIGNIFICANCE = 2.0
 #: rounds without a large move after which the learner stops waiting for an estimate (the
 #: losses are too flat to need a cap)
 PATIENCE = 10
@@ -151,7 +154,8 @@ class OnlineOptimistic:
         :math:`\\max(\\|g_t - g_{t-1}\\|_* - \\nu, 0)/\\|x_t - x_{t-1}\\|`, where
         :math:`\\nu` is half the root-mean-square gradient change of the
         smaller moves (the part a move does not explain: noise, adversarial
-        variation); until the first such move the adaptive step is scaled by
+        variation), counting only large moves whose change exceeds twice that
+        root-mean-square (noise on a flat loss is no curvature); until the first such move the adaptive step is scaled by
         1/16, so the first moves are probes about ``D/16`` long rather than a
         jump across the domain, and after 10 rounds without one the learner
         stops waiting (no cap).
@@ -325,10 +329,12 @@ class OnlineOptimistic:
         A gradient change ``e`` over a move ``d`` has two parts: the move's (at most
         ``L d``) and one the move does not explain (noise, adversarial variation),
         of typical size ``nu``, read off the small moves.  Over the large moves
-        (at least ``LARGE_MOVE * D``) the estimate is the largest
-        ``max(e - nu, 0) / d``, so that noise alone (linear losses) gives a small
-        estimate and curvature ``L`` about ``L``; before any small move ``nu`` is
-        0 (an overestimate: smaller steps).
+        (at least ``LARGE_MOVE * D``) whose change is significant (more than
+        ``SIGNIFICANCE`` times the small moves' root-mean-square change) the
+        estimate is the largest ``max(e - nu, 0) / d``, so that noise alone
+        (linear losses) gives zero and curvature ``L`` about ``L``; before any
+        small move ``nu`` is 0 and every large move counts (an overestimate:
+        smaller steps).
         """
         prev, self._prev = self._prev, (x, g)
         if prev is None:
@@ -349,8 +355,12 @@ class OnlineOptimistic:
             # that a move does not explain (the small moves' changes also hold their own
             # L d, amplified by the learner's response to the noise, so the whole of it
             # would underestimate L on noisy quadratics; measured in benchmarks/sea.py)
-            nu = NOISE_SHARE * math.sqrt(self._small_sq / self._small) if self._small else 0.0
-            self.lipschitz_estimate = max(max(e - nu, 0.0) / d for e, d in self._large)
+            rms = math.sqrt(self._small_sq / self._small) if self._small else 0.0
+            nu = NOISE_SHARE * rms
+            # a large move whose gradient change is within SIGNIFICANCE x the typical change
+            # of the small moves says nothing about curvature (noise on a flat loss)
+            self.lipschitz_estimate = max((max(e - nu, 0.0) / d for e, d in self._large
+                                           if e > SIGNIFICANCE * rms), default=0.0)
         elif self.rounds + 1 >= PATIENCE:
             # no large move in the first rounds: the losses barely move the learner, so a
             # cap is not needed; stop waiting (the trust factor is lifted)
