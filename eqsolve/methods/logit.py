@@ -95,6 +95,8 @@ SUPPORT_THRESHOLDS = (4.0, 12.0)
 #: equilibrium.  The estimate is lambda |d sigma / d lambda| (sigma = sigma* + c / lambda
 #: + ... gives exactly |c| / lambda), from the tangent
 NEAR, NEAR_FACTOR = 0.1, 4.0
+#: no polish while the proximity bound is at least GATE * NEAR (the QRE far from its limit)
+GATE = 1.0
 #: the corrector's iteration limit per step
 _CORRECTOR_ITERATIONS = 10
 #: Newton iterations of one polish
@@ -494,15 +496,17 @@ class Logit(Method):
             return s
         fresh = lam >= s.next_polish
         tried = frozenset() if fresh else s.tried
+        sig = np.exp(s.y[:-1])
+        t_w, t_lam = s.tangent[:-1], float(s.tangent[-1])
+        speed = float(np.max(np.abs(sig * t_w)))
+        # where the curve turns back (t_lam <= 0) the estimate says nothing: the cap alone
+        near = NEAR if t_lam <= 0 else min(NEAR, max(NEAR_FACTOR * lam * speed / t_lam, 1e-12))
+        if near >= GATE * NEAR:
+            return s               # the QRE is still far from its limit: too early to guess
         supports = [S for S in self._supports(game, lam, s.v) if S not in tried]
         if not supports:
             return s
         next_polish = 2.0 * lam if fresh else s.next_polish
-        sig = np.exp(s.y[:-1])
-        t_w, t_lam = s.tangent[:-1], float(s.tangent[-1])
-        speed = float(np.max(np.abs(sig * t_w)))
-        near = NEAR if t_lam <= 0 or speed == 0 and False else min(
-            NEAR, NEAR_FACTOR * lam * speed / t_lam)
         attempts, best = 0, None
         for S in supports:
             attempts += 1
