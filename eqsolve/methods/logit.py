@@ -42,8 +42,15 @@ support -- every support strategy of a player earns the same payoff
 solved by Newton's method from the QRE point.  A solution with nonnegative
 probabilities is offered to the driver as the step's candidate and certified
 at once; the Nash gap certificate then says whether no strategy outside the
-support does better.  Polishes are tried when the scaled :math:`\\lambda`
-passes 1, then whenever the support read off the path changes or
+support does better.  A solution is kept only within
+``min(0.1, 4 lambda |d sigma / d lambda|)`` (max norm, the derivative from
+the tangent) of the QRE point: the QRE approaches its own limit like
+``sigma* + c / lambda``, whose distance to the limit ``|c| / lambda`` is
+``lambda |d sigma / d lambda|``, so a solution of the support equations
+farther from the path is another equilibrium, not the one the path selects
+(Gambit's ``logit`` returns the same one to its accuracy).  Polishes are
+tried once that bound is below the cap 0.1 and the scaled :math:`\\lambda`
+is at least 1, then whenever the support read off the path changes or
 :math:`\\lambda` has doubled since the last try.  For two players the Nash
 equations on a support are linear (one Newton step).
 
