@@ -447,8 +447,8 @@ def report(record) -> None:
 
 
 DEFAULTS = {}
-QUICK = {"T": 300, "seeds": 1, "thetas": (0.0, 1.0), "n_check": 3, "drifts": (0.005, 0.05),
-         "constants_T": 300, "constants_seeds": 1}
+QUICK = {"T": 300, "seeds": 1, "thetas": (0.0, 1.0), "n_check": 3,
+         "drifts": (0.005, 0.05), "constants_T": 300, "constants_seeds": 1}
 
 
 def main(argv=None) -> int:
