@@ -23,7 +23,15 @@ with every regret computed exactly by the stream (closed-form comparators):
   log-log slope against ``sigma^2 + Sigma^2`` (theory 0: logarithmic growth);
 * dynamic regret of constant-step learners against the path length of the
   per-round minimisers (random-walk optimum);
-* optimism against plain OMD on predictable (periodic) drift.
+* optimism against plain OMD on predictable (periodic) drift;
+* constants: the default :class:`eqsolve.OnlineOptimistic` (no step, no ``L``:
+  it estimates the smoothness online) against the textbook self-confident
+  optimistic OMD that knows ``L`` (:class:`TextbookOOMD`, written here from
+  the formula, computed in the same run) on
+  :math:`F_t(x) = \\tfrac12\\|x - c_t\\|^2` over :math:`[-1, 1]^{10}`, T = 3000
+  (Gaussian gradient noise 0.1; a slowly drifting optimum; a random walk) and
+  on the grid's linear and strongly convex streams; ratio of regrets, target
+  at most 1.5.
 
 Regret figures count rounds and losses, not time, so they do not depend on
 the machine's load.  Writes ``benchmarks/results/sea.json`` and ``sea.png``::
@@ -193,16 +201,112 @@ def predictable(T, dim):
     return rows
 
 
+class TextbookOOMD:
+    """Self-confident optimistic OMD that knows the smoothness ``L`` (the reference).
+
+    :math:`x_t = P(\\hat x_t - \\eta_t M_t)`, :math:`\\hat x_{t+1} = P(\\hat x_t - \\eta_t g_t)`,
+    :math:`M_t = g_{t-1}`, :math:`\\eta_t = \\min\\{1/(4L), D/\\sqrt{\\sum_{s<t}\\|g_s - M_s\\|_*^2}\\}`
+    (the cap alone while the sum is zero; with ``L = 0`` the first step uses the
+    first nonzero error), Euclidean projections, or the entropic step (softmax,
+    l_inf dual norm) on the simplex.
+    """
+
+    def __init__(self, domain, L):
+        self.domain, self.L = domain, L
+        self.entropic = isinstance(domain, eq.Simplex)
+        self.D = geometry_diameter(domain, "entropic" if self.entropic else "euclidean")
+        n = domain.dim
+        self.u = np.full(n, -math.log(n)) if self.entropic else domain.project(np.zeros(n))
+        self.last = np.zeros(n)
+        self.err = 0.0
+
+    def _eta(self):
+        cap = 1.0 / (4.0 * self.L) if self.L > 0 else math.inf
+        return min(cap, self.D / math.sqrt(self.err)) if self.err > 0 else cap
+
+    def _move(self, u, g, eta):
+        if self.entropic:
+            w = u - eta * g
+            return w - (np.max(w) + math.log(np.sum(np.exp(w - np.max(w)))))
+        return self.domain.project(u - eta * g)
+
+    def play(self):
+        self.eta = self._eta()
+        if not math.isfinite(self.eta):          # no scale yet: a zero hint does not move
+            self.x = np.exp(self.u) if self.entropic else self.u
+        else:
+            v = self._move(self.u, self.last, self.eta)
+            self.x = np.exp(v) if self.entropic else v
+        return self.x
+
+    def observe(self, g):
+        e = g - self.last
+        sq = float(np.max(np.abs(e))) ** 2 if self.entropic else float(e @ e)
+        self.err += sq
+        eta = self.eta if math.isfinite(self.eta) else self._eta()
+        if math.isfinite(eta):
+            self.u = self._move(self.u, g, eta)
+        self.last = g
+
+
+#: (name, stream keyword arguments, regret kind) of the constants experiment
+CONSTANT_REGIMES = (
+    ("noise 0.1", dict(domain="box", dim=10, curvature=1.0, sigma=0.1, scale=0.5), "dynamic"),
+    ("slow drift", dict(domain="box", dim=10, curvature=1.0, drift=0.5, variation="slow",
+                        scale=0.5), "dynamic"),
+    ("random walk", dict(domain="box", dim=10, curvature=1.0, drift=0.01,
+                         variation="random_walk", scale=0.5), "dynamic"),
+    ("linear, noise 0.1 (box)", dict(domain="box", dim=10, curvature=0.0, sigma=0.1, scale=0.5),
+     "static"),
+    ("linear, ball, theta 0.5", dict(domain="ball", dim=5, curvature=0.0, sigma=0.5, drift=0.5,
+                                     variation="switching", period=2, scale=0.0), "static"),
+    ("linear, simplex, theta 0.5", dict(domain="simplex", dim=5, curvature=0.0, sigma=0.5,
+                                        drift=0.5, variation="switching", period=2, scale=0.0),
+     "static"),
+    ("quadratic, ball, theta 0.5", dict(domain="ball", dim=5, curvature=1.0, sigma=0.5,
+                                        drift=0.5, variation="switching", period=2, scale=0.5),
+     "static"),
+)
+
+
+def constants(T, seeds):
+    """Default OnlineOptimistic (L estimated) against the textbook learner that knows L."""
+    rows = []
+    for name, kw, kind in CONSTANT_REGIMES:
+        out = {"regime": name, "regret": kind, "default": 0.0, "reference": 0.0, "OGD": 0.0,
+               "lipschitz": None, "lipschitz_estimate": 0.0}
+        for seed in range(seeds):
+            params = dict(kw)
+            s = sea.sea_quadratic(T, params.pop("dim"), seed=seed, **params)
+            out["lipschitz"] = s.lipschitz
+
+            def regret(xs):
+                return (s.dynamic_regret(xs).value if kind == "dynamic"
+                        else s.static_regret(xs, realized=True).value)
+
+            learner = eq.OnlineOptimistic(s.domain)
+            out["default"] += regret(play(s, learner)) / seeds
+            out["lipschitz_estimate"] += learner.lipschitz_estimate / seeds
+            out["reference"] += regret(play(s, TextbookOOMD(s.domain, s.lipschitz))) / seeds
+            out["OGD"] += regret(play(s, eq.OnlineOptimistic(s.domain, hint="none"))) / seeds
+        out["ratio"] = out["default"] / out["reference"] if out["reference"] > 0 else None
+        rows.append(out)
+    return rows
+
+
 CONVEX = {k: {"learner": k, "lam": 0.0} for k in LEARNERS}
 STRONG = {**{k: {"learner": k, "lam": 1.0} for k in LEARNERS},
           "optimistic OMD, convex step": {"learner": "optimistic OMD", "lam": 0.0}}
 
 
 def run(T: int = 4000, seeds: int = 4, dim: int = 5, thetas=(0.0, 0.25, 0.5, 0.75, 1.0),
-        n_check: int = 5, drifts=(0.002, 0.005, 0.01, 0.02, 0.05)) -> dict:
+        n_check: int = 5, drifts=(0.002, 0.005, 0.01, 0.02, 0.05), constants_T: int = 3000,
+        constants_seeds: int = 4) -> dict:
     record = harness.begin("sea", {"T": T, "seeds": seeds, "dim": dim, "thetas": list(thetas),
                                    "n_check": n_check, "drifts": list(drifts),
-                                   "stability_constant": STABILITY})
+                                   "stability_constant": STABILITY, "constants_T": constants_T,
+                                   "constants_seeds": constants_seeds,
+                                   "constants_target_ratio": 1.5})
     res = {"convex": {"ball": grid("convex", "ball", "euclidean", T, seeds, dim, thetas, n_check,
                                    CONVEX),
                       "simplex": grid("convex", "simplex", "entropic", T, seeds, dim, thetas,
@@ -210,7 +314,8 @@ def run(T: int = 4000, seeds: int = 4, dim: int = 5, thetas=(0.0, 0.25, 0.5, 0.7
            "strongly_convex": grid("strong", "ball", "euclidean", T, seeds, dim, thetas, n_check,
                                    STRONG),
            "dynamic": dynamic(T, max(1, seeds // 2), dim, drifts),
-           "predictable": predictable(T, dim)}
+           "predictable": predictable(T, dim),
+           "constants": constants(constants_T, constants_seeds)}
     return harness.finish(record, res, summarize(res))
 
 
@@ -235,13 +340,17 @@ def summarize(res) -> dict:
     out["dynamic_slope"] = {k: _fit(P, [r["dynamic_regret"][k] for r in dyn])
                             for k in dyn[0]["dynamic_regret"]}
     out["optimism_better_on_predictable_drift"] = [r["optimism_better"] for r in res["predictable"]]
+    if "constants" in res:
+        ratios = {r["regime"]: r["ratio"] for r in res["constants"]}
+        out["constants_ratio"] = ratios
+        out["constants_within_1.5x"] = {k: (v is not None and v <= 1.5) for k, v in ratios.items()}
     return out
 
 
 def plot(record, path):
     plt = harness.pyplot()
     res = record["results"]
-    fig, axes = plt.subplots(2, 2, figsize=(11, 8.5))
+    fig, axes = plt.subplots(3, 2, figsize=(11, 12.5))
     marks = {"optimistic OMD": "o-", "OMD": "s--", "optimistic FTRL": "^:",
              "optimistic OMD, convex step": "x-."}
     for ax, dom in zip(axes[0], ("ball", "simplex")):
@@ -283,6 +392,32 @@ def plot(record, path):
                  fontsize=8)
     ax.legend(fontsize=7)
     ax.grid(True, alpha=0.3)
+    rows = res.get("constants", [])
+    ax, ax2 = axes[2]
+    if rows:
+        names = [r["regime"] for r in rows]
+        ratios = [r["ratio"] if r["ratio"] is not None else np.nan for r in rows]
+        y = np.arange(len(rows))
+        ax.barh(y, ratios, color=["C2" if (v <= 1.5) else "C3" for v in ratios])
+        ax.axvline(1.5, color="k", ls="--", lw=1, label="target 1.5")
+        ax.axvline(1.0, color="k", lw=0.6)
+        ax.set_yticks(y, names, fontsize=7)
+        ax.set_xscale("log")
+        ax.set_xlabel("regret of default OnlineOptimistic / textbook OOMD knowing L")
+        ax.set_title(f"constants: L estimated online, T = {record['parameters']['constants_T']}",
+                     fontsize=9)
+        ax.legend(fontsize=7)
+        w = 0.27
+        for k, (key, lab) in enumerate((("default", "default (L estimated)"),
+                                        ("reference", "textbook, L known"), ("OGD", "OGD"))):
+            ax2.barh(y + (k - 1) * w, [abs(r[key]) for r in rows], height=w, label=lab)
+        ax2.set_yticks(y, names, fontsize=7)
+        ax2.set_xscale("log")
+        ax2.set_xlabel("|regret| (dynamic for the box quadratics, static otherwise)")
+        ax2.legend(fontsize=7)
+    else:
+        ax.axis("off")
+        ax2.axis("off")
     fig.suptitle(f"SEA model, T = {record['parameters']['T']}, "
                  f"{record['parameters']['seeds']} seeds per point")
     fig.tight_layout()
@@ -304,10 +439,16 @@ def report(record) -> None:
     for r in record["results"]["convex"]["ball"]:
         o, p = r["regret"]["optimistic OMD"][-1], r["regret"]["OMD"][-1]
         print(f"ball theta={r['theta']:.2f}: final regret optimistic/plain = {o / p:.3f}")
+    for r in record["results"].get("constants", []):
+        ratio = "n/a" if r["ratio"] is None else f"{r['ratio']:.3f}"
+        print(f"constants {r['regime']:28s} {r['regret']:7s} regret: default {r['default']:9.3f} "
+              f"(L estimate {r['lipschitz_estimate']:.3g}, true {r['lipschitz']:g}), textbook "
+              f"knowing L {r['reference']:9.3f}, OGD {r['OGD']:9.3f}; ratio {ratio}")
 
 
 DEFAULTS = {}
-QUICK = {"T": 300, "seeds": 1, "thetas": (0.0, 1.0), "n_check": 3, "drifts": (0.005, 0.05)}
+QUICK = {"T": 300, "seeds": 1, "thetas": (0.0, 1.0), "n_check": 3,
+         "drifts": (0.005, 0.05), "constants_T": 300, "constants_seeds": 1}
 
 
 def main(argv=None) -> int:

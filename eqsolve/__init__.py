@@ -12,6 +12,8 @@ from __future__ import annotations
 import functools
 
 from . import io
+from .analysis.correlated import certify_correlated, correlated_equilibrium
+from .analysis.pure_equilibria import equilibria, pure_equilibria
 from .analysis.second_order import second_order_check
 from .analysis.small_gain import SmallGainCertificate, small_gain
 from .certificates import Certificate, set_region_certifier
@@ -37,6 +39,10 @@ __all__ = [
     "METHODS",
     "register",
     "second_order_check",
+    "equilibria",
+    "pure_equilibria",
+    "correlated_equilibrium",
+    "certify_correlated",
     "OnlineOptimistic",
     "Problem",
     "MatrixGame",
@@ -96,7 +102,8 @@ def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max
         A name in :data:`METHODS` (``"mirror_prox"``, ``"pdhg"``, ...).  By
         default the problem's ``default_method``, the fastest measured for its
         class: ``pdhg`` for matrix games, ``mirror_prox`` for preference games,
-        ``extragradient`` for VIs, saddle problems and bimatrix games.
+        ``logit`` for normal-form games (N players), ``extragradient`` for VIs,
+        saddle problems and bimatrix games.
     x0 : array or tuple of arrays, optional
         Start point inside the domain (one vector per player block, or the
         joint vector).  Default: the domain's centre (uniform strategies).

@@ -5,9 +5,15 @@
   reports, the regions and their grids).
 * :mod:`eqsolve.analysis.second_order` -- the second-order test of local
   minimax points.
+* :mod:`eqsolve.analysis.pure_equilibria` -- every pure Nash equilibrium of a
+  finite game, exactly (``eqsolve.equilibria(game, method="pure")``).
+* :mod:`eqsolve.analysis.correlated` -- correlated and coarse correlated
+  equilibria (HiGHS LP, optimistic-hedge self-play), certified.
 
 These build on problems and may run methods (a report simulates the certified
 flow); nothing below them imports them.  The front re-exports their entry
 points: ``eqsolve.small_gain``, ``eqsolve.SmallGainCertificate``,
-``eqsolve.second_order_check``.
+``eqsolve.second_order_check``, ``eqsolve.equilibria``,
+``eqsolve.pure_equilibria``, ``eqsolve.correlated_equilibrium``,
+``eqsolve.certify_correlated``.
 """

@@ -60,6 +60,17 @@ KINDS = {
         "||F(z)|| on an unconstrained problem: zero exactly at a solution; for a mu-strongly "
         "monotone F the distance to the solution is at most ||F(z)||/mu"
     ),
+    "ce_gap": (
+        "max over players p and strategy pairs (a, b) of sum_{s: s_p = a} mu(s) (u_p(b, s_-p) - "
+        "u_p(s)), or 0: zero exactly at a correlated equilibrium; no player gains more than it "
+        "by switching from a recommended strategy to another"
+    ),
+    "cce_gap": (
+        "max over players p and strategies b of sum_s mu(s) (u_p(b, s_-p) - u_p(s)), or 0: zero "
+        "exactly at a coarse correlated equilibrium; no player gains more than it by committing "
+        "to a fixed strategy before the draw (the largest average external regret of the play "
+        "when mu is the empirical play of learners)"
+    ),
 }
 
 

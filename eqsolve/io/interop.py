@@ -159,7 +159,7 @@ def from_pygambit(game) -> NormalFormGame | ExtensiveFormGame:
     Examples
     --------
     >>> import pygambit as gbt                                      # doctest: +SKIP
-    >>> g = gbt.Game.from_arrays([[1, -1], [-1, 1]], [[-1, 1], [1, -1]])   # doctest: +SKIP
+    >>> g = gbt.StrategicGame.from_arrays([[1, -1], [-1, 1]], [[-1, 1], [1, -1]])  # doctest: +SKIP
     >>> from_pygambit(g).zero_sum                                   # doctest: +SKIP
     True
     """
@@ -171,6 +171,16 @@ def from_pygambit(game) -> NormalFormGame | ExtensiveFormGame:
     if hasattr(game, "get_strategies"):
         return _pygambit_table_17(game)
     players = list(players)
+    if players and isinstance(players[0], str):
+        # pygambit 17 names players and strategies by their labels and gives the payoff
+        # tables (exact Rationals) at once
+        tables = game.to_arrays()
+        return NormalFormGame(
+            np.stack([np.asarray(t, dtype=object) for t in tables]).tolist(),
+            players=[p or f"Player {i + 1}" for i, p in enumerate(players)],
+            strategies=[[lab or str(k + 1) for k, lab in enumerate(game.get_strategies(p))]
+                        for p in players],
+            title=game.title or "", comment=getattr(game, "description", None) or "")
     strategies = [list(p.strategies) for p in players]
     shape = tuple(len(s) for s in strategies)
     payoffs = np.empty((len(players),) + shape, dtype=object)

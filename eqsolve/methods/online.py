@@ -48,6 +48,20 @@ __all__ = ["OnlineOptimistic", "geometry_diameter"]
 #: the stability constant c of the cap 1/(cL)
 STABILITY = 4.0
 HINTS = ("last", "none")
+#: without ``lipschitz``: a move of at least ``LARGE_MOVE * D`` gives a secant estimate of the
+#: smoothness (smaller moves are dominated by the noise the learner itself responds to)
+LARGE_MOVE = 1.0 / 16.0
+#: without ``lipschitz``: the adaptive step is scaled by this until the first estimate, so
+#: that the first moves are about ``TRUST * D`` long (a probe, not a jump across the domain)
+TRUST = 1.0 / 16.0
+#: the share of the small moves' root-mean-square gradient change taken as unexplained by a move
+NOISE_SHARE = 0.5
+#: a large move's secant counts only when its gradient change exceeds this many times the
+#: root-mean-square change of the small moves
+SIGNIFICANCE = 2.0
+#: rounds without a large move after which the learner stops waiting for an estimate (the
+#: losses are too flat to need a cap)
+PATIENCE = 10
 
 
 def _block_diameter(domain: Domain, entropic: bool) -> float:
@@ -134,7 +148,17 @@ class OnlineOptimistic:
     lipschitz : float, optional
         :math:`L \\ge 0`, the smoothness constant of the expected losses (the
         Lipschitz constant of their gradients).  It sets the stability cap
-        :math:`1/(4L)`; None or 0: no cap.
+        :math:`1/(4L)`; 0: no cap.  None (default, with no constant ``step``):
+        the learner estimates it online (:attr:`lipschitz_estimate`): over
+        moves of at least ``D/16`` the largest secant
+        :math:`\\max(\\|g_t - g_{t-1}\\|_* - \\nu, 0)/\\|x_t - x_{t-1}\\|`, where
+        :math:`\\nu` is half the root-mean-square gradient change of the
+        smaller moves (the part a move does not explain: noise, adversarial
+        variation), counting only large moves whose change exceeds twice that
+        root-mean-square (noise on a flat loss is no curvature); until the first such move the adaptive step is scaled by
+        1/16, so the first moves are probes about ``D/16`` long rather than a
+        jump across the domain, and after 10 rounds without one the learner
+        stops waiting (no cap).
     hint : {"last", "none"}
         The default hint of :meth:`play`: the last observed gradient
         (optimistic OMD) or zero (plain online mirror descent / online
@@ -201,6 +225,13 @@ class OnlineOptimistic:
         L = self.lipschitz or 0.0
         #: the stability cap 1/(cL) every adaptive step respects (inf without L)
         self.step_cap = 1.0 / (STABILITY * L) if L > 0 else math.inf
+        #: the smoothness the learner has measured (secants over large moves) when no
+        #: ``lipschitz`` was given; None while it has not seen a large move
+        self.lipschitz_estimate = None
+        self._estimating = self.lipschitz is None and self.eta is None
+        self._prev = None  # (x, g) of the last round, for the secant
+        self._large = []  # (gradient change, move) of large moves
+        self._small, self._small_sq = 0, 0.0  # small moves: count, sum of squared changes
         if delta is not None:
             self._delta = check_positive("delta", delta)
         elif L > 0 and self.diameter is not None and self.diameter > 0:
@@ -259,13 +290,81 @@ class OnlineOptimistic:
             return self.eta
         t = self.rounds + 1
         L = self.lipschitz or 0.0
+        trust = 1.0
+        if self._estimating:
+            if self.lipschitz_estimate is not None:
+                L = self.lipschitz_estimate
+            else:
+                trust = TRUST
+        cap = 1.0 / (STABILITY * L) if L > 0 else math.inf
         if self.strong_convexity > 0:
-            return 1.0 / max(STABILITY * L, self.strong_convexity * t)
+            if trust < 1.0 and self._delta is None:
+                return None
+            eta = 1.0 / max(STABILITY * L, self.strong_convexity * t)
+            if trust < 1.0:
+                eta = min(eta, trust * self.diameter / math.sqrt(self._delta)) \
+                    if self.diameter and math.isfinite(self.diameter) else eta
+            return eta
         if self.diameter == 0:
-            return min(self.step_cap, 1.0)  # a single point: nothing moves
+            return min(cap, 1.0)  # a single point: nothing moves
         if self._delta is None:
             return None
-        return min(self.step_cap, self.diameter / math.sqrt(self._delta + self.prediction_error))
+        return min(cap, trust * self.diameter / math.sqrt(self._delta + self.prediction_error))
+
+    def _primal(self, v) -> float:
+        """The norm of a move in the geometry (l_2, or l_1 on entropic simplex blocks)."""
+        xp = namespace(v)
+        if self._entropic_blocks is None:
+            return math.sqrt(to_float(xp.sum(v * v)))
+        out = 0.0
+        for s, scale in self._entropic_blocks:
+            w = v[s]
+            out += to_float(xp.sum(xp.abs(w))) ** 2 if scale is None else to_float(
+                xp.sum(w * w)) / scale
+        return math.sqrt(out)
+
+    def _estimate(self, x, g):
+        """Update the smoothness estimate from this round's secant.
+
+        A gradient change ``e`` over a move ``d`` has two parts: the move's (at most
+        ``L d``) and one the move does not explain (noise, adversarial variation),
+        of typical size ``nu``, read off the small moves.  Over the large moves
+        (at least ``LARGE_MOVE * D``) whose change is significant (more than
+        ``SIGNIFICANCE`` times the small moves' root-mean-square change) the
+        estimate is the largest ``max(e - nu, 0) / d``, so that noise alone
+        (linear losses) gives zero and curvature ``L`` about ``L``; before any
+        small move ``nu`` is 0 and every large move counts (an overestimate:
+        smaller steps).
+        """
+        prev, self._prev = self._prev, (x, g)
+        if prev is None:
+            return
+        d = self._primal(x - prev[0])
+        e = math.sqrt(self._dual_sq(g - prev[1]))
+        if d >= LARGE_MOVE * self.diameter and d > 0:
+            self._large.append((e, d))
+            if len(self._large) > 64:
+                # keep the 64 largest secants: the maximum is all the estimate needs
+                self._large.sort(key=lambda ed: ed[0] / ed[1])
+                del self._large[0]
+        else:
+            self._small_sq += e * e
+            self._small += 1
+        if self._large:
+            # half the root-mean-square change of the small moves: the part of a change
+            # that a move does not explain (the small moves' changes also hold their own
+            # L d, amplified by the learner's response to the noise, so the whole of it
+            # would underestimate L on noisy quadratics; measured in benchmarks/sea.py)
+            rms = math.sqrt(self._small_sq / self._small) if self._small else 0.0
+            nu = NOISE_SHARE * rms
+            # a large move whose gradient change is within SIGNIFICANCE x the typical change
+            # of the small moves says nothing about curvature (noise on a flat loss)
+            self.lipschitz_estimate = max((max(e - nu, 0.0) / d for e, d in self._large
+                                           if e > SIGNIFICANCE * rms), default=0.0)
+        elif self.rounds + 1 >= PATIENCE:
+            # no large move in the first rounds: the losses barely move the learner, so a
+            # cap is not needed; stop waiting (the trust factor is lifted)
+            self.lipschitz_estimate = 0.0
 
     def play(self, hint=None):
         """The point for this round, optimistic about ``hint`` (default: the learner's ``hint`` rule)."""
@@ -305,6 +404,8 @@ class OnlineOptimistic:
             self._u = self.geometry.step(self._u, g, eta)
         self.prediction_error += err
         self.steps.append(eta if eta is not None else 0.0)
+        if self._estimating and math.isfinite(self.diameter or math.inf):
+            self._estimate(self._x, g)
         self._last_g = g
         self._x = None
         self.rounds += 1

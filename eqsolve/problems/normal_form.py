@@ -139,7 +139,10 @@ class NormalFormGame(Problem):
     """
 
     residual_kind = "nash_gap"
-    default_method = "extragradient"
+    # logit path following to the Nash limit, polished on the support (measured:
+    # benchmarks/general_sum_nplayer.py); the first-order methods do not converge on
+    # general-sum games
+    default_method = "logit"
 
     def __init__(self, payoffs, *, players=None, strategies=None, title: str = "", comment: str = ""):
         exact = self._exact_tensor(payoffs)
@@ -388,8 +391,8 @@ class NormalFormGame(Problem):
         if self.num_players != 2:
             raise ValueError(
                 f"to_problem needs a two-player game, this one has {self.num_players} players; "
-                "N-player games are solved as NormalFormGame itself (generic VI methods such as "
-                "extragradient, without a convergence guarantee) or certified with eqsolve.certify"
+                "N-player games are solved as NormalFormGame itself (eqsolve.solve uses the logit "
+                "path to a Nash equilibrium) or certified with eqsolve.certify"
             )
         A, B = np.array(self.payoffs[0]), np.array(self.payoffs[1])
         return MatrixGame(A) if self.zero_sum else BimatrixGame(A, B)

@@ -10,8 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"assignment", "efg", "hard_games", "matrix_games", "nash_mp", "nfg_io", "rates", "roofline",
-              "scale", "sea", "small_gain", "vr_halpern", "water_filling"}
+QUICK_RUNS = {"assignment", "efg", "general_sum_nplayer", "hard_games", "matrix_games", "nash_mp",
+              "nfg_io", "rates", "roofline", "scale", "sea", "small_gain", "vr_halpern",
+              "water_filling"}
 
 
 def load(name):
@@ -174,6 +175,25 @@ def test_sea_benchmark_quick_run_reports_exact_regret_grids(tmp_path):
     fast = [r for r in res["predictable"] if r["variation"] == "fast"]
     assert all(r["optimism_better"] for r in fast)
     assert all(r["path_length"] > 0 for r in res["dynamic"])
+    # the constants experiment: default learner against the textbook one knowing L
+    regimes = {r["regime"]: r for r in res["constants"]}
+    assert {"noise 0.1", "slow drift"} <= set(regimes)
+    for r in regimes.values():
+        assert np.isfinite(r["default"]) and np.isfinite(r["reference"])
+    assert summary["constants_ratio"]["noise 0.1"] == regimes["noise 0.1"]["ratio"]
+
+
+def test_general_sum_nplayer_quick_run_certifies_every_answer(tmp_path):
+    data = quick_run("general_sum_nplayer", tmp_path)
+    rows = data["results"]["games"]
+    assert {"3x3x3", "2x2x2x2"} <= {r["family"] for r in rows}
+    for r in rows:
+        ours = r["solvers"]["eqsolve logit"]
+        assert ours["reached"] and ours["gap"] <= 1e-8 and ours["status"] == "converged"
+        for out in r["solvers"].values():
+            assert out["time"] > 0
+    fam = data["summary"]["3x3x3"]
+    assert fam["eqsolve logit"]["reached"] == fam["eqsolve logit"]["games"]
 def test_hard_games_benchmark_quick_run_reaches_every_tolerance(tmp_path):
     data = quick_run("hard_games", tmp_path)
     s = data["summary"]

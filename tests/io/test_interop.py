@@ -58,31 +58,45 @@ def test_from_nashpy_rejects_other_objects():
         from_nashpy(np.zeros((2, 2)))
 
 
-def _pygambit_table(gbt, text):
-    """A pygambit table game read from .nfg text (pygambit 17 builds tables from files or
-    arrays; older versions offered Game.new_table)."""
-    if hasattr(gbt, "read_nfg"):
-        return gbt.read_nfg(io.StringIO(text))
-    return gbt.Game.parse_game(text)
+def _labelled_gambit_game(gbt):
+    """The game of the next test through pygambit 17's API (labels, outcomes by label)."""
+    from decimal import Decimal
+
+    g = gbt.StrategicGame([2, 3], title="interop")
+    g.relabel_players({"1": "Ann", "2": "Bob"})
+    g.relabel_strategies("Bob", {"1": "s0", "2": "s1", "3": "s2"})
+    for i in range(2):
+        for j in range(3):
+            if (i, j) != (0, 0):           # (0, 0) has no outcome: zero payoffs
+                bob = Decimal("0.125") if (i, j) == (1, 0) else -j
+                g.make_outcome({"Ann": str(i + 1), "Bob": f"s{j}"},
+                               {"Ann": gbt.Rational(i + 1, j + 2), "Bob": bob}, f"o{i}{j}")
+    return g
 
 
 def test_from_pygambit_keeps_labels_and_exact_payoffs():
     gbt = pytest.importorskip("pygambit")
-    # Ann (2 strategies) x Bob (s0, s1, s2); Ann gets (i+1)/(j+2), Bob -j, except at (0, 0)
-    # (no outcome: zeros) and Bob's 0.125 at (1, 0); outcomes listed in the file's order
-    outcomes, cells, k = [], [], 0
-    for j in range(3):
-        for i in range(2):
-            if (i, j) == (0, 0):
-                cells.append(0)
-                continue
-            k += 1
-            bob = "0.125" if (i, j) == (1, 0) else str(-j)
-            outcomes.append(f'{{ "o{k}" {i + 1}/{j + 2}, {bob} }}')
-            cells.append(k)
-    text = ('NFG 1 R "interop" { "Ann" "Bob" }\n\n{ { "1" "2" }\n{ "s0" "s1" "s2" }\n}\n""\n\n'
-            "{\n" + "\n".join(outcomes) + "\n}\n" + " ".join(map(str, cells)) + "\n")
-    g = _pygambit_table(gbt, text)
+    if not hasattr(gbt.Game, "new_table"):
+        g = _labelled_gambit_game(gbt)
+        game = from_pygambit(g)
+        assert game.players == ("Ann", "Bob") and game.strategies[1] == ("s0", "s1", "s2")
+        assert game.title == "interop"
+        assert game.exact_payoffs[:, 0, 0].tolist() == [0, 0]
+        assert game.exact_payoffs[1, 1, 0] == Fraction(1, 8)
+        assert game.exact_payoffs[0, 1, 2] == Fraction(2, 4)
+        assert game.exact_payoffs[1, 0, 2] == -2
+        return
+    g = gbt.Game.new_table([2, 3], title="interop")
+    ann, bob = list(g.players)
+    ann.label, bob.label = "Ann", "Bob"
+    for k, s in enumerate(bob.strategies):
+        s.label = f"s{k}"
+    for i in range(2):
+        for j in range(3):
+            if (i, j) != (0, 0):           # (0, 0) keeps its payoffs at zero
+                g[i, j][ann] = gbt.Rational(i + 1, j + 2)
+                g[i, j][bob] = -j
+    g[1, 0][bob] = __import__("decimal").Decimal("0.125")
     game = from_pygambit(g)
     assert game.exact_payoffs[:, 0, 0].tolist() == [0, 0]
     assert game.exact_payoffs[1, 1, 0] == Fraction(1, 8)
@@ -99,8 +113,8 @@ def test_files_written_by_pygambit_read_identically(rng):
     gbt = pytest.importorskip("pygambit")
     for n_players, shape in ((2, (3, 2)), (3, (2, 2, 3))):
         arrays = [rng.integers(-5, 6, size=shape) for _ in range(n_players)]
-        maker = gbt.StrategicGame if hasattr(gbt, "StrategicGame") else gbt.Game
-        g = maker.from_arrays(*arrays, title="random")
+        # pygambit 17 moved from_arrays to StrategicGame
+        g = getattr(gbt, "StrategicGame", gbt.Game).from_arrays(*arrays, title="random")
         # pygambit >= 16.3 has to_nfg(); earlier versions write(format="nfg")
         text = g.to_nfg() if hasattr(g, "to_nfg") else g.write(format="nfg")
         game = parse_nfg(text)
