@@ -116,30 +116,41 @@ def _plans_from_openspiel(game, table):
     return game.plans_from_behavior(strategy)
 
 
-def run_openspiel_cfr_plus(game, os_game, target, time_limit):
-    """OpenSpiel's C++ CFR+: solver time to the first checkpoint certified below ``target``."""
-    import pyspiel
-
-    solver = pyspiel.CFRPlusSolver(os_game)
+def _checkpointed(step, certify, target, time_limit):
+    """Run ``step()`` until ``certify()`` (at checkpoints 1.25x apart in iterations) is at
+    most ``target`` or the solver's own time (certification excluded) reaches ``time_limit``."""
     iters, solve_time, history, next_check = 0, 0.0, [], 1
     while solve_time < time_limit:
         t0 = time.perf_counter()
-        solver.evaluate_and_update_policy()
+        step()
         solve_time += time.perf_counter() - t0
         iters += 1
         if iters >= next_check:
             next_check = max(iters + 1, int(math.ceil(iters * 1.25)))
-            z = _plans_from_openspiel(game, solver.tabular_average_policy().policy_table())
-            nc = game.certify(z).value
+            nc = certify()
             history.append((iters, solve_time, nc))
             if nc <= target:
                 break
-    reached = history[-1][2] <= target if history else False
-    return {"solver": "openspiel_cfr+", "iterations": iters, "time": solve_time,
-            "reached": reached, "nash_conv": history[-1][2] if history else None,
+    return {"iterations": iters, "time": solve_time,
+            "reached": bool(history) and history[-1][2] <= target,
+            "nash_conv": history[-1][2] if history else None,
             "time_per_iteration": solve_time / max(iters, 1),
             "history": {"iteration": [h[0] for h in history], "elapsed": [h[1] for h in history],
                         "residual": [h[2] for h in history]}}
+
+
+def run_openspiel_cfr_plus(game, os_game, target, time_limit):
+    """OpenSpiel's C++ CFR+, its average policy certified by eqsolve's certificate."""
+    import pyspiel
+
+    solver = pyspiel.CFRPlusSolver(os_game)
+
+    def certify():
+        table = solver.tabular_average_policy().policy_table()
+        return game.certify(_plans_from_openspiel(game, table)).value
+
+    return {"solver": "openspiel_cfr+",
+            **_checkpointed(solver.evaluate_and_update_policy, certify, target, time_limit)}
 
 
 def run_openspiel_dcfr(game, os_game, target, time_limit):
@@ -147,26 +158,16 @@ def run_openspiel_dcfr(game, os_game, target, time_limit):
     from open_spiel.python.algorithms import discounted_cfr
 
     solver = discounted_cfr.DCFRSolver(os_game)
-    iters, solve_time, history, next_check = 0, 0.0, [], 1
-    while solve_time < time_limit:
-        t0 = time.perf_counter()
-        solver.evaluate_and_update_policy()
-        solve_time += time.perf_counter() - t0
-        iters += 1
-        if iters >= next_check:
-            next_check = max(iters + 1, int(math.ceil(iters * 1.25)))
-            pol = solver.average_policy()
-            table = {key: {a: float(p) for a, p in enumerate(pol.policy_for_key(key))}
-                     for key in game.behavior(game.initial_point())}
-            nc = game.certify(_plans_from_openspiel(game, table)).value
-            history.append((iters, solve_time, nc))
-            if nc <= target:
-                break
-    reached = history[-1][2] <= target if history else False
-    return {"solver": "openspiel_dcfr_python", "iterations": iters, "time": solve_time,
-            "reached": reached, "nash_conv": history[-1][2] if history else None,
-            "history": {"iteration": [h[0] for h in history], "elapsed": [h[1] for h in history],
-                        "residual": [h[2] for h in history]}}
+    keys = list(game.behavior(game.initial_point()))
+
+    def certify():
+        pol = solver.average_policy()
+        table = {key: {a: float(p) for a, p in enumerate(pol.policy_for_key(key))}
+                 for key in keys}
+        return game.certify(_plans_from_openspiel(game, table)).value
+
+    return {"solver": "openspiel_dcfr_python",
+            **_checkpointed(solver.evaluate_and_update_policy, certify, target, time_limit)}
 
 
 def run_method(game, label, method, options, target, time_limit):

@@ -123,17 +123,21 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # -- helpers ---------------------------------------------------------------
-def _read_game(path: Path):
+def _read_file(path: Path, reader, parse_error, kind: str):
     try:
-        return read_nfg(path)
+        return reader(path)
     except FileNotFoundError:
         raise _BadInput(f"game file {str(path)!r} does not exist") from None
     except IsADirectoryError:
-        raise _BadInput(f"game file {str(path)!r} is a directory, not a .nfg file") from None
+        raise _BadInput(f"game file {str(path)!r} is a directory, not a {kind} file") from None
     except PermissionError:
         raise _BadInput(f"game file {str(path)!r} cannot be read (permission denied)") from None
-    except NFGParseError as exc:
+    except parse_error as exc:
         raise _BadInput(f"malformed game file: {exc}") from None
+
+
+def _read_game(path: Path):
+    return _read_file(path, read_nfg, NFGParseError, ".nfg")
 
 
 def _read_json(path: Path, what: str):
@@ -207,15 +211,7 @@ def _game_info(game, path):
 # -- commands --------------------------------------------------------------
 def _read_efg(path: Path):
     try:
-        return read_efg(path)
-    except FileNotFoundError:
-        raise _BadInput(f"game file {str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise _BadInput(f"game file {str(path)!r} is a directory, not a .efg file") from None
-    except PermissionError:
-        raise _BadInput(f"game file {str(path)!r} cannot be read (permission denied)") from None
-    except EFGParseError as exc:
-        raise _BadInput(f"malformed game file: {exc}") from None
+        return _read_file(path, read_efg, EFGParseError, ".efg")
     except ValueError as exc:    # a game the sequence form cannot take (imperfect recall, ...)
         raise _BadInput(str(exc)) from None
 
