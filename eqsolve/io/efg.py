@@ -62,6 +62,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..problems import _exact
+from .nfg import read_text
 from ..problems._exact import format_rational
 from ..problems.extensive_form import ExtensiveFormGame, SequenceFormBuilder
 
@@ -679,29 +680,6 @@ def parse_efg(text: str, *, source: str | None = None) -> ExtensiveFormGame:
     return tree_to_game(parse_efg_tree(text, source=source), source)
 
 
-def _read_text(source):
-    name = None
-    if isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        with open(name, "rb") as f:
-            data = f.read()
-    elif hasattr(source, "read"):
-        data = source.read()
-        name = getattr(source, "name", None)
-        name = name if isinstance(name, str) else None
-    else:
-        raise TypeError(f"source must be a path or a file object, got {type(source).__name__}")
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # older Gambit versions wrote labels in Latin-1
-            data = data.decode("latin-1")
-    if not isinstance(data, str):
-        raise TypeError(f"source.read() must return str or bytes, got {type(data).__name__}")
-    return data, name
-
-
 def read_efg(source) -> ExtensiveFormGame:
     """Read a Gambit ``.efg`` file (see :func:`parse_efg`).
 
@@ -717,7 +695,7 @@ def read_efg(source) -> ExtensiveFormGame:
     FileNotFoundError
         When the path does not exist.
     """
-    text, name = _read_text(source)
+    text, name = read_text(source)
     return parse_efg(text, source=name)
 
 

@@ -46,7 +46,7 @@ from ..problems import _exact, normal_form
 from ..problems._exact import RationalArray, format_rational
 from ..problems.normal_form import NormalFormGame
 
-__all__ = ["read_nfg", "parse_nfg", "write_nfg", "format_nfg", "NFGParseError"]
+__all__ = ["read_nfg", "parse_nfg", "write_nfg", "format_nfg", "NFGParseError", "read_text"]
 
 _NUMBER = re.compile(r"[+-]?(?:\d+/\d+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -641,6 +641,35 @@ def parse_nfg(text: str, *, max_contingencies: int | None = None, source: str | 
     return _Parser(text, source, limit).parse()
 
 
+def read_text(source):
+    """``(text, name)`` of a game file given as a path or a file object.
+
+    Bytes are decoded as UTF-8, or as Latin-1 when they are not UTF-8 (older
+    Gambit versions wrote labels in Latin-1); ``name`` is the path where one
+    is known.  Shared by the ``.nfg`` and ``.efg`` readers.
+    """
+    name = None
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        with open(name, "rb") as f:
+            data = f.read()
+    elif hasattr(source, "read"):
+        data = source.read()
+        name = getattr(source, "name", None)
+        name = name if isinstance(name, str) else None
+    else:
+        raise TypeError(f"source must be a path or a file object, got {type(source).__name__}")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError:
+            # older Gambit versions wrote labels in Latin-1
+            data = data.decode("latin-1")
+    if not isinstance(data, str):
+        raise TypeError(f"source.read() must return str or bytes, got {type(data).__name__}")
+    return data, name
+
+
 def read_nfg(source, *, max_contingencies: int | None = None):
     """Read a Gambit ``.nfg`` file (payoff or outcome form, any number of players).
 
@@ -673,25 +702,7 @@ def read_nfg(source, *, max_contingencies: int | None = None):
     >>> g.strategies, g.payoffs[0].tolist()
     ((('C', 'D'), ('C', 'D')), [[3.0, 0.0], [5.0, 1.0]])
     """
-    name = None
-    if isinstance(source, (str, os.PathLike)):
-        name = os.fspath(source)
-        with open(name, "rb") as f:
-            data = f.read()
-    elif hasattr(source, "read"):
-        data = source.read()
-        name = getattr(source, "name", None)
-        name = name if isinstance(name, str) else None
-    else:
-        raise TypeError(f"source must be a path or a file object, got {type(source).__name__}")
-    if isinstance(data, bytes):
-        try:
-            data = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # older Gambit versions wrote labels in Latin-1
-            data = data.decode("latin-1")
-    if not isinstance(data, str):
-        raise TypeError(f"source.read() must return str or bytes, got {type(data).__name__}")
+    data, name = read_text(source)
     return parse_nfg(data, max_contingencies=max_contingencies, source=name)
 
 
