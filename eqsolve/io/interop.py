@@ -148,9 +148,10 @@ def from_pygambit(game) -> NormalFormGame | ExtensiveFormGame:
       :func:`~eqsolve.io.write_efg` writes it) and information sets keyed
       ``(player, number)`` as :func:`~eqsolve.io.read_efg` keys them.  It
       must be a two-player zero-sum (or constant-sum) game with perfect
-      recall: otherwise a ``ValueError`` says which.  With pygambit < 17 a
-      tree game is read through its reduced strategic form, as that
-      pygambit defines it.
+      recall: otherwise a ``ValueError`` says which.  A tree game with other
+      than two players (which the sequence form here does not take), and any
+      tree game under pygambit < 17, is read through its reduced strategic
+      form as pygambit defines it: a ``NormalFormGame``.
 
     Parameters
     ----------
@@ -166,7 +167,7 @@ def from_pygambit(game) -> NormalFormGame | ExtensiveFormGame:
     players = getattr(game, "players", None)
     if players is None or not hasattr(game, "title"):
         raise TypeError(f"game must be a pygambit Game, got {type(game).__name__}")
-    if hasattr(game, "get_histories"):
+    if hasattr(game, "get_histories") and len(list(players)) == 2:
         return tree_to_game(_pygambit_tree(game))
     if hasattr(game, "get_strategies"):
         return _pygambit_table_17(game)

@@ -130,8 +130,9 @@ def test_action_labels_are_made_unique_as_gambit_makes_them():
 def test_pygambit_games_we_cannot_take():
     three = gbt.read_efg(io.StringIO('EFG 2 R "" { "1" "2" "3" } p "" 1 1 "" { "a" "b" } 0 '
                                      't "" 1 "" { 1 2 3 } t "" 0'))
-    with pytest.raises(ValueError, match=r"the file lists 3 player\(s\); ExtensiveFormGame takes"):
-        from_pygambit(three)
+    # a three-player tree is read through its reduced strategic form
+    reduced = from_pygambit(three)
+    assert isinstance(reduced, NormalFormGame) and reduced.num_players == 3
     general = gbt.read_efg(io.StringIO('EFG 2 R "" { "1" "2" } p "" 1 1 "" { "a" "b" } 0 '
                                        't "" 1 "" { 1 2 } t "" 2 "" { 0 0 }'))
     with pytest.raises(ValueError, match=r"not zero-sum or constant-sum: the payoffs at terminal node "
