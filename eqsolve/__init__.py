@@ -16,6 +16,7 @@ from .analysis.second_order import second_order_check
 from .analysis.small_gain import SmallGainCertificate, small_gain
 from .certificates import Certificate, set_region_certifier
 from .domains import Ball, Box, Product, Reals, Simplex
+from .equilibria import equilibria
 from .methods import METHODS, OnlineOptimistic, get_method, register, run
 from .problems import (VI, BilinearSaddle, BimatrixGame, ChunkedMatrix, DifferentiableGame,
                        FiniteSumVI, LinearProgram, MatrixGame, NormalFormGame, PowerControlGame,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "solve",
     "solve_many",
+    "equilibria",
     "ChunkedMatrix",
     "certify",
     "Result",

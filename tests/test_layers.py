@@ -36,6 +36,7 @@ LAYERS = (
     ("io", ("eqsolve.io",)),                            # builds problems from files and libraries
     ("results", ("eqsolve.result",)),
     ("methods", ("eqsolve.methods",)),
+    ("equilibria", ("eqsolve.equilibria",)),            # exact enumeration (methods' results)
     ("analysis", ("eqsolve.analysis",)),                # Small-Gain Nash, second-order checks
     ("front", ("eqsolve", "eqsolve.cli", "eqsolve.__main__")),
 )

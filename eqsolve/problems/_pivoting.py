@@ -46,7 +46,7 @@ import numpy as np
 from ._exact import RationalArray
 
 __all__ = ["IntegerGame", "integer_game", "LemkeHowsonPath", "verify_bases", "solve_integer",
-           "exact_gains", "polytope_vertices", "vertex_enumeration", "support_enumeration",
+           "exact_report", "polytope_vertices", "vertex_enumeration", "support_enumeration",
            "NumericalFailure"]
 
 #: int64 entries below this magnitude: products of two of them still fit in Python's fast
@@ -530,23 +530,45 @@ def _vertex(game, which, rows, cols, transpose):
     return num, den
 
 
-def exact_gains(game: IntegerGame, x, y):
-    """``(row_gain, column_gain)`` of the exact profile ``(x, y)`` in the game's own payoffs.
+def exact_report(game: IntegerGame, x, y, equilibrium: bool = False) -> dict:
+    """Exact gains and payoffs of the profile ``(x, y)`` (tuples of Fractions summing to 1).
 
-    ``row_gain = max_i (A y)_i - x^T A y`` (and likewise for the column player),
-    computed in rational arithmetic; the integer scale and shift of
-    :class:`IntegerGame` are undone exactly (gains do not see a shift).
+    Returns Fractions in the game's own payoffs (the integer scale and shift of
+    :class:`IntegerGame` undone exactly): ``row_gain = max_i (A y)_i - x^T A y``,
+    ``column_gain`` likewise, ``row_payoff = x^T A y``, ``column_payoff``, and
+    ``row_best = max_i (A y)_i``, ``column_worst = min_j (x^T A)_j`` of the row
+    player's payoffs (the value bracket of a zero-sum game).  With
+    ``equilibrium=True`` the profile is known to be an equilibrium (proved by
+    :func:`verify_bases` or by exact pivoting): the gains are 0 and only the
+    payoffs on the supports are computed.
     """
+    I = [i for i, v in enumerate(x) if v]
+    J = [j for j, v in enumerate(y) if v]
+    pay = []
+    for which, shift, L in (("A", game.shiftA, game.LA), ("B", game.shiftB, game.LB)):
+        S = game.rows(which, I, J).tolist()
+        tot = sum((x[i] * sum((y[j] * v for j, v in zip(J, row) if v), Fraction(0))
+                   for i, row in zip(I, S)), Fraction(0))
+        pay.append((tot - shift) / L)
+    out = {"row_payoff": pay[0], "column_payoff": pay[1]}
+    if equilibrium:
+        out.update(row_gain=Fraction(0), column_gain=Fraction(0), row_best=pay[0],
+                   column_worst=pay[0])
+        return out
     A, B = game.exact()
-    gains = []
-    for M, own, other, L in ((A, x, y, game.LA), (B.T, y, x, game.LB)):
+    # pure-strategy payoffs against the opponent's exact strategy, over its common denominator
+    vecs = []
+    for M, other in ((A, y), (B.T, x)):
         q = math.lcm(*(f.denominator for f in other))
-        nums = np.array([int(f * q) for f in other], dtype=object)
-        pay = M @ nums                                   # payoffs of the pure strategies, times q
-        best = max(pay.tolist())
-        avg = sum((f * int(v) for f, v in zip(own, pay.tolist()) if f), Fraction(0))
-        gains.append((Fraction(best) - avg) / (q * L))
-    return gains[0], gains[1]
+        vecs.append(((M @ np.array([int(f * q) for f in other], dtype=object)).tolist(), q))
+    (Ay, qa), (BTx, qb) = vecs
+    out["row_gain"] = (Fraction(max(Ay), qa) - game.shiftA) / game.LA - pay[0]
+    out["column_gain"] = (Fraction(max(BTx), qb) - game.shiftB) / game.LB - pay[1]
+    out["row_best"] = (Fraction(max(Ay), qa) - game.shiftA) / game.LA
+    qx = math.lcm(*(f.denominator for f in x))
+    xA = (np.array([int(f * qx) for f in x], dtype=object) @ A).tolist()
+    out["column_worst"] = (Fraction(min(xA), qx) - game.shiftA) / game.LA
+    return out
 
 
 # -- vertex enumeration ------------------------------------------------------------------------
@@ -696,13 +718,24 @@ def _support_candidates(game, R, C, k):
         ok = np.ones(I.shape[0], dtype=bool)
         sols = []
         for M in (My, Mx):
-            cond = np.linalg.cond(M)
-            good = np.isfinite(cond) & (cond < 1e10)
+            # the 1-norm condition number from the computed inverse (no SVD); systems that are
+            # singular in float or have cond_1 above 1e8 are left to the exact solve
+            good = np.linalg.det(M) != 0.0
+            cond = np.full(M.shape[0], np.inf)
+            if good.any():
+                try:
+                    inv = np.linalg.inv(M[good])
+                except np.linalg.LinAlgError:
+                    inv = None
+                if inv is not None:
+                    cond[good] = (np.abs(M[good]).sum(axis=1).max(axis=1)
+                                  * np.abs(inv).sum(axis=1).max(axis=1))
+            good = cond < 1e8
             sol = np.zeros((M.shape[0], k + 1))
             if good.any():
                 sol[good] = np.linalg.solve(M[good], np.broadcast_to(rhs, (int(good.sum()), k + 1))[..., None])[..., 0]
-            # a singular system (exactly) has no unique solution: equal-size supports skip it
-            # below in exact arithmetic; an ill-conditioned one is decided there too
+            # an ill-conditioned or singular system is decided in exact arithmetic (a singular
+            # one has no unique solution: equal-size supports skip it there)
             sols.append((sol, good))
         (sy, gy), (sx, gx) = sols
         tol = 1e-6
