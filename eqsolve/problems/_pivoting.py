@@ -192,7 +192,8 @@ class Tableau:
     rule reads the basis inverse from their columns.
     """
 
-    __slots__ = ("M", "d", "basic", "nonbasic", "row_of", "col_of", "slacks", "exact", "key")
+    __slots__ = ("M", "d", "basic", "nonbasic", "row_of", "col_of", "slacks", "exact", "key",
+                 "G", "var_labels")
 
     @classmethod
     def start(cls, G, var_labels, slack_labels, exact: bool) -> "Tableau":
@@ -214,7 +215,30 @@ class Tableau:
         t.slacks = tuple(slack_labels)
         # the basis as a bitset of labels (Python int: any number of labels)
         t.key = sum(1 << lab for lab in t.basic)
+        t.G, t.var_labels = G, tuple(var_labels)
         return t
+
+    def refactor(self) -> None:
+        """Recompute a float dictionary from its basis and ``G`` (one LU solve): the rounding
+        errors that incremental pivots accumulate are dropped."""
+        rows = self.M.shape[0]
+        cols = {lab: self.G[:, k] for k, lab in enumerate(self.var_labels)}
+        for k, lab in enumerate(self.slacks):
+            e = np.zeros(rows)
+            e[k] = 1.0
+            cols[lab] = e
+        AB = np.stack([cols[lab] for lab in self.basic], axis=1)
+        rhs = np.empty((rows, len(self.nonbasic)))
+        rhs[:, 0] = 1.0
+        for c in range(1, len(self.nonbasic)):
+            rhs[:, c] = cols[self.nonbasic[c]]
+        try:
+            M = np.linalg.solve(AB, rhs)
+        except np.linalg.LinAlgError:
+            raise NumericalFailure("a singular basis in float arithmetic") from None
+        if not np.all(np.isfinite(M)):
+            raise NumericalFailure("non-finite tableau entries in float arithmetic")
+        self.M = M
 
     def copy(self) -> "Tableau":
         t = Tableau.__new__(Tableau)
@@ -222,6 +246,7 @@ class Tableau:
         t.basic, t.nonbasic = list(self.basic), list(self.nonbasic)
         t.row_of, t.col_of = dict(self.row_of), dict(self.col_of)
         t.slacks, t.key = self.slacks, self.key
+        t.G, t.var_labels = self.G, self.var_labels
         return t
 
     # -- the lexicographic ratio test --------------------------------------------------
@@ -266,20 +291,12 @@ class Tableau:
         if pos.size == 0:
             return None
         a = col[pos]
-        beta = M[pos, 0]
-        scale = float(np.max(np.abs(M[:, 0]))) or 1.0
-        r = beta / a
-        rmin = float(r.min())
-        # a tie in exact arithmetic shows up as beta_i - rmin a_i at rounding level
-        ties = pos[beta - rmin * a <= 1e-9 * scale]
+        ties = pos[_float_ties(M[pos, 0], a, float(np.max(np.abs(M[:, 0]))))]
         j = 0
         while ties.size > 1 and j < len(self.slacks):
-            v = np.asarray(self._lex_column(j, ties.tolist()), dtype=np.float64)
-            a = col[ties]
-            r = v / a
-            rmin = float(r.min())
-            vscale = float(np.max(np.abs(v))) or 1.0
-            ties = ties[v - rmin * a <= 1e-9 * vscale]
+            # the noise level is set by the whole column of the basis inverse
+            full = np.asarray(self._lex_column(j, range(M.shape[0])), dtype=np.float64)
+            ties = ties[_float_ties(full[ties], col[ties], float(np.max(np.abs(full))))]
             j += 1
         return int(ties[0])
 
@@ -336,6 +353,16 @@ class Tableau:
         return out
 
 
+def _float_ties(num, den, scale):
+    """Which ``num / den`` (``den > 0``) are smallest, to float precision: numerators below
+    ``1e-13 scale`` count as zero (degenerate rows), other ratios tie within a relative
+    ``1e-11`` (a wrong call is caught by the exact check of the final bases)."""
+    num = np.where(np.abs(num) <= 1e-13 * scale, 0.0, num)
+    r = num / den
+    rmin = float(r.min())
+    return r <= rmin + 1e-11 * abs(rmin)
+
+
 def _min_ratio(num, den, rows):
     """The ``rows`` whose ``num / den`` is smallest (``den > 0``; exact integers)."""
     best = [rows[0]]
@@ -377,6 +404,9 @@ class LemkeHowsonPath:
         p.seen = None if self.seen is None else set(self.seen)
         return p
 
+    #: float paths recompute both dictionaries from their bases every this many pivots
+    REFACTOR_EVERY = 200
+
     def advance(self, max_pivots: int) -> None:
         """At most ``max_pivots`` pivots, stopping at the complementary basis."""
         for _ in range(max_pivots):
@@ -385,6 +415,9 @@ class LemkeHowsonPath:
             tab = self.P if self.turn == 0 else self.Q
             leaving = tab.enter(self.entering)
             self.pivots += 1
+            if not self.exact and self.pivots % self.REFACTOR_EVERY == 0:
+                self.P.refactor()
+                self.Q.refactor()
             if leaving == self.label:
                 self.done = True
                 return
