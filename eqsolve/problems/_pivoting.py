@@ -626,18 +626,20 @@ def polytope_vertices(G, var_labels, slack_labels, n_labels: int):
     while stack:
         t = stack.pop()
         d = t.d
-        vec = [Fraction(0)] * n_vars
+        vec = [0] * n_vars
         present = np.ones(n_labels, dtype=bool)
         for i, lab in enumerate(t.basic):
             v = t.M[i, 0]
             if v != 0:
                 present[lab] = False
                 if lab in var_index:
-                    vec[var_index[lab]] = Fraction(v, d)
-        key = tuple(vec)
+                    vec[var_index[lab]] = v
+        # the vertex is vec / d: reduced integers make a cheap exact key
+        g = math.gcd(d, *vec)
+        key = (d // g,) + tuple(v // g for v in vec)
         if key not in index:
             index[key] = len(coords)
-            coords.append(key)
+            coords.append(tuple(Fraction(v, key[0]) for v in key[1:]))
             label_rows.append(present)
         for c in cols:
             r = t.leaving_row(c)
@@ -654,43 +656,61 @@ def polytope_vertices(G, var_labels, slack_labels, n_labels: int):
     return coords, labels
 
 
-def _complementary_pairs(Lp, Lq, chunk: int = 4096):
-    """Index pairs ``(a, b)`` with every label present at vertex ``a`` of P or ``b`` of Q.
-
-    A pair misses a label exactly when both have it absent: the count
-    ``(1 - Lp) @ (1 - Lq)^T`` is zero for the complementary pairs (a BLAS product,
-    in blocks; counts are exact in float32 far beyond any label count here).
-    """
-    Mp = (~Lp).astype(np.float32)
-    Mq = (~Lq).astype(np.float32)
-    out = []
-    for s in range(0, Mp.shape[0], chunk):
-        C = Mp[s:s + chunk] @ Mq.T
-        a, b = np.nonzero(C == 0)
-        out.extend(zip((a + s).tolist(), b.tolist()))
-    return out
-
-
 def vertex_enumeration(game: IntegerGame):
     """Every extreme Nash equilibrium, exactly: the complementary pairs of vertices of P and Q.
 
+    As lrsnash does, only one polytope is enumerated in full -- the one of the
+    player with fewer strategies, of lower dimension; for each of its vertices
+    the other player's strategy may be positive only on the strategies whose
+    label that vertex has, so only the vertices of that face of the other
+    polytope are enumerated (cached by face), and the complementary ones kept.
     Returns a list of ``(x, y)`` (tuples of Fractions, normalised), sorted.
     Correct on degenerate games (vertices with more labels than the dimension,
     equilibrium components): every complementary vertex pair is found.
     """
     m, n = game.m, game.n
     A, B = game.exact()
-    Vp, Lp = polytope_vertices(B.T, list(range(m)), list(range(m, m + n)), m + n)
-    Vq, Lq = polytope_vertices(A, list(range(m, m + n)), list(range(m)), m + n)
-    out = []
-    for a, b in _complementary_pairs(Lp, Lq):
-        x, y = Vp[a], Vq[b]
-        sx, sy = sum(x), sum(y)
-        if sx == 0 or sy == 0:
-            continue  # the artificial pair (0, 0)
-        out.append((tuple(v / sx for v in x), tuple(v / sy for v in y)))
-    out.sort()
-    return out
+    rows, cols = list(range(m)), list(range(m, m + n))
+    if n <= m:
+        # Q = {y >= 0 : A y <= 1} in full; x lives on the rows whose label y has
+        full = (A, cols, rows)
+        other = (B.T, rows, cols)
+    else:
+        full = (B.T, rows, cols)
+        other = (A, cols, rows)
+    G, var_labels, slack_labels = full
+    Vf, Lf = polytope_vertices(G, var_labels, slack_labels, m + n)
+    Go, o_vars, o_slacks = other
+    offset = o_vars[0]
+    faces = {}
+    out = set()
+    for v, present in zip(Vf, Lf):
+        if not any(v):
+            continue  # the artificial vertex 0
+        T = tuple(lab for lab in o_vars if present[lab])
+        if not T:
+            continue
+        if T not in faces:
+            sub = Go[:, [lab - offset for lab in T]]
+            Vo, Lo = polytope_vertices(sub, list(T), list(o_slacks), m + n)
+            # the other player's strategies outside T are zero: their labels are present
+            Lo[:, [lab for lab in o_vars if lab not in T]] = True
+            faces[T] = (Vo, Lo)
+        Vo, Lo = faces[T]
+        ok = np.flatnonzero(np.all(Lo | present, axis=1))
+        sv = sum(v)
+        for k in ok.tolist():
+            w = Vo[k]
+            sw = sum(w)
+            if sw == 0:
+                continue
+            full_w = [Fraction(0)] * len(o_vars)
+            for lab, val in zip(T, w):
+                full_w[lab - offset] = val / sw
+            mine = tuple(val / sv for val in v)
+            pair = (tuple(full_w), mine)
+            out.add(pair if n <= m else pair[::-1])
+    return sorted(out)
 
 
 # -- support enumeration ---------------------------------------------------------------------------
