@@ -407,8 +407,17 @@ class LemkeHowsonPath:
     #: float paths recompute both dictionaries from their bases every this many pivots
     REFACTOR_EVERY = 200
 
-    def advance(self, max_pivots: int) -> None:
-        """At most ``max_pivots`` pivots, stopping at the complementary basis."""
+    def advance(self, max_pivots: int, compiled: bool | None = None) -> None:
+        """At most ``max_pivots`` pivots, stopping at the complementary basis.
+
+        A float path runs the compiled pivots when Numba is installed
+        (``compiled=None``; ``False`` forces the NumPy reference).
+        """
+        if not self.exact and compiled is not False:
+            kernel = _compiled_kernel()
+            if kernel is not None:
+                self._advance_compiled(kernel, max_pivots)
+                return
         for _ in range(max_pivots):
             if self.done:
                 return
@@ -428,6 +437,38 @@ class LemkeHowsonPath:
                     raise NumericalFailure("a basis repeated in float arithmetic")
                 self.seen.add(key)
 
+    def _advance_compiled(self, kernel, max_pivots: int) -> None:
+        n_labels = self.game.m + self.game.n
+        arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
+        (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = arrays
+        left = max_pivots
+        while left > 0 and not self.done:
+            # stop at each refactorisation, and compare bases there (a float path that
+            # cycles repeats its state at these points too)
+            chunk = min(left, self.REFACTOR_EVERY - self.pivots % self.REFACTOR_EVERY)
+            status, entering, turn, done = kernel(MP, MQ, bP, nP, rP, cP, sP, bQ, nQ, rQ, cQ, sQ,
+                                                  self.label, self.entering, self.turn, chunk)
+            self.pivots += int(done)
+            left -= int(done)
+            self.entering, self.turn = int(entering), int(turn)
+            for t, arr in ((self.P, arrays[0]), (self.Q, arrays[1])):
+                _from_arrays(t, *arr)
+            if status < 0:
+                raise NumericalFailure("no admissible pivot or non-finite entries in float "
+                                       "arithmetic")
+            if status == 1:
+                self.done = True
+                return
+            if self.pivots % self.REFACTOR_EVERY == 0:
+                key = (self.P.key, self.Q.key, self.turn)
+                if key in self.seen:
+                    raise NumericalFailure("a basis repeated in float arithmetic")
+                self.seen.add(key)
+                self.P.refactor()
+                self.Q.refactor()
+                arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
+                (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = arrays
+
     def float_point(self):
         """The current ``(x, y)``, each normalised (``None`` for a zero block)."""
         m, n = self.game.m, self.game.n
@@ -443,6 +484,35 @@ class LemkeHowsonPath:
 
     def bases(self):
         return list(self.P.basic), list(self.Q.basic)
+
+
+def _compiled_kernel():
+    """The compiled float pivots, or ``None`` without Numba."""
+    try:
+        from ._pivoting_numba import lemke_howson_pivots
+    except ImportError:
+        return None
+    return lemke_howson_pivots
+
+
+def _as_arrays(t: Tableau, n_labels: int):
+    """A float dictionary as the arrays the compiled pivots update in place."""
+    basic = np.array(t.basic, dtype=np.int64)
+    nonbasic = np.array([-1] + list(t.nonbasic[1:]), dtype=np.int64)
+    row_of = np.full(n_labels, -1, dtype=np.int64)
+    col_of = np.full(n_labels, -1, dtype=np.int64)
+    row_of[basic] = np.arange(basic.size)
+    col_of[nonbasic[1:]] = np.arange(1, nonbasic.size)
+    return t.M, basic, nonbasic, row_of, col_of, np.array(t.slacks, dtype=np.int64)
+
+
+def _from_arrays(t: Tableau, M, basic, nonbasic, row_of, col_of, slacks) -> None:
+    t.M = M
+    t.basic = basic.tolist()
+    t.nonbasic = [None] + nonbasic[1:].tolist()
+    t.row_of = {lab: i for i, lab in enumerate(t.basic)}
+    t.col_of = {lab: c for c, lab in enumerate(t.nonbasic) if c}
+    t.key = sum(1 << lab for lab in t.basic)
 
 
 def _normalised(v):
