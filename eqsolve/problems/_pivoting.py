@@ -222,16 +222,13 @@ class Tableau:
         """Recompute a float dictionary from its basis and ``G`` (one LU solve): the rounding
         errors that incremental pivots accumulate are dropped."""
         rows = self.M.shape[0]
-        cols = {lab: self.G[:, k] for k, lab in enumerate(self.var_labels)}
-        for k, lab in enumerate(self.slacks):
-            e = np.zeros(rows)
-            e[k] = 1.0
-            cols[lab] = e
-        AB = np.stack([cols[lab] for lab in self.basic], axis=1)
+        # the columns of [G | I], found by label
+        full = np.hstack([np.asarray(self.G, dtype=np.float64), np.eye(rows)])
+        pos = {lab: k for k, lab in enumerate(self.var_labels + self.slacks)}
+        AB = full[:, [pos[lab] for lab in self.basic]]
         rhs = np.empty((rows, len(self.nonbasic)))
         rhs[:, 0] = 1.0
-        for c in range(1, len(self.nonbasic)):
-            rhs[:, c] = cols[self.nonbasic[c]]
+        rhs[:, 1:] = full[:, [pos[lab] for lab in self.nonbasic[1:]]]
         try:
             M = np.linalg.solve(AB, rhs)
         except np.linalg.LinAlgError:
@@ -405,7 +402,7 @@ class LemkeHowsonPath:
         return p
 
     #: float paths recompute both dictionaries from their bases every this many pivots
-    REFACTOR_EVERY = 200
+    REFACTOR_EVERY = 1000
 
     def advance(self, max_pivots: int, compiled: bool | None = None) -> None:
         """At most ``max_pivots`` pivots, stopping at the complementary basis.
