@@ -97,12 +97,39 @@ def _quantecon_lh(A, B):
     return ne, res.num_iter
 
 
-def _nashpy_lh(A, B):
+def _nashpy_child(A, B, queue):
     import nashpy
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return nashpy.Game(A, B).lemke_howson(initial_dropped_label=0), None
+        t = time.perf_counter()
+        out = nashpy.Game(A, B).lemke_howson(initial_dropped_label=0)
+        queue.put((time.perf_counter() - t, [np.asarray(v, dtype=float) for v in out]))
+
+
+def _nashpy_lh(A, B, limit=None):
+    """nashpy's Lemke-Howson in a child process (its overflowing pivots can loop forever):
+    ``((x, y), None)``, or TimeoutError after ``limit`` seconds."""
+    import multiprocessing as mp
+
+    limit = NASHPY_LIMIT if limit is None else limit
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_nashpy_child, args=(A, B, queue))
+    proc.start()
+    try:
+        seconds, point = queue.get(timeout=limit)
+    except Exception:
+        proc.terminate()
+        proc.join()
+        raise TimeoutError(f"no answer within {limit:g} s") from None
+    proc.join()
+    _nashpy_lh.seconds = seconds
+    return point, None
+
+
+#: seconds nashpy may take per game
+NASHPY_LIMIT = 20.0
 
 
 def _gambit_lcp(A, B):
@@ -142,10 +169,12 @@ def bimatrix_lemke_howson(sizes, seeds, repeats, gambit_max_n):
                     continue
                 try:
                     t, (point, pivots) = _best(lambda: fn(A, B), repeats)
+                    if name == "nashpy":   # timed in its process, without the fork
+                        t = _nashpy_lh.seconds
                     gap = exact_gap(A, B, point[0], point[1])
                     note = "ok" if gap is not None else "no finite mixed profile returned"
                 except Exception as exc:  # a baseline that fails is reported, not fatal
-                    t, pivots, gap, note = None, None, None, f"failed: {type(exc).__name__}"
+                    t, pivots, gap, note = None, None, None, f"failed: {type(exc).__name__} {exc}"
                 rows.append({"n": n, "seed": seed, "solver": name, "seconds": t,
                              "pivots": pivots, "exact_gap": None if gap is None else float(gap),
                              "exact_equilibrium": gap == 0, "note": note})
@@ -194,8 +223,11 @@ def bimatrix_enumeration(coordination_sizes, random_sizes, seeds, repeats):
 
 # -- the record ---------------------------------------------------------------------------------
 def run(sizes=(50, 100, 150, 200), seeds=(0, 1, 2), repeats=3, gambit_max_n=100,
-        coordination_sizes=(5, 6, 7), random_sizes=(8, 10), enum_seeds=(0, 1, 2)) -> dict:
-    params = {"sizes": list(sizes), "seeds": list(seeds), "repeats": repeats,
+        coordination_sizes=(5, 6, 7), random_sizes=(8, 10), enum_seeds=(0, 1, 2),
+        nashpy_limit=20.0) -> dict:
+    global NASHPY_LIMIT
+    NASHPY_LIMIT = nashpy_limit
+    params = {"nashpy_limit": nashpy_limit, "sizes": list(sizes), "seeds": list(seeds), "repeats": repeats,
               "gambit_max_n": gambit_max_n, "coordination_sizes": list(coordination_sizes),
               "random_sizes": list(random_sizes), "enum_seeds": list(enum_seeds),
               "targets": {"lh_ratio_vs_quantecon": 2.0, "lh_seconds_at_200": 1.0}}
@@ -295,10 +327,12 @@ def add_arguments(p) -> None:
     p.add_argument("--coordination-sizes", dest="coordination_sizes", type=int, nargs="+",
                    default=None)
     p.add_argument("--random-sizes", dest="random_sizes", type=int, nargs="+", default=None)
+    p.add_argument("--nashpy-limit", dest="nashpy_limit", type=float, default=None,
+                   help="seconds nashpy may take per game (20)")
 
 
 DEFAULTS = {}
-QUICK = {"sizes": (12, 20), "seeds": (0,), "repeats": 1, "gambit_max_n": 20,
+QUICK = {"sizes": (12, 20), "seeds": (0,), "repeats": 1, "gambit_max_n": 20, "nashpy_limit": 3.0,
          "coordination_sizes": (3,), "random_sizes": (4,), "enum_seeds": (0,)}
 
 
