@@ -644,12 +644,15 @@ def exact_report(game: IntegerGame, x, y, equilibrium: bool = False) -> dict:
     """
     I = [i for i, v in enumerate(x) if v]
     J = [j for j, v in enumerate(y) if v]
+    # integer numerators over one common denominator per strategy: one Fraction at the end
+    qx = math.lcm(*(x[i].denominator for i in I))
+    qy = math.lcm(*(y[j].denominator for j in J))
+    xn = np.array([int(x[i] * qx) for i in I], dtype=object)
+    yn = np.array([int(y[j] * qy) for j in J], dtype=object)
     pay = []
     for which, shift, L in (("A", game.shiftA, game.LA), ("B", game.shiftB, game.LB)):
-        S = game.rows(which, I, J).tolist()
-        tot = sum((x[i] * sum((y[j] * v for j, v in zip(J, row) if v), Fraction(0))
-                   for i, row in zip(I, S)), Fraction(0))
-        pay.append((tot - shift) / L)
+        tot = int(xn @ game.rows(which, I, J) @ yn)
+        pay.append((Fraction(tot, qx * qy) - shift) / L)
     out = {"row_payoff": pay[0], "column_payoff": pay[1]}
     if equilibrium:
         out.update(row_gain=Fraction(0), column_gain=Fraction(0), row_best=pay[0],

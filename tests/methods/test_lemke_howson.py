@@ -234,3 +234,21 @@ def test_caller_arrays_are_not_mutated():
     A0, B0 = A.copy(), B.copy()
     eq.solve(eq.BimatrixGame(A, B), method="lemke_howson", pivoting="exact")
     assert np.array_equal(A, A0) and np.array_equal(B, B0)
+
+
+def test_compiled_float_pivots_match_the_numpy_reference():
+    pytest.importorskip("numba")
+    from eqsolve.problems._pivoting import LemkeHowsonPath
+
+    rng = np.random.default_rng(8)
+    for hi, shape in ((2, (9, 7)), (1000, (25, 25))):
+        A = rng.integers(0, hi + 1, size=shape)
+        B = rng.integers(0, hi + 1, size=shape)
+        game = integer_game_of(eq.BimatrixGame(A, B))
+        for label in range(0, sum(shape), 3):
+            a = LemkeHowsonPath(game, label, exact=False)
+            b = LemkeHowsonPath(game, label, exact=False)
+            a.advance(10_000, compiled=False)
+            b.advance(10_000, compiled=True)
+            assert a.pivots == b.pivots and a.bases() == b.bases() and a.done and b.done
+            assert np.allclose(a.P.M, b.P.M, rtol=0, atol=1e-9 * np.max(np.abs(a.P.M)))
