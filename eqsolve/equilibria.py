@@ -118,9 +118,9 @@ def equilibria(game, method: str = "vertex_enumeration", **options) -> list:
     Parameters
     ----------
     game : BimatrixGame, MatrixGame or two-player NormalFormGame
-        Dense NumPy payoffs; exact payoffs (integers, Fractions, strings such
-        as ``"1/3"``) are used as given, float payoffs at their exact binary
-        values.
+        Dense NumPy payoffs; exact payoffs (integers, Fractions, Decimals; a
+        ``NormalFormGame`` also from strings such as ``"1/3"``) are used as
+        given, float payoffs at their exact binary values.
     method : str
         ``"vertex_enumeration"`` (default): every vertex of the best-response
         polytope ``P = {x >= 0 : B^T x <= 1}`` and of ``Q = {y >= 0 : A y <= 1}``

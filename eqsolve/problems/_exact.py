@@ -479,14 +479,21 @@ def exact_number(name: str, v) -> Fraction:
     raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
 
 
-def exact_matrix(name: str, obj) -> "RationalArray | None":
-    """The exact values of a payoff matrix given with exact entries, or ``None`` for floats.
+def _exact_kind(v) -> bool:
+    return (isinstance(v, (int, np.integer, numbers.Rational, Decimal))
+            and not isinstance(v, (bool, np.bool_)))
 
-    Integer NumPy arrays, nested lists holding ints, Fractions, Decimals or
-    numeric strings, and object arrays of those are kept exactly (a
-    :class:`RationalArray`); float arrays and lists of floats return ``None``
-    (their exact value is their binary one, recovered when needed).  Ragged
-    lists and entries that are no numbers raise with ``name`` in the message.
+
+def exact_matrix(name: str, obj) -> "RationalArray | None":
+    """The exact values of a payoff matrix given with exact entries, or ``None``.
+
+    Integer NumPy arrays, and nested lists or object arrays whose entries are
+    ints, Fractions (any ``numbers.Rational``) or Decimals, possibly mixed with
+    floats, are kept exactly (a :class:`RationalArray`; floats at their binary
+    values).  Anything else returns ``None``: float arrays are exact as they
+    are, and what is not a matrix of numbers (ragged lists, strings, None,
+    complex entries) is left to the float check, whose messages name ``name``.
+    Non-finite floats among exact entries raise with ``name`` and the entry.
     """
     if isinstance(obj, RationalArray):
         return obj
@@ -500,19 +507,15 @@ def exact_matrix(name: str, obj) -> "RationalArray | None":
         try:
             arr = np.array(obj, dtype=object)
         except ValueError:
-            raise ValueError(f"{name} must be a rectangular matrix: its rows have different "
-                             "lengths") from None
-        # a ragged list of lists becomes a 1-d array of lists
-        if arr.ndim != 2 or any(isinstance(v, (list, tuple, np.ndarray)) for v in arr.ravel()):
-            if any(isinstance(v, (list, tuple)) for v in arr.ravel()):
-                raise ValueError(f"{name} must be a rectangular matrix: its rows have different "
-                                 "lengths")
-            return None
-        if all(isinstance(v, (float, np.floating)) and not isinstance(v, bool) for v in arr.ravel()):
             return None
     else:
         return None
-    if arr.ndim != 2:
+    if arr.ndim != 2 or arr.size == 0:
         return None
-    flat = [exact_number(f"{name}[{i}, {j}]", v) for (i, j), v in np.ndenumerate(arr)]
-    return RationalArray.from_fractions(flat, arr.shape)
+    flat = arr.ravel()
+    if not all(_exact_kind(v) or isinstance(v, (float, np.floating)) for v in flat):
+        return None
+    if not any(_exact_kind(v) for v in flat):
+        return None
+    values = [exact_number(f"{name}[{i}, {j}]", v) for (i, j), v in np.ndenumerate(arr)]
+    return RationalArray.from_fractions(values, arr.shape)

@@ -594,6 +594,18 @@ class BimatrixGame(_TwoPlayer):
 
     .. math:: (\\max_i (A y)_i - x^\\top A y) + (\\max_j (B^\\top x)_j - x^\\top B y) \\ge 0.
 
+    Parameters
+    ----------
+    A, B : (m, n) array_like
+        Payoffs of the row and the column player.  Float arrays are used as
+        they are (any array-API library; a dask array, ``numpy.memmap`` or
+        :class:`~eqsolve.problems.chunked.ChunkedMatrix` makes a chunked game).
+        Integer arrays, and lists or object arrays of ints, Fractions or
+        Decimals (mixed with floats or not), are also kept exactly
+        (:attr:`exact_input`) for the exact methods (``lemke_howson``,
+        :func:`eqsolve.equilibria`); the float methods use their float64
+        roundings.
+
     Examples
     --------
     >>> import numpy as np
@@ -622,7 +634,7 @@ class BimatrixGame(_TwoPlayer):
             self._passes0 = A.passes + B.passes
             self._exact = (None, None)
             return
-        # payoffs given exactly (integers, Fractions, strings such as "1/3") are kept exactly
+        # payoffs given exactly (integers, Fractions, Decimals) are kept exactly
         # for the exact methods (lemke_howson, eqsolve.equilibria); the float methods use
         # their float64 roundings
         exact = (exact_matrix("A", A), exact_matrix("B", B))

@@ -89,7 +89,7 @@ def test_hypothesis_games_are_solved_exactly(m, n, seed, rational):
 
 def test_rational_payoffs_are_kept_exactly():
     # payoffs whose float roundings would not give the exact equilibrium
-    A = [["1/3", "0"], ["0", "2/7"]]
+    A = [[Fraction(1, 3), 0], [0, Fraction(2, 7)]]
     B = [[Fraction(2, 7), 0], [0, Fraction(1, 3)]]
     game = eq.BimatrixGame(A, B)
     res = eq.solve(game, method="lemke_howson", label=0)
@@ -214,14 +214,16 @@ def test_problems_it_does_not_take_are_a_type_error():
 
 
 @pytest.mark.parametrize("A, B, error, match", [
-    ([[1, 2], [3]], [[1, 2], [3, 4]], ValueError, "A must be a rectangular matrix"),
-    ([[1.0, 2.0], [3.0]], [[1, 2], [3, 4]], ValueError, "A must be a rectangular matrix"),
+    ([[1, 2], [3]], [[1, 2], [3, 4]], TypeError, "A must be an array of real numbers .*inhomog"),
+    ([[Fraction(1), 2], [3]], [[1, 2], [3, 4]], TypeError, "A must be an array of real numbers"),
     ([[1, float("nan")], [3, 4]], [[1, 2], [3, 4]], ValueError, r"A\[0, 1\] must be finite"),
     ([[1.0, np.nan], [3.0, 4.0]], [[1, 2], [3, 4]], ValueError, "A contains 1 NaN entries"),
     ([[1, 2], [3, 4]], [[1, 2, 3], [3, 4, 5]], ValueError, "A and B must have the same shape"),
     ([1, 2, 3], [1, 2, 3], ValueError, r"A must be a matrix \(2-d\)"),
-    ([["1/3", "x"], ["0", "1"]], [[1, 2], [3, 4]], ValueError, r"A\[0, 1\] must be a number"),
-    ([[Fraction(1, 3), 1], [0, 1]], [[1, 0], [0, "1/0"]], ValueError, "zero denominator"),
+    ([[Fraction(1, 3), None], [0, 1]], [[1, 2], [3, 4]], TypeError, "A must contain real numbers"),
+    ([[Fraction(1, 3), 1], [0, 1]], [[1, 0], [0, 1j]], TypeError, "B must be real"),
+    ([[Fraction(1, 3), 1], [0, float("inf")]], [[1, 0], [0, 1]], ValueError,
+     r"A\[1, 1\] must be finite"),
 ])
 def test_bad_payoffs_are_clear_errors(A, B, error, match):
     with pytest.raises(error, match=match):
