@@ -4,7 +4,8 @@ Bimatrix section (functions ``bimatrix_*``; an N-player section can be added as
 functions of its own, called from ``run``):
 
 * **Lemke-Howson on random integer games** (n x n, payoffs in [0, 1000), seeded;
-  ``--sizes``): ``eq.solve(game, method="lemke_howson", label=0)`` (float
+  ``--sizes``; the game objects are built before the clock starts):
+  ``eq.solve(game, method="lemke_howson", label=0)`` (float
   pivoting checked exactly; exact Nash gap 0) against QuantEcon's float
   ``lemke_howson(init_pivot=0)`` (warm: called once first, so Numba's compilation
   is not timed), nashpy's ``lemke_howson(initial_dropped_label=0)`` (NaN or a
@@ -83,16 +84,24 @@ def random_integer_game(n, seed, high=1000):
 
 
 # -- Lemke-Howson: one equilibrium ----------------------------------------------------------
-def _eqsolve_lh(A, B):
-    game = eq.BimatrixGame(A, B)
+def _eqsolve_game(A, B):
+    return eq.BimatrixGame(A, B)
+
+
+def _eqsolve_lh(game):
     res = eq.solve(game, method="lemke_howson", label=0)
     return res.exact, res.info["pivots"]
 
 
-def _quantecon_lh(A, B):
+def _quantecon_game(A, B):
     import quantecon.game_theory as gt
 
-    g = gt.NormalFormGame((gt.Player(A.astype(float)), gt.Player(B.T.astype(float))))
+    return gt.NormalFormGame((gt.Player(A.astype(float)), gt.Player(B.T.astype(float))))
+
+
+def _quantecon_lh(g):
+    import quantecon.game_theory as gt
+
     ne, res = gt.lemke_howson(g, init_pivot=0, full_output=True)
     return ne, res.num_iter
 
@@ -149,26 +158,34 @@ def _available(module):
     return importlib.util.find_spec(module) is not None
 
 
-LH_SOLVERS = {"eqsolve": (None, _eqsolve_lh), "quantecon": ("quantecon", _quantecon_lh),
-              "nashpy": ("nashpy", _nashpy_lh), "gambit_lcp": ("pygambit", _gambit_lcp)}
+def _as_is(A, B):
+    return A, B
+
+
+#: name -> (module needed, build the game (not timed), solve it (timed))
+LH_SOLVERS = {"eqsolve": (None, _eqsolve_game, _eqsolve_lh),
+              "quantecon": ("quantecon", _quantecon_game, _quantecon_lh),
+              "nashpy": ("nashpy", _as_is, lambda g: _nashpy_lh(*g)),
+              "gambit_lcp": ("pygambit", _as_is, lambda g: _gambit_lcp(*g))}
 
 
 def bimatrix_lemke_howson(sizes, seeds, repeats, gambit_max_n):
     """Time and exact gap of one Lemke-Howson equilibrium per solver on random integer games."""
     if _available("quantecon"):
-        _quantecon_lh(*random_integer_game(4, 0))      # compile QuantEcon's Numba code
-    _eqsolve_lh(*random_integer_game(4, 0))            # and eqsolve's compiled pivots
+        _quantecon_lh(_quantecon_game(*random_integer_game(4, 0)))   # compile QuantEcon's Numba
+    _eqsolve_lh(_eqsolve_game(*random_integer_game(4, 0)))           # and eqsolve's pivots
     rows = []
     for n in sizes:
         for seed in seeds:
             A, B = random_integer_game(n, seed)
-            for name, (module, fn) in LH_SOLVERS.items():
+            for name, (module, build, fn) in LH_SOLVERS.items():
                 if module is not None and not _available(module):
                     continue
                 if name == "gambit_lcp" and n > gambit_max_n:
                     continue
                 try:
-                    t, (point, pivots) = _best(lambda: fn(A, B), repeats)
+                    game = build(A, B)
+                    t, (point, pivots) = _best(lambda: fn(game), repeats)
                     if name == "nashpy":   # timed in its process, without the fork
                         t = _nashpy_lh.seconds
                     gap = exact_gap(A, B, point[0], point[1])
