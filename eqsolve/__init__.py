@@ -13,12 +13,13 @@ import functools
 
 from . import io
 from .analysis.correlated import certify_correlated, correlated_equilibrium
-from .analysis.pure_equilibria import equilibria, pure_equilibria
+from .analysis.pure_equilibria import pure_equilibria
 from .analysis.second_order import second_order_check
 from .analysis.small_gain import SmallGainCertificate, small_gain
 from .certificates import Certificate, set_region_certifier
 from .domains import Ball, Box, Product, Reals, Simplex
 from .treeplex import Treeplex
+from .equilibria import equilibria
 from .methods import METHODS, OnlineOptimistic, get_method, register, run
 from .problems import (VI, BilinearSaddle, BimatrixGame, ChunkedMatrix, DifferentiableGame,
                        ExtensiveFormGame,
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 __all__ = [
     "solve",
     "solve_many",
+    "equilibria",
     "ChunkedMatrix",
     "certify",
     "Result",
@@ -39,7 +41,6 @@ __all__ = [
     "METHODS",
     "register",
     "second_order_check",
-    "equilibria",
     "pure_equilibria",
     "correlated_equilibrium",
     "certify_correlated",

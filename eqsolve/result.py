@@ -100,6 +100,18 @@ class Result:
         return self.certificate.value
 
     @property
+    def exact(self):
+        """The returned point in exact arithmetic, or ``None``.
+
+        Exact methods (``lemke_howson``, :func:`eqsolve.equilibria`) return one
+        tuple of :class:`fractions.Fraction` per player; ``z`` is its float
+        rounding, and ``residual`` is the exact Nash gap of this point (0 at an
+        equilibrium), rounded up to a float.  The float certificate of ``z`` is
+        ``certificate.details["float_certificate"]``.
+        """
+        return self.certificate.details.get("exact_point")
+
+    @property
     def converged(self) -> bool:
         return self.status == "converged"
 

@@ -38,6 +38,7 @@ LAYERS = (
     ("results", ("eqsolve.result",)),
     ("methods", ("eqsolve.methods",)),
     ("analysis", ("eqsolve.analysis",)),                # Small-Gain Nash, second-order checks
+    ("equilibria", ("eqsolve.equilibria",)),            # enumeration (methods' and analyses' results)
     ("front", ("eqsolve", "eqsolve.cli", "eqsolve.__main__")),
 )
 

@@ -25,10 +25,9 @@ from ..problems.games import BimatrixGame, MatrixGame
 from ..problems.normal_form import NormalFormGame
 from ..result import Result
 
-__all__ = ["pure_equilibria", "equilibria", "EQUILIBRIA_METHODS"]
+__all__ = ["pure_equilibria"]
 
 #: the methods :func:`equilibria` knows
-EQUILIBRIA_METHODS = ("pure",)
 
 
 def _tables(game):
@@ -148,21 +147,4 @@ def _result(game, U, exact, profile) -> Result:
                   backend="numpy", x=x, y=y, value=float(payoffs[0]), info=info)
 
 
-def equilibria(game, method: str = "pure") -> list[Result]:
-    """Equilibria of a finite game by an enumeration method.
-
-    Parameters
-    ----------
-    game : NormalFormGame, BimatrixGame or MatrixGame
-    method : {"pure"}
-        ``"pure"``: every pure-strategy Nash equilibrium, exactly
-        (:func:`pure_equilibria`).
-
-    Returns
-    -------
-    list of Result
-    """
-    if not isinstance(method, str) or method not in EQUILIBRIA_METHODS:
-        raise ValueError(f"method must be one of {EQUILIBRIA_METHODS}, got {method!r}")
-    return pure_equilibria(game)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Callable, Protocol, runtime_checkable
 
 __all__ = ["Certificate", "KINDS", "RegionCertificate", "certify_region", "set_region_certifier"]
@@ -88,7 +89,10 @@ class Certificate:
         bound for the exact arithmetic quantity.
     point : str
         Which point was certified: ``"last"`` (last iterate), ``"average"``
-        (ergodic average) or ``"given"`` (a point the user brought).
+        (ergodic average), ``"given"`` (a point the user brought) or ``"exact"``
+        (the exact point ``details["exact_point"]``, certified in rational
+        arithmetic; ``rounding`` is then 0 and ``value`` the exact residual
+        rounded up).
     rounding : float
         The floating-point allowance included in ``value``.
     details : dict
@@ -144,6 +148,9 @@ def _fmt(v) -> str:
 def _jsonable(v):
     if isinstance(v, Certificate):
         return v.to_dict()
+    if isinstance(v, Fraction):
+        # exact numbers as their exact text ("-3/4"), never a rounded float
+        return str(v)
     if isinstance(v, (tuple, list)):
         return [_jsonable(a) for a in v]
     if isinstance(v, dict):

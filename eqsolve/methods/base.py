@@ -55,7 +55,9 @@ class StepCollapsedError(ArithmeticError):
 
 class Terminated(Exception):
     """Raised by a step that has proved the problem has no solution to find (an infeasible or
-    unbounded linear program, from a ray of its iterates).
+    unbounded linear program, from a ray of its iterates), or that its point solves the
+    problem exactly although the float certificate of its rounding exceeds ``tol``
+    (status ``"converged"``: an exact method, the message says so).
 
     ``status`` is one of :data:`eqsolve.result.STATUS_MESSAGES` (``"infeasible"``,
     ``"unbounded"``), ``message`` says what was proved and how, ``info`` holds the
@@ -122,10 +124,15 @@ class Traits:
 
 
 class Candidate(NamedTuple):
-    """A point a method could return, and ``F`` there when the step already has it."""
+    """A point a method could return, and ``F`` there when the step already has it.
+
+    ``exact`` is the point in exact arithmetic when the method computed one (of
+    which ``z`` is the float rounding); the method's ``finalize`` certifies it.
+    """
 
     z: Any
     Fz: Any = None
+    exact: Any = None
 
 
 class Progress(NamedTuple):

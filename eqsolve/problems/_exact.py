@@ -23,12 +23,14 @@ float64 rounds it to 0, while ``1e-9999999`` is refused).
 from __future__ import annotations
 
 import math
+import numbers
 import re
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
 
-__all__ = ["parse_rational", "check_decimal", "RationalArray", "MAX_NUMBER_LENGTH",
+__all__ = ["parse_rational", "check_decimal", "exact_number", "exact_matrix", "RationalArray", "MAX_NUMBER_LENGTH",
            "MAX_DECIMAL_PLACES", "STATS"]
 
 #: longest number text accepted (Python refuses to convert much longer integer strings)
@@ -45,6 +47,8 @@ STATS = {"max_bits": 0}
 _INT64_MAX = (1 << 63) - 1
 _DECIMAL = re.compile(r"([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?)(\d+))?\Z")
 _RATIONAL = re.compile(r"([+-]?)(\d+)/(\d+)\Z")
+# text that has the shape of a number (its error says why the value is refused)
+_NUMBERLIKE = re.compile(r"[+-]?[\d.]+(?:[eE][+-]?\d+|/\d+)?\Z")
 
 
 def _note(a, b=0):
@@ -433,3 +437,85 @@ def format_rational(v: Fraction) -> str:
 def fits_int64(v: int) -> bool:
     return _fits(v)
 
+
+
+def exact_number(name: str, v) -> Fraction:
+    """An exact rational from an int, Fraction, Decimal, finite float or numeric string.
+
+    Strings and Decimals have their exponent and digit count checked before
+    the exact value is built (see :func:`parse_rational`), so ``"1e9999999"``
+    is refused at once instead of building a ten-million-digit integer.
+    ``name`` is the argument named in the error messages.
+    """
+    if isinstance(v, bool):
+        raise TypeError(f"{name} must be a number, got bool")
+    if isinstance(v, (int, np.integer)):
+        return Fraction(int(v))
+    if isinstance(v, Fraction):
+        return v
+    if isinstance(v, Decimal):
+        if not v.is_finite():
+            raise ValueError(f"{name} must be finite, got {v}")
+        sign, digits, exponent = v.as_tuple()
+        try:
+            return check_decimal("-" if sign else "", "".join(map(str, digits)), exponent, str(v))
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
+    if isinstance(v, (float, np.floating)):
+        if not math.isfinite(v):
+            raise ValueError(f"{name} must be finite, got {v}")
+        return Fraction(float(v))
+    if isinstance(v, str):
+        text = v.strip()
+        try:
+            return parse_rational(text)
+        except ValueError as exc:
+            if _NUMBERLIKE.match(text):
+                raise ValueError(f"{name}: {exc}") from None
+            raise ValueError(f"{name} must be a number such as 3, -0.25 or 1/3, got "
+                             f"{v if len(v) <= 30 else v[:27] + '...'!r}") from None
+    if isinstance(v, numbers.Rational):
+        return Fraction(v.numerator, v.denominator)
+    raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
+
+
+def _exact_kind(v) -> bool:
+    return (isinstance(v, (int, np.integer, numbers.Rational, Decimal))
+            and not isinstance(v, (bool, np.bool_)))
+
+
+def exact_matrix(name: str, obj) -> "RationalArray | None":
+    """The exact values of a payoff matrix given with exact entries, or ``None``.
+
+    Integer NumPy arrays, and nested lists or object arrays whose entries are
+    ints, Fractions (any ``numbers.Rational``) or Decimals, possibly mixed with
+    floats, are kept exactly (a :class:`RationalArray`; floats at their binary
+    values).  Anything else returns ``None``: float arrays are exact as they
+    are, and what is not a matrix of numbers (ragged lists, strings, None,
+    complex entries) is left to the float check, whose messages name ``name``.
+    Non-finite floats among exact entries raise with ``name`` and the entry.
+    """
+    if isinstance(obj, RationalArray):
+        return obj
+    if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "iu":
+            return RationalArray.from_numeric(obj)
+        if obj.dtype != object:
+            return None
+        arr = obj
+    elif isinstance(obj, (list, tuple)):
+        try:
+            arr = np.array(obj, dtype=object)
+        except ValueError:
+            return None
+    else:
+        return None
+    if arr.ndim != 2 or arr.size == 0:
+        return None
+    flat = arr.ravel()
+    if not all(_exact_kind(v) or isinstance(v, (float, np.floating)) for v in flat):
+        return None
+    if not any(_exact_kind(v) for v in flat):
+        return None
+    values = [exact_number(f"{name}[{i}, {j}]", v) for (i, j), v in np.ndenumerate(arr)]
+    return RationalArray.from_fractions(values, arr.shape)

@@ -12,6 +12,7 @@ from ..backend import move_array, namespace, to_float
 from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
 from ..certificates.residuals import gamma
 from ..domains import Product, Simplex
+from ._exact import RationalArray, exact_matrix
 from .base import Problem
 from .bilinear import SaddleStructure, Term
 from .chunked import ChunkedMatrix, is_dask_array
@@ -565,6 +566,24 @@ class MatrixGame(_TwoPlayer):
         return f"MatrixGame({self.m}x{self.n}, dtype={self.dtype}{kind})"
 
 
+def _float_matrix(name, M, exact):
+    """The float64 matrix of a payoff argument (its exact values' roundings when exact)."""
+    if exact is None:
+        return check_array(name, M, ndim=2)
+    if exact.num.ndim != 2:
+        raise ValueError(f"{name} must be a matrix (2-d), got an array with shape {exact.shape}")
+    if 0 in exact.shape:
+        raise ValueError(f"{name} must not be empty, got shape {exact.shape}")
+    try:
+        F = exact.to_float()
+    except OverflowError:
+        F = None
+    if F is None or not np.all(np.isfinite(F)):
+        raise ValueError(f"{name} has an entry beyond float64's range (about 1.8e308); rescale "
+                         "the payoffs")
+    return F
+
+
 class BimatrixGame(_TwoPlayer):
     """General-sum two-player game: the row player maximises ``x^T A y``, the column player ``x^T B y``.
 
@@ -574,6 +593,18 @@ class BimatrixGame(_TwoPlayer):
     point is.  Certificate: the Nash gap
 
     .. math:: (\\max_i (A y)_i - x^\\top A y) + (\\max_j (B^\\top x)_j - x^\\top B y) \\ge 0.
+
+    Parameters
+    ----------
+    A, B : (m, n) array_like
+        Payoffs of the row and the column player.  Float arrays are used as
+        they are (any array-API library; a dask array, ``numpy.memmap`` or
+        :class:`~eqsolve.problems.chunked.ChunkedMatrix` makes a chunked game).
+        Integer arrays, and lists or object arrays of ints, Fractions or
+        Decimals (mixed with floats or not), are also kept exactly
+        (:attr:`exact_input`) for the exact methods (``lemke_howson``,
+        :func:`eqsolve.equilibria`); the float methods use their float64
+        roundings.
 
     Examples
     --------
@@ -601,12 +632,18 @@ class BimatrixGame(_TwoPlayer):
             self.lipschitz = max(A.stats.spectral_bound, B.stats.spectral_bound)
             self.lipschitz_entropic = max(self.amax, self.bmax)
             self._passes0 = A.passes + B.passes
+            self._exact = (None, None)
             return
-        A = check_array("A", A, ndim=2)
-        B = check_array("B", B, ndim=2)
+        # payoffs given exactly (integers, Fractions, Decimals) are kept exactly
+        # for the exact methods (lemke_howson, eqsolve.equilibria); the float methods use
+        # their float64 roundings
+        exact = (exact_matrix("A", A), exact_matrix("B", B))
+        A, B = (_float_matrix(name, M, R) for name, M, R in (("A", A, exact[0]), ("B", B, exact[1])))
         if A.shape != B.shape:
             raise ValueError(f"A and B must have the same shape, got {tuple(A.shape)} and {tuple(B.shape)}")
         self.A, self.B = A, B
+        self._exact = exact
+        self._integer = None
         self.xp = xp = namespace(A, B)
         self._setup_domain(*A.shape)
         self.amax = _abs_max(xp, A)
@@ -619,6 +656,24 @@ class BimatrixGame(_TwoPlayer):
     @property
     def dtype(self):
         return self.A.dtype
+
+    @property
+    def exact_input(self) -> tuple:
+        """``(A, B)`` as given exactly (:class:`~eqsolve.problems._exact.RationalArray`), each
+        ``None`` when that matrix was given in floating point."""
+        return self._exact
+
+    @property
+    def exact_payoffs(self) -> tuple:
+        """``(A, B)`` exactly, as :class:`~eqsolve.problems._exact.RationalArray` pairs.
+
+        The payoffs as given when they were exact (integers, Fractions, numeric
+        strings); float payoffs at their exact binary values.
+        """
+        if self.chunked or self.backend != "numpy":
+            raise TypeError("exact payoffs need a dense NumPy game (not chunked, not on a GPU)")
+        return tuple(R if R is not None else RationalArray.from_numeric(np.asarray(M))
+                     for R, M in zip(self._exact, (self.A, self.B)))
 
     def operator(self, z):
         xp = self.xp

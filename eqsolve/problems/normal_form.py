@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import math
-import numbers
-import re
-from decimal import Decimal
-from fractions import Fraction
 
 import numpy as np
 
 from ..certificates import Certificate
 from ..certificates.residuals import gamma, simplex_defect
 from ..domains import Product, Simplex
-from ._exact import RationalArray, check_decimal, parse_rational
+from ._exact import RationalArray, exact_number
 from .base import Problem
 from .games import BimatrixGame, MatrixGame
 
@@ -24,49 +20,6 @@ MAX_PLAYERS = 31
 #: largest number of pure-strategy profiles (product of the strategy counts) accepted;
 #: each profile holds one payoff per player, kept exactly, so memory grows with it
 MAX_CONTINGENCIES = 1_000_000
-
-# text that has the shape of a number (its error says why the value is refused)
-_NUMBERLIKE = re.compile(r"[+-]?[\d.]+(?:[eE][+-]?\d+|/\d+)?\Z")
-
-
-def _exact(name: str, v) -> Fraction:
-    """An exact rational from an int, Fraction, Decimal, finite float or numeric string.
-
-    Strings and Decimals have their exponent and digit count checked before
-    the exact value is built (see :func:`eqsolve.problems._exact.parse_rational`),
-    so ``"1e9999999"`` is refused at once instead of building a ten-million-digit
-    integer.
-    """
-    if isinstance(v, bool):
-        raise TypeError(f"{name} must be a number, got bool")
-    if isinstance(v, (int, np.integer)):
-        return Fraction(int(v))
-    if isinstance(v, Fraction):
-        return v
-    if isinstance(v, Decimal):
-        if not v.is_finite():
-            raise ValueError(f"{name} must be finite, got {v}")
-        sign, digits, exponent = v.as_tuple()
-        try:
-            return check_decimal("-" if sign else "", "".join(map(str, digits)), exponent, str(v))
-        except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from None
-    if isinstance(v, (float, np.floating)):
-        if not math.isfinite(v):
-            raise ValueError(f"{name} must be finite, got {v}")
-        return Fraction(float(v))
-    if isinstance(v, str):
-        text = v.strip()
-        try:
-            return parse_rational(text)
-        except ValueError as exc:
-            if _NUMBERLIKE.match(text):
-                raise ValueError(f"{name}: {exc}") from None
-            raise ValueError(f"{name} must be a number such as 3, -0.25 or 1/3, got "
-                             f"{v if len(v) <= 30 else v[:27] + '...'!r}") from None
-    if isinstance(v, numbers.Rational):
-        return Fraction(v.numerator, v.denominator)
-    raise TypeError(f"{name} must be a real number, got {type(v).__name__}")
 
 
 class NormalFormGame(Problem):
@@ -267,7 +220,7 @@ class NormalFormGame(Problem):
                 raise ValueError(f"payoffs{idx} must be finite, got {arr[idx]}")
             # vectorised: no Fraction is built for integers or short binary fractions
             return RationalArray.from_numeric(arr)
-        flat = [_exact(f"payoffs{tuple(int(i) for i in idx)}", v)
+        flat = [exact_number(f"payoffs{tuple(int(i) for i in idx)}", v)
                 for idx, v in zip(np.ndindex(arr.shape), arr.ravel())]
         return RationalArray.from_fractions(flat, arr.shape)
 

@@ -10,9 +10,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2] / "benchmarks"
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 #: every script in benchmarks/ has a quick run below (test_every_benchmark_has_a_quick_run)
-QUICK_RUNS = {"assignment", "efg", "general_sum_nplayer", "hard_games", "matrix_games", "nash_mp",
-              "nfg_io", "rates", "roofline", "scale", "sea", "small_gain", "vr_halpern",
-              "water_filling"}
+QUICK_RUNS = {"assignment", "efg", "general_sum", "general_sum_nplayer", "hard_games",
+              "matrix_games", "nash_mp", "nfg_io", "rates", "roofline", "scale", "sea", "small_gain",
+              "vr_halpern", "water_filling"}
 
 
 def load(name):
@@ -251,3 +251,20 @@ def test_extensive_form_rate_panel_meets_theory():
     # dilated OMWU's last iterate converges linearly on this game (unique equilibrium)
     assert curves["optimistic"]["measured_factor"] < 0.999
     assert curves["optimistic"]["residual"][-1] < 1e-6
+
+
+def test_general_sum_quick_run_reports_exact_equilibria(tmp_path):
+    out = quick_run("general_sum", tmp_path)
+    lh = out["results"]["lemke_howson"]
+    ours = [r for r in lh if r["solver"] == "eqsolve"]
+    assert ours and all(r["exact_equilibrium"] and r["exact_gap"] == 0.0 for r in ours)
+    by = {(r["n"], r["seed"], r["solver"]): r for r in lh}
+    for r in ours:
+        qe = by.get((r["n"], r["seed"], "quantecon"))
+        if qe is not None:  # the same path from the same label
+            assert qe["pivots"] == r["pivots"]
+    for e in out["results"]["enumeration"]:
+        assert e["all_exact"]
+        if "same_set" in e:
+            assert e["same_set"]
+    assert out["results"]["enumeration"][0]["equilibria"] == 7   # the 3 x 3 coordination game

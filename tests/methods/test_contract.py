@@ -6,6 +6,8 @@ certify exactly the point it returns.  A method that does not support a
 problem must say so with a TypeError at configuration.
 """
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,32 @@ def problems():
     }
 
 
+def exact_gap(problem, x, y):
+    """The duality gap (Nash gap) of an exact profile, in rational arithmetic from the payoffs."""
+    A = [[Fraction(float(v)) for v in row] for row in np.asarray(problem.A)]
+    B = ([[-v for v in row] for row in A] if isinstance(problem, eq.MatrixGame)
+         else [[Fraction(float(v)) for v in row] for row in np.asarray(problem.B)])
+    Ay = [sum(a * b for a, b in zip(row, y)) for row in A]
+    xB = [sum(x[i] * B[i][j] for i in range(len(x))) for j in range(len(y))]
+    return (max(Ay) - sum(a * b for a, b in zip(x, Ay))) + \
+        (max(xB) - sum(a * b for a, b in zip(xB, y)))
+
+
+def check_certificate(problem, res):
+    """The residual certifies the returned point: the float certificate of ``z``, or, for an
+    exact method, the exact gap of ``res.exact`` (recomputed here in rationals), with the
+    float certificate of ``z`` (its rounding) in the details."""
+    if res.exact is None:
+        assert res.residual == problem.certify(res.z, point=res.certificate.point).value
+        return
+    x, y = res.exact
+    assert sum(x) == 1 and sum(y) == 1 and min(x + y) >= 0
+    assert Fraction(res.residual) >= exact_gap(problem, x, y) == res.certificate.details["exact_gap"]
+    assert np.array_equal(res.z, np.array([float(v) for v in x + y], dtype=res.z.dtype))
+    fc = res.certificate.details["float_certificate"]
+    assert fc.value == problem.certify(res.z, point=fc.point).value
+
+
 def solve_or_skip(problem, method, **kw):
     why = eq.METHODS[method].supports(problem)
     if why is not None:
@@ -79,7 +107,7 @@ def test_converges_and_certifies_the_returned_point(method, name):
     res = solve_or_skip(problem, method, tol=1e-7, max_iter=200_000)
     assert res.converged, res
     assert res.residual <= 1e-7
-    assert res.residual == problem.certify(res.z, point=res.certificate.point).value
+    check_certificate(problem, res)
     assert problem.domain.contains(res.z)
 
 
@@ -87,6 +115,11 @@ def test_converges_and_certifies_the_returned_point(method, name):
 def test_max_iter_is_honest(method):
     game = zoo.random_matrix_game(20, seed=4)
     res = solve_or_skip(game, method, tol=1e-14, max_iter=3)
+    if res.exact is not None and res.converged:
+        # an exact method that ended within max_iter: it proved an exact solution
+        assert res.residual == 0.0 and res.iterations <= 3
+        check_certificate(game, res)
+        return
     assert res.status == "max_iter" and res.iterations == 3 and not res.converged
     assert res.residual == eq.certify(game, res.z).value
 
@@ -195,8 +228,11 @@ def counted(name, problem):
 def test_every_method_runs_the_contract_on_its_own_problem(method):
     name, problem = own_problem(method)
     res = eq.solve(problem, method=method, tol=1e-14, max_iter=3)
-    assert res.status == "max_iter" and res.iterations == 3 and not res.converged
-    assert res.residual == problem.certify(res.z, point=res.certificate.point).value
+    if res.exact is not None and res.converged:
+        assert res.residual == 0.0 and res.iterations <= 3   # an exact method that ended
+    else:
+        assert res.status == "max_iter" and res.iterations == 3 and not res.converged
+    check_certificate(problem, res)
     assert problem.domain.contains(res.z)
 
 

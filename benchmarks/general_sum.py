@@ -1,0 +1,362 @@
+"""General-sum games: exact bimatrix equilibria against QuantEcon, nashpy and Gambit.
+
+Bimatrix section (functions ``bimatrix_*``; an N-player section can be added as
+functions of its own, called from ``run``):
+
+* **Lemke-Howson on random integer games** (n x n, payoffs in [0, 1000), seeded;
+  ``--sizes``; the game objects are built before the clock starts):
+  ``eq.solve(game, method="lemke_howson", label=0)`` (float
+  pivoting checked exactly; exact Nash gap 0) against QuantEcon's float
+  ``lemke_howson(init_pivot=0)`` (warm: called once first, so Numba's compilation
+  is not timed), nashpy's ``lemke_howson(initial_dropped_label=0)`` (NaN or a
+  wrong answer when its integer-free pivoting overflows) and Gambit's exact
+  ``lcp_solve(rational=True, stop_after=1)`` (Lemke's algorithm, not the same
+  path), each best of ``--repeats``, with every returned point's Nash gap
+  computed exactly in rational arithmetic.  QuantEcon and eqsolve follow the
+  same path from the same label, so their pivot counts agree.
+* **All extreme equilibria**: the n x n coordination game (identity payoffs,
+  2^n - 1 equilibria) and random integer games, ``eq.equilibria`` (vertex
+  enumeration) against Gambit's exact ``enummixed_solve``: time and whether the
+  two sets are equal.
+
+The Savani-von Stengel games (exponentially long Lemke-Howson paths from every
+label) are not included: their construction from dual cyclic polytopes was not
+rebuilt here, and a wrong family would misreport the exponential growth.
+
+Usage::
+
+    python benchmarks/general_sum.py            # the full run (quiet machine)
+    python benchmarks/general_sum.py --quick    # smoke run
+
+Results: ``benchmarks/results/general_sum.json`` and ``.png``
+(``general_sum_quick.*`` with ``--quick``), in the record schema of
+``benchmarks/_harness.py``.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+import warnings
+from fractions import Fraction
+
+import numpy as np
+
+import _harness as harness
+import eqsolve as eq
+
+
+# -- exact checks ---------------------------------------------------------------------------
+def exact_gap(A, B, x, y):
+    """The Nash gap of a float or exact profile, in rational arithmetic (None if not finite)."""
+    try:
+        x = [v if isinstance(v, Fraction) else Fraction(float(v)) for v in x]
+        y = [v if isinstance(v, Fraction) else Fraction(float(v)) for v in y]
+    except (ValueError, OverflowError):
+        return None
+    sx, sy = sum(x), sum(y)
+    if sx <= 0 or sy <= 0 or min(x) < 0 or min(y) < 0:
+        return None
+    x = [v / sx for v in x]
+    y = [v / sy for v in y]
+    qy = math.lcm(*(v.denominator for v in y))
+    qx = math.lcm(*(v.denominator for v in x))
+    Ay = (A.astype(object) @ np.array([int(v * qy) for v in y], dtype=object)).tolist()
+    xB = (np.array([int(v * qx) for v in x], dtype=object) @ B.astype(object)).tolist()
+    row = Fraction(max(Ay), qy) - sum(xi * Fraction(a, qy) for xi, a in zip(x, Ay))
+    col = Fraction(max(xB), qx) - sum(yj * Fraction(b, qx) for yj, b in zip(y, xB))
+    return row + col
+
+
+def _best(fn, repeats):
+    best, out = math.inf, None
+    for _ in range(repeats):
+        t = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def random_integer_game(n, seed, high=1000):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, high, size=(n, n)), rng.integers(0, high, size=(n, n))
+
+
+# -- Lemke-Howson: one equilibrium ----------------------------------------------------------
+def _eqsolve_game(A, B):
+    return eq.BimatrixGame(A, B)
+
+
+def _eqsolve_lh(game):
+    res = eq.solve(game, method="lemke_howson", label=0)
+    return res.exact, res.info["pivots"]
+
+
+def _quantecon_game(A, B):
+    import quantecon.game_theory as gt
+
+    return gt.NormalFormGame((gt.Player(A.astype(float)), gt.Player(B.T.astype(float))))
+
+
+def _quantecon_lh(g):
+    import quantecon.game_theory as gt
+
+    ne, res = gt.lemke_howson(g, init_pivot=0, full_output=True)
+    return ne, res.num_iter
+
+
+def _nashpy_child(A, B, queue):
+    import nashpy
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = time.perf_counter()
+        out = nashpy.Game(A, B).lemke_howson(initial_dropped_label=0)
+        queue.put((time.perf_counter() - t, [np.asarray(v, dtype=float) for v in out]))
+
+
+def _nashpy_lh(A, B, limit=None):
+    """nashpy's Lemke-Howson in a child process (its overflowing pivots can loop forever):
+    ``((x, y), None)``, or TimeoutError after ``limit`` seconds."""
+    import multiprocessing as mp
+
+    limit = NASHPY_LIMIT if limit is None else limit
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_nashpy_child, args=(A, B, queue))
+    proc.start()
+    try:
+        seconds, point = queue.get(timeout=limit)
+    except Exception:
+        proc.terminate()
+        proc.join()
+        raise TimeoutError(f"no answer within {limit:g} s") from None
+    proc.join()
+    _nashpy_lh.seconds = seconds
+    return point, None
+
+
+#: seconds nashpy may take per game
+NASHPY_LIMIT = 20.0
+
+
+def _gambit_lcp(A, B):
+    import pygambit as gbt
+
+    table = getattr(gbt, "StrategicGame", gbt.Game)
+    g = table.from_arrays(A.tolist(), B.tolist())
+    res = gbt.nash.lcp_solve(g, rational=True, stop_after=1)
+    e = res.equilibria[0]
+    p1, p2 = list(g.players)
+    return (tuple(Fraction(v) for _, v in e[p1]), tuple(Fraction(v) for _, v in e[p2])), None
+
+
+def _available(module):
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _as_is(A, B):
+    return A, B
+
+
+#: name -> (module needed, build the game (not timed), solve it (timed))
+LH_SOLVERS = {"eqsolve": (None, _eqsolve_game, _eqsolve_lh),
+              "quantecon": ("quantecon", _quantecon_game, _quantecon_lh),
+              "nashpy": ("nashpy", _as_is, lambda g: _nashpy_lh(*g)),
+              "gambit_lcp": ("pygambit", _as_is, lambda g: _gambit_lcp(*g))}
+
+
+def bimatrix_lemke_howson(sizes, seeds, repeats, gambit_max_n):
+    """Time and exact gap of one Lemke-Howson equilibrium per solver on random integer games."""
+    if _available("quantecon"):
+        _quantecon_lh(_quantecon_game(*random_integer_game(4, 0)))   # compile QuantEcon's Numba
+    _eqsolve_lh(_eqsolve_game(*random_integer_game(4, 0)))           # and eqsolve's pivots
+    rows = []
+    for n in sizes:
+        for seed in seeds:
+            A, B = random_integer_game(n, seed)
+            for name, (module, build, fn) in LH_SOLVERS.items():
+                if module is not None and not _available(module):
+                    continue
+                if name == "gambit_lcp" and n > gambit_max_n:
+                    continue
+                try:
+                    game = build(A, B)
+                    t, (point, pivots) = _best(lambda: fn(game), repeats)
+                    if name == "nashpy":   # timed in its process, without the fork
+                        t = _nashpy_lh.seconds
+                    gap = exact_gap(A, B, point[0], point[1])
+                    note = "ok" if gap is not None else "no finite mixed profile returned"
+                except Exception as exc:  # a baseline that fails is reported, not fatal
+                    t, pivots, gap, note = None, None, None, f"failed: {type(exc).__name__} {exc}"
+                rows.append({"n": n, "seed": seed, "solver": name, "seconds": t,
+                             "pivots": pivots, "exact_gap": None if gap is None else float(gap),
+                             "exact_equilibrium": gap == 0, "note": note})
+                print(f"LH n={n:4d} seed={seed} {name:11s} "
+                      f"{'-' if t is None else f'{t * 1e3:9.2f} ms'}  pivots={pivots}  "
+                      f"exact gap={'-' if gap is None else f'{float(gap):.3g}'}  {note}",
+                      flush=True)
+    return rows
+
+
+# -- every extreme equilibrium ----------------------------------------------------------------
+def _gambit_enummixed(A, B):
+    import pygambit as gbt
+
+    table = getattr(gbt, "StrategicGame", gbt.Game)
+    g = table.from_arrays([[gbt.Rational(int(v)) for v in row] for row in A],
+                          [[gbt.Rational(int(v)) for v in row] for row in B])
+    p1, p2 = list(g.players)
+    return {(tuple(Fraction(v) for _, v in e[p1]), tuple(Fraction(v) for _, v in e[p2]))
+            for e in gbt.nash.enummixed_solve(g, rational=True).equilibria}
+
+
+def bimatrix_enumeration(coordination_sizes, random_sizes, seeds, repeats):
+    """Every extreme equilibrium: eqsolve's vertex enumeration against Gambit's enummixed."""
+    games = [(f"coordination {n}x{n}", np.eye(n, dtype=np.int64), np.eye(n, dtype=np.int64))
+             for n in coordination_sizes]
+    games += [(f"random {n}x{n} seed {s}", *random_integer_game(n, s, high=100))
+              for n in random_sizes for s in seeds]
+    rows = []
+    for name, A, B in games:
+        t, results = _best(lambda: eq.equilibria(eq.BimatrixGame(A, B)), repeats)
+        ours = {r.exact for r in results}
+        row = {"game": name, "m": int(A.shape[0]), "n": int(A.shape[1]), "eqsolve_s": t,
+               "equilibria": len(ours),
+               "all_exact": all(exact_gap(A, B, *e) == 0 for e in ours)}
+        if _available("pygambit"):
+            tg, ref = _best(lambda: _gambit_enummixed(A, B), repeats)
+            row.update(gambit_s=tg, gambit_equilibria=len(ref), same_set=ours == ref,
+                       speedup_vs_gambit=tg / t)
+        rows.append(row)
+        print(f"EQ {name:24s} {len(ours):4d} equilibria  eqsolve {t:8.4f} s"
+              + (f"  gambit {row['gambit_s']:8.4f} s ({row['speedup_vs_gambit']:.1f}x)  "
+                 f"same set: {row['same_set']}" if "gambit_s" in row else ""), flush=True)
+    return rows
+
+
+# -- the record ---------------------------------------------------------------------------------
+def run(sizes=(50, 100, 150, 200), seeds=(0, 1, 2), repeats=3, gambit_max_n=100,
+        coordination_sizes=(5, 6, 7), random_sizes=(8, 10), enum_seeds=(0, 1, 2),
+        nashpy_limit=20.0) -> dict:
+    global NASHPY_LIMIT
+    NASHPY_LIMIT = nashpy_limit
+    params = {"nashpy_limit": nashpy_limit, "sizes": list(sizes), "seeds": list(seeds), "repeats": repeats,
+              "gambit_max_n": gambit_max_n, "coordination_sizes": list(coordination_sizes),
+              "random_sizes": list(random_sizes), "enum_seeds": list(enum_seeds),
+              "targets": {"lh_ratio_vs_quantecon": 2.0, "lh_seconds_at_200": 1.0}}
+    record = harness.begin("general_sum", params)
+    results = {"lemke_howson": bimatrix_lemke_howson(sizes, seeds, repeats, gambit_max_n),
+               "enumeration": bimatrix_enumeration(coordination_sizes, random_sizes, enum_seeds,
+                                                   repeats)}
+    return harness.finish(record, results, summarize(results))
+
+
+def summarize(results) -> dict:
+    """Per size: eqsolve's time over QuantEcon's (same game, same label; worst and median over
+    the seeds), whether every eqsolve answer was exact, nashpy's failures; per enumerated game:
+    the speed-up over Gambit and whether the sets agree."""
+    lh = results["lemke_howson"]
+    out = {"lemke_howson": {}, "enumeration": {}}
+    for n in sorted({r["n"] for r in lh}):
+        by = {(r["seed"], r["solver"]): r for r in lh if r["n"] == n}
+        seeds = sorted({s for s, _ in by})
+        ratios = [by[s, "eqsolve"]["seconds"] / by[s, "quantecon"]["seconds"] for s in seeds
+                  if (s, "quantecon") in by and by[s, "quantecon"]["seconds"]
+                  and by[s, "eqsolve"]["seconds"] is not None]
+        entry = {
+            "eqsolve_max_s": max(by[s, "eqsolve"]["seconds"] for s in seeds),
+            "eqsolve_all_exact": all(by[s, "eqsolve"]["exact_equilibrium"] for s in seeds),
+            "ratio_vs_quantecon_max": max(ratios) if ratios else None,
+            "ratio_vs_quantecon_median": float(np.median(ratios)) if ratios else None,
+            "nashpy_not_exact": sum(1 for s in seeds if (s, "nashpy") in by
+                                    and not by[s, "nashpy"]["exact_equilibrium"]),
+        }
+        out["lemke_howson"][str(n)] = entry
+    for r in results["enumeration"]:
+        out["enumeration"][r["game"]] = {"equilibria": r["equilibria"],
+                                         "speedup_vs_gambit": r.get("speedup_vs_gambit"),
+                                         "same_set_as_gambit": r.get("same_set")}
+    return out
+
+
+def plot(record, path):
+    plt = harness.pyplot()
+    lh = record["results"]["lemke_howson"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    ax = axes[0]
+    for solver, style in (("eqsolve", "-o"), ("quantecon", "--s"), ("nashpy", ":^"),
+                          ("gambit_lcp", "-.d")):
+        pts = sorted((r["n"], r["seconds"]) for r in lh if r["solver"] == solver
+                     and r["seconds"] is not None)
+        if not pts:
+            continue
+        ns = sorted({n for n, _ in pts})
+        worst = [max(t for m, t in pts if m == n) for n in ns]
+        ax.plot(ns, worst, style, label=solver)
+    ax.set_yscale("log")
+    ax.set_xlabel("n (n x n random integer game)")
+    ax.set_ylabel("seconds (worst seed)")
+    ax.set_title("Lemke-Howson, label 0")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    en = record["results"]["enumeration"]
+    names = [r["game"] for r in en]
+    x = np.arange(len(names))
+    ax.bar(x - 0.2, [r["eqsolve_s"] for r in en], 0.4, label="eqsolve (vertex enumeration)")
+    if all("gambit_s" in r for r in en) and en:
+        ax.bar(x + 0.2, [r["gambit_s"] for r in en], 0.4, label="Gambit enummixed")
+    ax.set_xticks(x)
+    ax.set_xticklabels(names, rotation=60, ha="right", fontsize=7)
+    ax.set_yscale("log")
+    ax.set_ylabel("seconds")
+    ax.set_title("every extreme equilibrium")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    harness.save_png(fig, path)
+
+
+def report(record) -> None:
+    s = record["summary"]
+
+    def fmt(v, spec=".2f"):
+        return "-" if v is None else format(v, spec)
+
+    for n, e in s["lemke_howson"].items():
+        print(f"LH n={n}: eqsolve worst {e['eqsolve_max_s'] * 1e3:.2f} ms, exact: "
+              f"{e['eqsolve_all_exact']}, time / QuantEcon's: worst "
+              f"{fmt(e['ratio_vs_quantecon_max'])}, median "
+              f"{fmt(e['ratio_vs_quantecon_median'])}, nashpy inexact: {e['nashpy_not_exact']}")
+    for g, e in s["enumeration"].items():
+        print(f"{g}: {e['equilibria']} equilibria, {fmt(e['speedup_vs_gambit'], '.1f')}x "
+              f"Gambit's speed, same set: {e['same_set_as_gambit']}")
+
+
+def add_arguments(p) -> None:
+    p.add_argument("--sizes", type=int, nargs="+", default=None, help="LH game sizes n")
+    p.add_argument("--seeds", type=int, nargs="+", default=None)
+    p.add_argument("--repeats", type=int, default=None, help="best of this many (3)")
+    p.add_argument("--gambit-max-n", dest="gambit_max_n", type=int, default=None,
+                   help="largest n given to Gambit's lcp_solve (100)")
+    p.add_argument("--coordination-sizes", dest="coordination_sizes", type=int, nargs="+",
+                   default=None)
+    p.add_argument("--random-sizes", dest="random_sizes", type=int, nargs="+", default=None)
+    p.add_argument("--nashpy-limit", dest="nashpy_limit", type=float, default=None,
+                   help="seconds nashpy may take per game (20)")
+
+
+DEFAULTS = {}
+QUICK = {"sizes": (12, 20), "seeds": (0,), "repeats": 1, "gambit_max_n": 20, "nashpy_limit": 3.0,
+         "coordination_sizes": (3,), "random_sizes": (4,), "enum_seeds": (0,)}
+
+
+def main(argv=None) -> int:
+    return harness.main(argv, benchmark="general_sum", doc=__doc__, run=run, defaults=DEFAULTS,
+                        quick=QUICK, plot=plot, report=report, add_arguments=add_arguments)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
