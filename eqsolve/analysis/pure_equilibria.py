@@ -27,8 +27,6 @@ from ..result import Result
 
 __all__ = ["pure_equilibria"]
 
-#: the methods :func:`equilibria` knows
-
 
 def _tables(game):
     """``(float payoffs (N, s_1, ..., s_N), exact lookup(i, index) -> Fraction, exact_floats)``."""

@@ -97,7 +97,7 @@ def test_equal_to_pygambit_enumpure():
 
 def test_bad_input_is_a_clear_error():
     game = NormalFormGame(np.zeros((2, 2, 2)))
-    with pytest.raises(ValueError, match="method must be one of"):
+    with pytest.raises(ValueError, match="unknown method .magic. for equilibria"):
         eq.equilibria(game, method="magic")
     with pytest.raises(TypeError, match="game must be a NormalFormGame, BimatrixGame or"):
         eq.pure_equilibria(np.zeros((2, 2)))
