@@ -33,6 +33,11 @@ __all__ = [
 ]
 
 
+def _tiny(eps: float) -> float:
+    """The smallest subnormal of the floating type whose machine epsilon is ``eps``."""
+    return 2.0 ** -149 if eps > 2.0 ** -30 else 2.0 ** -1074
+
+
 def gamma(k: int, eps: float) -> float:
     """Higham's :math:`\\gamma_k` for unit roundoff ``eps / 2``."""
     u = eps / 2
@@ -59,8 +64,10 @@ def gap_allowance(amax, defect, upper, lower, m: int, n: int, eps: float):
     the subtraction by ``eps (|upper| + |lower|)``.  Elementwise: floats, or one
     value per game of a batch.
     """
+    # plus an absolute term for underflow: in gradual underflow each operation may add
+    # up to half the smallest subnormal, which no relative bound covers (subnormal payoffs)
     return amax * ((gamma(n, eps) + gamma(m, eps)) * (1.0 + defect) + defect) + eps * (
-        abs(upper) + abs(lower))
+        abs(upper) + abs(lower)) + (m + n + 4) * _tiny(eps)
 
 
 def matrix_game_gap(xp, A, x, y, Ay, ATx, amax: float):
