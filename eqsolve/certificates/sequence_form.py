@@ -22,6 +22,9 @@ from .residuals import gamma
 
 __all__ = ["sequence_form_gap", "sequence_form_nash_conv"]
 
+#: the smallest subnormal float64 (the sequence form is computed in float64)
+_TINY = 2.0 ** -1074
+
 
 def sequence_form_gap(X, Y, x, y, Ay, ATx, absAy, absATx, *, k_rows: int, k_cols: int,
                       defect: float = 0.0):
@@ -62,7 +65,8 @@ def sequence_form_gap(X, Y, x, y, Ay, ATx, absAy, absATx, *, k_rows: int, k_cols
            + (gamma(k_cols + cx + 1, eps) + gamma(Y.plan_size + 1, eps)) * s2)
     # the supports of |A||y| are computed in floating point too (second order)
     rnd *= 1.0 + gamma(max(X.plan_size, Y.plan_size) + 2, eps)
-    rnd += eps * (abs(upper) + abs(lower)) + defect
+    # gradual underflow adds up to half the smallest subnormal an operation (subnormal payoffs)
+    rnd += eps * (abs(upper) + abs(lower)) + defect + (X.dim + Y.dim + k_rows + k_cols) * _TINY
     gap = upper - lower
     if not math.isfinite(gap):
         rnd = math.inf
@@ -94,7 +98,8 @@ def sequence_form_nash_conv(X, Y, x, y, Ay, BTx, absAy, absBTx, *, k_rows: int, 
            * s2)
     rnd *= 1.0 + gamma(max(X.plan_size, Y.plan_size, X.dim, Y.dim) + 2, eps)
     gain1, gain2 = upper1 - payoff1, upper2 - payoff2
-    rnd += 2 * eps * (abs(upper1) + abs(payoff1) + abs(upper2) + abs(payoff2)) + defect
+    rnd += (2 * eps * (abs(upper1) + abs(payoff1) + abs(upper2) + abs(payoff2)) + defect
+            + 2 * (X.dim + Y.dim + k_rows + k_cols) * _TINY)
     value = gain1 + gain2
     if not math.isfinite(value):
         rnd = math.inf
