@@ -62,7 +62,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ..problems import _exact
-from .nfg import read_text
+from .nfg import GameFileError, read_text
 from ..problems._exact import format_rational
 from ..problems.extensive_form import ExtensiveFormGame, SequenceFormBuilder
 
@@ -85,21 +85,8 @@ _TOKEN = re.compile(r"""
 _ESCAPE = re.compile(r"\\(.)", re.S)
 
 
-class EFGParseError(ValueError):
-    """A malformed or unusable ``.efg`` file: says where (line, column) and what is wrong.
-
-    Attributes
-    ----------
-    line, column : int
-        1-based position of the offending token (``None`` when not tied to one).
-    """
-
-    def __init__(self, message: str, line: int | None = None, column: int | None = None,
-                 source: str | None = None):
-        self.line, self.column, self.source = line, column, source
-        where = "" if line is None else f"line {line}, column {column}: "
-        prefix = f"{source}: " if source else ""
-        super().__init__(f"{prefix}{where}{message}")
+class EFGParseError(GameFileError):
+    """A malformed or unusable ``.efg`` file: says where (line, column) and what is wrong."""
 
 
 # -- the tree -----------------------------------------------------------------

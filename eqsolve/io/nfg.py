@@ -46,7 +46,7 @@ from ..problems import _exact, normal_form
 from ..problems._exact import RationalArray, format_rational
 from ..problems.normal_form import NormalFormGame
 
-__all__ = ["read_nfg", "parse_nfg", "write_nfg", "format_nfg", "NFGParseError", "read_text"]
+__all__ = ["read_nfg", "parse_nfg", "write_nfg", "format_nfg", "NFGParseError", "GameFileError", "read_text"]
 
 _NUMBER = re.compile(r"[+-]?(?:\d+/\d+|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -74,8 +74,8 @@ _POW10 = np.array([10 ** k for k in range(19)], dtype=np.int64)
 _INT64_MAX = (1 << 63) - 1
 
 
-class NFGParseError(ValueError):
-    """A malformed ``.nfg`` file: says where (line, column) and what was expected.
+class GameFileError(ValueError):
+    """A malformed game file: says where (line, column) and what is wrong.
 
     Attributes
     ----------
@@ -89,6 +89,10 @@ class NFGParseError(ValueError):
         where = "" if line is None else f"line {line}, column {column}: "
         prefix = f"{source}: " if source else ""
         super().__init__(f"{prefix}{where}{message}")
+
+
+class NFGParseError(GameFileError):
+    """A malformed ``.nfg`` file: says where (line, column) and what was expected."""
 
 
 class _Token:
