@@ -54,9 +54,8 @@ from ..certificates import Certificate
 from ..certificates.residuals import gamma
 from ..domains import Simplex
 from ..methods.online import OnlineOptimistic
-from ..problems.games import BimatrixGame, MatrixGame
-from ..problems.normal_form import NormalFormGame
 from ..result import STATUS_MESSAGES
+from .pure_equilibria import payoff_tables
 
 __all__ = ["correlated_equilibrium", "certify_correlated", "deviation_gains",
            "CorrelatedResult", "KINDS", "LP_MAX_PROFILES", "LP_MAX_NONZEROS"]
@@ -139,19 +138,10 @@ class CorrelatedResult:
 # -- the game as payoff tables ------------------------------------------------------
 def _tables(game):
     """``(U (N, s_1, ..., s_N) float64, umax per player, exact_floats)``."""
-    if isinstance(game, NormalFormGame):
-        U = np.asarray(game.payoffs, dtype=np.float64)
+    U, floats = payoff_tables(game, "a correlated equilibrium")
+    if not floats:
         return U, np.array(game.umax, dtype=np.float64), False
-    if isinstance(game, (MatrixGame, BimatrixGame)):
-        if not isinstance(game.A, np.ndarray) or getattr(game, "batch", None) is not None:
-            raise TypeError("game must hold the payoffs of one game as dense NumPy arrays (not a "
-                            "batch, sparse, chunked or GPU game)")
-        A = np.asarray(game.A, dtype=np.float64)
-        B = -A if isinstance(game, MatrixGame) else np.asarray(game.B, dtype=np.float64)
-        U = np.stack([A, B])
-        return U, np.array([float(np.max(np.abs(A))), float(np.max(np.abs(B)))]), True
-    raise TypeError(f"game must be a NormalFormGame, BimatrixGame or MatrixGame, got "
-                    f"{type(game).__name__}")
+    return U, np.abs(U).reshape(U.shape[0], -1).max(axis=1), True
 
 
 def _check_kind(kind):

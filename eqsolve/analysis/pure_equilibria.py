@@ -25,34 +25,41 @@ from ..problems.games import BimatrixGame, MatrixGame
 from ..problems.normal_form import NormalFormGame
 from ..result import Result
 
-__all__ = ["pure_equilibria"]
+__all__ = ["pure_equilibria", "payoff_tables"]
+
+
+def payoff_tables(game, what: str = "this analysis"):
+    """``(U, floats)``: every player's payoffs as one float64 array ``(N, s_1, ..., s_N)``,
+    and whether they are the game's own (float) payoffs rather than roundings of exact ones.
+
+    Takes a ``NormalFormGame`` or one dense NumPy ``MatrixGame`` / ``BimatrixGame``;
+    shared by the pure- and correlated-equilibrium analyses.
+    """
+    if isinstance(game, NormalFormGame):
+        return np.asarray(game.payoffs, dtype=np.float64), False
+    if isinstance(game, (MatrixGame, BimatrixGame)):
+        if not isinstance(game.A, np.ndarray) or getattr(game, "batch", None) is not None:
+            raise TypeError(f"{what} needs the payoffs of one game as dense NumPy arrays (not a "
+                            "batch, sparse, chunked or GPU game)")
+        A = np.asarray(game.A, dtype=np.float64)
+        B = -A if isinstance(game, MatrixGame) else np.asarray(game.B, dtype=np.float64)
+        return np.stack([A, B]), True
+    raise TypeError(f"game must be a NormalFormGame, BimatrixGame or MatrixGame, got "
+                    f"{type(game).__name__}")
 
 
 def _tables(game):
     """``(float payoffs (N, s_1, ..., s_N), exact lookup(i, index) -> Fraction, exact_floats)``."""
-    if isinstance(game, NormalFormGame):
-        U = np.asarray(game.payoffs, dtype=np.float64)
-
+    U, floats = payoff_tables(game, "pure equilibria")
+    if not floats:
         def exact(i, idx):
             return game.exact_payoffs[(i,) + idx]
-
-        return U, exact, False
-    if isinstance(game, (MatrixGame, BimatrixGame)):
-        if not isinstance(game.A, np.ndarray) or getattr(game, "batch", None) is not None:
-            raise TypeError("pure equilibria need the payoffs of one game as dense NumPy arrays "
-                            "(not a batch, sparse, chunked or GPU game)")
-        A = np.asarray(game.A, dtype=np.float64)
-        B = -A if isinstance(game, MatrixGame) else np.asarray(game.B, dtype=np.float64)
-        U = np.stack([A, B])
-
-        def exact(i, idx):
-            return Fraction(float(U[(i,) + idx]))
-
+    else:
         # float payoffs are exact binary rationals: float comparisons are exact already
         # (widening float32 to float64 is exact, negating is exact)
-        return U, exact, True
-    raise TypeError(f"game must be a NormalFormGame, BimatrixGame or MatrixGame, got "
-                    f"{type(game).__name__}")
+        def exact(i, idx):
+            return Fraction(float(U[(i,) + idx]))
+    return U, exact, floats
 
 
 def _is_equilibrium_exactly(U, exact, profile) -> bool:
