@@ -28,6 +28,9 @@ STATUS_MESSAGES = {
     "infeasible": "the problem has no feasible point: the method found a certificate of "
     "infeasibility (a Farkas ray, in info['ray']; the warning says what it proves). Check the "
     "constraints and bounds; the best point found is returned with its certificate",
+    "tol_below_floor": "tol is below the rounding floor of the certificate (the least "
+    "allowance it adds at any point, named in the warning and in info['rounding_floor']): no "
+    "point can be certified to it in this arithmetic. Raise tol above the floor",
     "unbounded": "the objective is unbounded below along a ray of the iterates (in info['ray']; "
     "the warning says how it was checked), so there is no finite optimum if the problem is "
     "feasible. Check for a missing constraint or bound",

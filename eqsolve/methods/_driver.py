@@ -134,6 +134,12 @@ def run(problem, method, *, x0=None, tol=1e-6, max_iter=10_000, time_limit=None,
         restart = traits.restart if restart is None else restart
         engine = _Single(problem, configured, traits, z0, output, tol, max_iter, check_every,
                          restart_factor if restart else None, warns)
+        floor = problem.rounding_floor()
+        if tol < floor:
+            # the start is certified and the solve ends: no iteration could reach tol
+            warns.append(f"tol={tol:.3e} is below this problem's certificate rounding floor "
+                         f"{floor:.3e}; ask for tol >= {floor:.3e}")
+            engine.floor = floor
     loop = _Loop(engine, tol, max_iter, time_limit, callback, progress)
     # overflow/NaN are detected and reported as status="diverged"; NumPy's
     # warnings about them would only repeat that (errstate is NumPy-only)
@@ -247,6 +253,7 @@ class _Single:
         self.finite_sum = problem.n_components is not None
         self.counters0 = problem.counters()  # work outside the oracle (passes over A)
         self.terminal_info = {}  # the evidence of a Terminated step (a ray)
+        self.floor = None  # set when tol lies below the certificate's rounding floor
 
     def interval(self, k: int) -> int:
         if self.traits.certify_every_iteration:
@@ -283,13 +290,16 @@ class _Single:
         best = self.certify()
         if best is None:
             raise ValueError("the operator is not finite at the starting point x0")
+        self.state = self.method.observe(self.state, best[0], self.tol)
         self.best, self.best_k, self.cand = best, 0, best
         self.ref = best[0].value  # residual at the last (re)start
         self.k, self.epoch_start, self.next_check = 0, 0, self.check_every or 1
         return self.checkpoint(0, best[0], best[2])
 
     def done(self):
-        return "converged" if self.best[0].value <= self.tol else None
+        if self.best[0].value <= self.tol:
+            return "converged"
+        return "tol_below_floor" if self.floor is not None else None
 
     def postfix(self) -> dict:
         return {}
@@ -335,6 +345,7 @@ class _Single:
             cand = self.certify()
             if cand is None or not math.isfinite(cand[0].value):
                 return "diverged", None
+            self.state = method.observe(self.state, cand[0], self.tol)
             if cand[0].value <= self.best[0].value:
                 # return the best certified point seen, not merely the latest
                 self.best, self.best_k = cand, k
@@ -369,6 +380,8 @@ class _Single:
         info = self.method.diagnostics(self.state)
         info["certified_iteration"] = self.best_k
         info.update(self.terminal_info)
+        if self.floor is not None:
+            info["rounding_floor"] = self.floor
         cert, extra = self.method.finalize(self.problem, cert, at)
         info.update(extra)
         if self.restart_factor is not None:

@@ -37,7 +37,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
-__all__ = ["Method", "Family", "Traits", "Candidate", "Oracle", "Progress", "BatchMethod",
+__all__ = ["Method", "Family", "Traits", "Candidate", "Oracle", "WorkingOracle", "Progress", "BatchMethod",
            "NonFiniteError", "StepCollapsedError", "Terminated", "Unsupported", "with_details"]
 
 
@@ -207,6 +207,11 @@ class Oracle:
         self._products += 2
         return self._problem.normal(v)
 
+    def working(self, problem) -> "WorkingOracle":
+        """The products of ``problem`` (a lower-precision working copy of this oracle's
+        problem, :meth:`~eqsolve.problems.base.Problem.working`), counted here."""
+        return WorkingOracle(self, problem)
+
     # -- game-specific evaluations -------------------------------------------
     def preference_of(self, pi):
         """``P pi`` of a preference game: one evaluation (one preference query)."""
@@ -236,6 +241,32 @@ class Oracle:
         """Component evaluations so far (full passes count ``n``); ``None`` if not a finite sum."""
         n = self._problem.n_components
         return None if n is None else n * self.calls + self.components
+
+
+class WorkingOracle:
+    """The bilinear products of a working copy of the problem, counted by the solve's
+    :class:`Oracle` (a product in float32 is still a product with ``A``)."""
+
+    __slots__ = ("_parent", "_problem")
+
+    def __init__(self, parent: Oracle, problem):
+        self._parent, self._problem = parent, problem
+
+    def matvec(self, y):
+        self._parent._products += 1
+        return self._problem.matvec(y)
+
+    def rmatvec(self, x):
+        self._parent._products += 1
+        return self._problem.rmatvec(x)
+
+    def products(self, x, y):
+        self._parent._products += 2
+        return self._problem.products(x, y)
+
+    def normal(self, v):
+        self._parent._products += 2
+        return self._problem.normal(v)
 
 
 def _options_of(cls) -> list[str]:
@@ -328,6 +359,12 @@ class Method(abc.ABC):
         driver's schedule (a point worth keeping that the next steps would leave, such
         as a polished solution)."""
         return False
+
+    def observe(self, state, certificate, tol: float):
+        """The state after the driver certified its candidates (``certificate``: the best
+        of them) against ``tol``; the state itself by default.  A method that iterates in
+        a lower precision reads here how far its own estimates are from the certificate."""
+        return state
 
     def diagnostics(self, state) -> dict:
         """Entries for ``Result.info`` describing the final state."""

@@ -67,11 +67,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+
+import numpy as np
 from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 from .._validation import check_max_iter, check_positive
-from ..backend import namespace, to_float
+from ..backend import HAS_NUMBA, namespace, to_float
 from ._kernels import simplex_projector
 from .base import (Candidate, Family, Method, NonFiniteError, StepCollapsedError, Terminated,
                    Traits)
@@ -79,7 +81,7 @@ from .pdhg_batch import BatchedHalpernPDHG
 from .pdhg_halpern import (EPOCH_FRACTION, POLISH_SLACK, PRECONDITIONERS, RESTART_BETA,
                            diagonal_scaling, halpern_combination, halpern_step_size,
                            metric_residual2, pdhg_step, polish_cost, polish_subgame, polish_support,
-                           power_norm, power_start,
+                           lanczos_norm, power_start,
                            restart_due, scaled_norm_bound, tangent_normal)
 from .registry import register
 
@@ -134,8 +136,11 @@ def _precondition_option(problem, precondition):
     single_entries = problem.batch is None and problem.saddle.entries is not None
     if precondition is None:
         return DEFAULT_PRECONDITION if single_entries else "none"
+    if precondition == "auto":
+        return "auto" if single_entries else "none"
     if precondition not in PRECONDITIONERS:
-        raise ValueError(f"precondition must be one of {PRECONDITIONERS}, got {precondition!r}")
+        raise ValueError(f"precondition must be one of {('auto',) + PRECONDITIONERS}, got "
+                         f"{precondition!r}")
     if precondition != "none" and problem.batch is not None:
         raise ValueError(f"precondition={precondition!r} applies to one game; a batch of games "
                          "is solved with precondition='none' (leave it unset)")
@@ -175,9 +180,38 @@ def _polish_option(problem, polish):
     return bool(polish)
 
 
-#: the preconditioner of ``pdhg`` on one game when ``precondition`` is not given (measured:
-#: docs/design.md, "Hard games")
-DEFAULT_PRECONDITION = "ruiz"
+#: the preconditioner of ``pdhg`` on one game when ``precondition`` is not given: Ruiz
+#: where its first pass finds the rows' or columns' largest entries spread out (measured:
+#: docs/design.md, "Hard games" and "Defaults that pay for themselves")
+DEFAULT_PRECONDITION = "auto"
+#: default Lanczos steps for the step's norm on one problem (it stops earlier once the
+#: estimate settles); a batch keeps its power iterations
+LANCZOS_STEPS = 30
+BATCH_POWER_ITERATIONS = 40
+#: mixed precision: iterate on float32 until the float32 estimate of the duality gap at
+#: the certified point is off the float64 certificate by this fraction of it
+SWITCH_FRACTION = 0.1
+#: ... or until this many certificates in a row found the estimate at tol but not the gap
+SWITCH_MISSES = 3
+#: in float32, certify when the estimate fell by this factor since the last certificate
+LOOK_FACTOR = 0.25
+#: the driver's schedule stays out of the way of a mixed-precision run (certify_now decides)
+NEVER = 1 << 62
+
+
+def _mixed_option(problem, mixed):
+    """Whether to iterate on a float32 copy first (``None``: wherever the game offers one)."""
+    offered = "float32" in problem.working_dtypes
+    if mixed is None:
+        return offered
+    if not isinstance(mixed, bool):
+        raise TypeError(f"mixed_precision must be True, False or None, got {mixed!r}")
+    if mixed and not offered:
+        raise ValueError("mixed_precision=True iterates on a float32 copy of the entries: it "
+                         "takes one dense MatrixGame of float32 or float64 payoffs (not a "
+                         "batch, a sparse, chunked or LinearOperator game, a linear program "
+                         "or a BilinearSaddle); leave mixed_precision unset")
+    return mixed
 #: the first iteration at which ``pdhg`` may polish, and the growth of the spacing of polishes
 POLISH_START = 64
 POLISH_GROWTH = 2.0
@@ -209,6 +243,15 @@ class HState(NamedTuple):
     saddle: Any = None  # the problem's SaddleStructure
     omega: float = 1.0  # primal weight: tau = step / omega, sigma = step * omega
     reweights: int = 0  # restarts that changed omega
+    work: Any = None  # the problem whose products the iterations use (a working copy)
+    low: bool = False  # iterating on the float32 copy, certified against the user's game
+    est: float = math.inf  # the working copy's duality gap at T(z_k) (low only)
+    looked: float = math.inf  # est at the last certificate
+    target: float = 0.0  # the solve's tol (from the driver)
+    misses: int = 0  # certificates in a row with est <= tol < certified gap
+    raise_due: bool = False  # switch to float64 iterations at the next step
+    switched: int = -1  # iteration of the switch
+    norm_steps: int = 0  # Lanczos steps spent on the norm
 
 
 #: the iterations between two certificates of Halpern PDHG on a problem other than a
@@ -228,6 +271,25 @@ def _weighted_steps(step, omega, row, col):
         return None, None
     tau, sigma = step / omega, step * omega
     return (tau, sigma) if row is None else (tau * col, sigma * row)
+
+
+def _resolved(precondition, s):
+    """The preconditioner a run used (``"auto"`` resolves to ``"ruiz"`` or ``"none"``)."""
+    if precondition != "auto":
+        return precondition
+    return "none" if s.scaling[0] is None else "ruiz"
+
+
+def _cast(xp, v, dtype):
+    """``v`` in ``dtype`` (None stays None; no copy when it already is)."""
+    if v is None or v.dtype == dtype:
+        return v
+    return xp.astype(v, dtype)
+
+
+def _narrow(dtype) -> bool:
+    """Whether products in ``dtype`` are narrower than the float64 of a certificate."""
+    return str(dtype) in ("float16", "float32")
 
 
 def _initial_weight(S, row, col):
@@ -316,12 +378,21 @@ class HalpernPDHG(Method):
     # True where the certificate costs little beside a step (matrix games: a max and a
     # min of the step's products), so that every iteration is certified
     cheap_certificate: bool = True
+    mixed_precision: bool = False
+    # the iterations run in float32 at first (mixed precision, or the game's float32
+    # entries): the certificates are spaced out (certify_now)
+    narrow: bool = False
 
     @classmethod
     def supports(cls, problem, **options):
         return _supports(problem)
 
     def traits(self):
+        if self.mixed_precision or self.narrow:
+            # float32 products are estimates: the candidates are certified with float64
+            # products when certify_now asks (the estimate reached tol, or fell 4x)
+            return dataclasses.replace(self.TRAITS, certify_every_iteration=False,
+                                       min_certify_interval=NEVER)
         if self.cheap_certificate:
             return self.TRAITS
         # an objective bracket (rounding allowances of both products, sums rounded out)
@@ -332,7 +403,8 @@ class HalpernPDHG(Method):
 
     @classmethod
     def from_options(cls, problem, *, step=None, adaptive=None, reflection=1.0, power_iters=None,
-                     precondition=None, polish=None, primal_weight=None, backend=None):
+                     precondition=None, polish=None, primal_weight=None, mixed_precision=None,
+                     backend=None):
         if adaptive:
             raise ValueError("variant='halpern' uses a fixed step; adaptive=True needs "
                              "variant='adaptive'")
@@ -340,12 +412,27 @@ class HalpernPDHG(Method):
         if rho > 1.0:
             raise ValueError(f"reflection must lie in [0, 1], got {rho}")
         if power_iters is None:
-            power_iters = problem.power_iterations or 40
+            power_iters = problem.power_iterations or (
+                BATCH_POWER_ITERATIONS if problem.batch is not None else LANCZOS_STEPS)
         omega, adaptive_weight = _primal_weight_option(problem, primal_weight)
         return cls(None if step is None else check_positive("step", step), rho,
-                   check_max_iter(power_iters, "power_iters"), backend or "numpy",
+                   check_max_iter(power_iters, "power_iters"),
+                   backend or cls._default_backend(problem),
                    _precondition_option(problem, precondition), _polish_option(problem, polish),
-                   omega, adaptive_weight, problem.saddle.averages_certified)
+                   omega, adaptive_weight, problem.saddle.averages_certified,
+                   *cls._precision(problem, mixed_precision))
+
+    @staticmethod
+    def _precision(problem, mixed_precision):
+        mixed = _mixed_option(problem, mixed_precision)
+        return mixed, mixed or (problem.batch is None and _narrow(problem.saddle.dtype))
+
+    @staticmethod
+    def _default_backend(problem) -> str:
+        """The compiled simplex projections where Numba is installed, on one host game (a
+        sort per projection costs as much as a float32 product at n = 2000)."""
+        single_host = problem.batch is None and problem.backend == "numpy"
+        return "numba" if HAS_NUMBA and single_host else "numpy"
 
     def batched(self, problem):
         return BatchedHalpernPDHG(self)
@@ -358,20 +445,41 @@ class HalpernPDHG(Method):
         if self.precondition != "none":
             # passes over A's entries, not products: reported, not counted as evaluations
             row, col, passes = diagonal_scaling(xp, S.entries, S.centre, self.precondition)
-        step = self.step_size
+        # the iterations' products: a float32 copy first under mixed precision
+        work = problem.working("float32") if self.mixed_precision else problem
+        W, wo = work.saddle, self._oracle(problem, oracle, work)
+        wrow, wcol = _cast(xp, row, W.dtype), _cast(xp, col, W.dtype)
+        step, steps = self.step_size, 0
         if step is None:
-            # a given step needs no norm: on a chunked game the power iterations are
+            # a given step needs no norm: on a chunked game the norm's products are
             # most of the start's passes over A
-            start = power_start(xp, S.n_min, S.dtype)
-            normal = tangent_normal(xp, oracle.matvec, oracle.rmatvec, row, col, S.keep_sums)
-            step = to_float(halpern_step_size(xp, power_norm(xp, normal, start, self.power_iters)))
-        x, y = S.parts(z0)
-        ATx, Ay = oracle.products(x, y)
+            start = power_start(xp, W.n_min, W.dtype)
+            normal = tangent_normal(xp, wo.matvec, wo.rmatvec, wrow, wcol, S.keep_sums)
+            norm, steps = lanczos_norm(xp, normal, start, self.power_iters)
+            step = to_float(halpern_step_size(np, np.asarray(norm)))
+        x, y = (_cast(xp, v, W.dtype) for v in S.parts(z0))
+        ATx, Ay = wo.products(x, y)
         here = (x, y, ATx, Ay)
         omega = _initial_weight(S, row, col) if self.adaptive_weight else self.omega
-        tau, sigma = _weighted_steps(step, omega, row, col)
+        tau, sigma = _weighted_steps(step, omega, wrow, wcol)
+        low = work is not problem or _narrow(W.dtype)
+        est = to_float(xp.max(Ay)) - to_float(xp.min(ATx)) if low else math.inf
         return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0, tau, sigma,
-                      (row, col), scaling_passes=passes, saddle=S, omega=omega)
+                      (row, col), scaling_passes=passes, saddle=W, omega=omega, work=work,
+                      low=low, est=est, norm_steps=steps)
+
+    @staticmethod
+    def _oracle(problem, oracle, work):
+        """The oracle of the products with ``work`` (``problem`` or a working copy)."""
+        return oracle if work is problem else oracle.working(work)
+
+    @staticmethod
+    def _high(problem):
+        """The problem of the float64 iterations: ``problem`` itself, or its float64 copy
+        when its entries are float32 (exact in float64)."""
+        if "float64" in problem.working_dtypes:
+            return problem.working("float64")
+        return problem
 
     def restart(self, problem, oracle, s, name, at):
         S = s.saddle
@@ -380,22 +488,28 @@ class HalpernPDHG(Method):
                           t=here, epoch=s.iteration)
 
     def step(self, problem, oracle, s):
+        if s.raise_due:
+            s = self._raised(problem, oracle, s)
         row, col = s.scaling
         S = s.saddle
+        work = problem if s.work is None else s.work
+        wo = self._oracle(problem, oracle, work)
         xp = namespace(s.x)
         tau, sigma = (s.step, s.step) if s.tau is None else (s.tau, s.sigma)
-        prox_x, prox_y = _prox_maps(S, self.backend, tau, sigma, row, col)
-        t = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, prox_x, prox_y, oracle.matvec,
-                      oracle.rmatvec)
+        prox_x, prox_y = _prox_maps(S, self.backend, tau, sigma, _cast(xp, row, S.dtype),
+                                    _cast(xp, col, S.dtype))
+        t = pdhg_step(s.x, s.y, s.ATx, s.Ay, tau, sigma, prox_x, prox_y, wo.matvec, wo.rmatvec)
         x1, y1, ATx1, Ay1 = t
         r2 = to_float(metric_residual2(xp, x1 - s.x, y1 - s.y, Ay1 - s.Ay, tau, sigma))
         if not math.isfinite(r2):
             raise NonFiniteError
         r = math.sqrt(max(r2, 0.0))
         it = s.iteration + 1
+        if s.low:
+            s = s._replace(est=to_float(xp.max(Ay1)) - to_float(xp.min(ATx1)))
         # Halpern's z_k - T(z_k) tends to the minimal displacement, which certifies an
         # infeasible problem (Lu and Yang)
-        _detect(S, oracle, it, x1 - s.x, y1 - s.y)
+        _detect(S, wo, it, x1 - s.x, y1 - s.y)
         ref = r if s.ref == math.inf else s.ref
         if restart_due(r, ref, it, s.epoch, RESTART_BETA):
             new = s._replace(x=x1, y=y1, ATx=ATx1, Ay=Ay1, anchor=t, k=0, t=t, ref=r, epoch=it,
@@ -410,13 +524,49 @@ class HalpernPDHG(Method):
                          for new, old, anc in zip(t, (s.x, s.y, s.ATx, s.Ay), s.anchor))
         return s._replace(x=x, y=y, ATx=ATx, Ay=Ay, k=s.k + 1, t=t, ref=ref, iteration=it)
 
+    def observe(self, s, certificate, tol):
+        if not s.low:
+            return s._replace(target=tol)
+        value = certificate.value
+        misses = s.misses + 1 if s.est <= tol < value else 0
+        s = s._replace(target=tol, looked=s.est, misses=misses)
+        if value <= tol:
+            return s
+        # the float32 products no longer see the gap the certificate sees: what is left
+        # to gain lies below float32's rounding, so the next steps go on in float64
+        off = abs(value - s.est) > SWITCH_FRACTION * value
+        return s._replace(raise_due=self.mixed_precision and (off or misses >= SWITCH_MISSES))
+
+    def _raised(self, problem, oracle, s):
+        """``s`` moved to float64 iterations: restarted at ``T(z_k)``, products in float64."""
+        high = self._high(problem)
+        ho = self._oracle(problem, oracle, high)
+        H = high.saddle
+        xp = H.xp
+        x1, y1 = (_cast(xp, v, H.dtype) for v in s.t[:2])
+        ATx1, Ay1 = ho.products(x1, y1)
+        here = (x1, y1, ATx1, Ay1)
+        row, col = s.scaling
+        tau, sigma = _weighted_steps(s.step, s.omega, _cast(xp, row, H.dtype),
+                                     _cast(xp, col, H.dtype))
+        return s._replace(x=x1, y=y1, ATx=ATx1, Ay=Ay1, anchor=here, k=0, t=here, ref=math.inf,
+                          epoch=s.iteration, tau=tau, sigma=sigma, saddle=H, work=high,
+                          low=False, est=math.inf, raise_due=False, switched=s.iteration)
+
     def certify_now(self, s):
         # a polished point is certified at once: the next steps move away from it.  The
         # certified residual of T(z_k) is not monotone (it jumps at restarts), so the
         # driver's schedule, which spaces certificates out to 5 % of the iterations,
         # would miss the iterations where it is small: every CERTIFY_INTERVAL instead
-        return s.polished == s.iteration or (not self.cheap_certificate
-                                             and s.iteration % CERTIFY_INTERVAL == 0)
+        if s.polished == s.iteration:
+            return True
+        if s.low:
+            # float64 products cost ~4.5 float32 iterations: certify when the float32
+            # estimate says tol is reached, or fell 4x (progress and the switch rule)
+            return s.est <= s.target or s.est <= LOOK_FACTOR * s.looked
+        if self.mixed_precision:
+            return True  # float64 iterations: the certificate is in the step's products
+        return not self.cheap_certificate and s.iteration % CERTIFY_INTERVAL == 0
 
     def _reweighted(self, s, previous):
         """``s`` (just restarted at ``s.t``) with PDLP's primal weight update."""
@@ -450,15 +600,27 @@ class HalpernPDHG(Method):
         found = polish_subgame(problem.A, x1, y1, rows, cols, problem.centre)
         if found is None:
             return spaced._replace(slack=s.slack * 10.0)
-        xs, ys = found
-        ATxs, Ays = oracle.products(xs, ys)
+        # a polished point is worth float64 iterations under mixed precision: it is as
+        # accurate as the subgame's solve
+        raise_ = s.low and self.mixed_precision
+        target = self._high(problem) if raise_ else (problem if s.work is None else s.work)
+        T = target.saddle
+        xs, ys = (_cast(T.xp, v, T.dtype) for v in found)
+        ATxs, Ays = self._oracle(problem, oracle, target).products(xs, ys)
         gap, gap1 = to_float(Ays.max() - ATxs.min()), to_float(Ay1.max() - ATx1.min())
         if not gap < gap1:
             # the support was not identified yet: look wider next time
             return spaced._replace(slack=s.slack * 10.0)
         here = (xs, ys, ATxs, Ays)
-        return spaced._replace(x=xs, y=ys, ATx=ATxs, Ay=Ays, anchor=here, t=here,
-                               polished=s.iteration, slack=POLISH_SLACK)
+        polished = spaced._replace(x=xs, y=ys, ATx=ATxs, Ay=Ays, anchor=here, t=here,
+                                   polished=s.iteration, slack=POLISH_SLACK)
+        if not raise_:
+            return polished
+        row, col = s.scaling
+        tau, sigma = _weighted_steps(s.step, s.omega, _cast(T.xp, row, T.dtype),
+                                     _cast(T.xp, col, T.dtype))
+        return polished._replace(tau=tau, sigma=sigma, saddle=T, work=target, low=False,
+                                 est=math.inf, raise_due=False, switched=s.iteration)
 
     def _restricted(self, problem, oracle, s):
         """The polish of a problem with a ``polisher`` (a linear program): its restricted
@@ -487,13 +649,23 @@ class HalpernPDHG(Method):
     def candidates(self, s):
         x1, y1, ATx1, Ay1 = s.t
         S = s.saddle
+        if s.low:
+            # float32 products are no certificate: the point, widened and put back on the
+            # simplices in float64 (its float32 sums are off by ~sqrt(n) ulps), is
+            # certified by the game with float64 products
+            xp = S.xp
+            x, y = (v / xp.sum(v) for v in (_cast(xp, x1, xp.float64), _cast(xp, y1, xp.float64)))
+            return {"last": Candidate(S.join(x, y))}
         return {"last": Candidate(S.join(x1, y1), S.operator(x1, y1, ATx1, Ay1))}
 
     def diagnostics(self, s):
         out = {"variant": "halpern", "step": s.step, "reflection": self.reflection,
-               "inner_restarts": s.restarts, "precondition": self.precondition,
+               "inner_restarts": s.restarts, "precondition": _resolved(self.precondition, s),
                "scaling_passes": s.scaling_passes, "primal_weight": s.omega,
-               "primal_weight_updates": s.reweights}
+               "primal_weight_updates": s.reweights, "norm_steps": s.norm_steps}
+        if self.mixed_precision:
+            out["mixed_precision"] = True
+            out["float64_from"] = s.switched if s.switched >= 0 else None
         if self.polish:
             out["polish_attempts"] = s.polishes
             out["polished_iteration"] = s.polished if s.polished >= 0 else None

@@ -20,8 +20,9 @@ from ..backend import namespace
 from .base import MIN_EPOCH
 
 __all__ = ["GOLDEN_ANGLE", "STEP_MARGIN", "EPOCH_FRACTION", "MIN_EPOCH", "RESTART_BETA",
-           "RUIZ_ITERS", "POLISH_SLACK", "PRECONDITIONERS", "pdhg_step", "metric_residual2",
-           "halpern_combination", "restart_due", "power_start", "power_norm", "tangent_normal",
+           "RUIZ_ITERS", "RUIZ_SPREAD", "POLISH_SLACK", "PRECONDITIONERS", "pdhg_step", "metric_residual2",
+           "halpern_combination", "restart_due", "power_start", "power_norm", "lanczos_norm",
+           "LANCZOS_RTOL", "tangent_normal",
            "halpern_step_size", "diagonal_scaling", "scaled_norm_bound", "polish_support", "polish_cost",
            "polish_subgame"]
 
@@ -36,6 +37,9 @@ EPOCH_FRACTION = 0.36
 RESTART_BETA = 0.2
 #: passes of Ruiz equilibration (each one pass over A)
 RUIZ_ITERS = 10
+#: ``precondition="auto"`` skips Ruiz when the first pass finds the largest entries of the
+#: rows, and those of the columns, within this factor of each other
+RUIZ_SPREAD = 2.0
 #: a polish keeps the rows and columns within this many duality gaps of the best response
 POLISH_SLACK = 10.0
 #: the diagonal preconditioners of :func:`diagonal_scaling`
@@ -97,6 +101,59 @@ def power_norm(xp, normal, v, iters: int):
         est = xp.where(nw > 0, nw / xp.linalg.vector_norm(v, axis=-1), est)
         v = w / xp.where(nw > 0, nw, xp.ones_like(nw))[..., None]
     return xp.sqrt(est)
+
+
+#: Lanczos stops when its largest Ritz value moved by less than this (relative) in a step
+LANCZOS_RTOL = 1e-4
+
+
+def lanczos_norm(xp, normal, v, iters: int, rtol: float = LANCZOS_RTOL):
+    """``(estimate of ||A||_2, steps made)`` by at most ``iters`` Lanczos steps on ``A^T A``.
+
+    ``normal(v) = A^T A v`` for one vector ``v`` (in the dtype the products
+    take: a float32 working copy gets float32 vectors).  The Krylov basis is
+    kept in float64 and fully reorthogonalised (``iters`` is a few tens, so
+    that costs far less than the products), and the estimate is the square
+    root of the largest eigenvalue of the tridiagonal matrix: a Ritz value,
+    never above ``||A||_2^2`` in exact arithmetic, and much closer to it than
+    the power iteration's after as many products (its error falls with the
+    square root of the spectral gap ratio where the power iteration's falls
+    with the ratio; measured on a 2000 x 2000 uniform game: 0.05 % low after
+    20 steps against 0.9 % low after 40 power iterations).  Stops early when
+    the Ritz value moved by less than ``rtol`` (relative) in a step, or when
+    the Krylov space is invariant.
+    """
+    dtype = v.dtype
+    q = np.asarray(_host(v), dtype=np.float64)
+    nq = float(np.linalg.norm(q))
+    if not nq > 0.0:
+        return 0.0, 0
+    basis = [q / nq]
+    alphas, betas = [], []
+    est, steps = 0.0, 0
+    for _ in range(iters):
+        w = np.asarray(_host(normal(xp.asarray(basis[-1], dtype=dtype))), dtype=np.float64)
+        steps += 1
+        alphas.append(float(basis[-1] @ w))
+        for u in basis:  # full reorthogonalisation (twice is enough, once is plenty here)
+            w = w - (u @ w) * u
+        beta = float(np.linalg.norm(w))
+        k = len(alphas)
+        T = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1) if k > 1 else np.array([alphas])
+        new = max(float(np.linalg.eigvalsh(T)[-1]), 0.0)
+        done = new <= est * (1.0 + rtol) or not beta > 1e-13 * max(new, 1e-300)
+        est = max(est, new)
+        if done or not math.isfinite(est):
+            break
+        betas.append(beta)
+        basis.append(w / beta)
+    return math.sqrt(est), steps
+
+
+def _host(v):
+    """``v`` as a NumPy array (a CuPy vector is copied to the host: the basis is small)."""
+    get = getattr(v, "get", None)
+    return get() if callable(get) else v
 
 
 def tangent_normal(xp, matvec, rmatvec, row=None, col=None, keep_sums=(True, True)):
@@ -178,6 +235,15 @@ def _row_col(A, centre, row, col, reduce):
     return xp.concat(r_parts), c_acc
 
 
+def _even(xp, v) -> bool:
+    """Whether the nonzero entries of ``v`` lie within a factor RUIZ_SPREAD of each other."""
+    top = float(xp.max(v))
+    if not top > 0.0:
+        return True
+    low = float(xp.min(xp.where(v > 0, v, xp.full_like(v, top))))
+    return top <= RUIZ_SPREAD * low
+
+
 def _equilibrated(xp, v, tol=1e-12):
     """Whether every nonzero entry of ``v`` is 1 to within ``tol``."""
     return bool(xp.all((v == 0) | (xp.abs(v - 1.0) <= tol)))
@@ -209,7 +275,11 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
         Pock and Chambolle's steps with ``alpha = 1``: ``row_i = 1 / sum_j
         |A_ij - c|``, ``col_j = 1 / sum_i |A_ij - c|``;
     ``"ruiz_pock_chambolle"``
-        both, Ruiz first (PDLP's default).
+        both, Ruiz first (PDLP's default);
+    ``"auto"``
+        Ruiz, unless its first pass finds the largest entries of the rows and
+        those of the columns within a factor :data:`RUIZ_SPREAD` of each other:
+        then ``(None, None)`` (scalar steps) after that one pass.
 
     The payoffs are centred (``c = centre``) first: a constant added to ``A``
     would dominate every row and column.  Dense arrays are read in row
@@ -219,11 +289,17 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
     dtype = getattr(A, "dtype", None) or np.float64
     row, col = xp.ones((m,), dtype=dtype), xp.ones((n,), dtype=dtype)
     passes = 0
-    if kind in ("ruiz", "ruiz_pock_chambolle"):
+    if kind in ("ruiz", "ruiz_pock_chambolle", "auto"):
         dr, dc = xp.ones_like(row), xp.ones_like(col)
-        for _ in range(ruiz_iters):
+        for it in range(ruiz_iters):
             rmax, cmax = _row_col(A, centre, dr, dc, "max")
             passes += 1
+            if it == 0 and kind == "auto" and _even(xp, rmax) and _even(xp, cmax):
+                # the rows' and the columns' largest entries are within RUIZ_SPREAD of each
+                # other (a uniform or Gaussian game): equilibrating would move the steps by
+                # less than sqrt(RUIZ_SPREAD) and save no iterations; scalar steps keep the
+                # plain (compiled) projections
+                return None, None, passes
             if _equilibrated(xp, rmax) and _equilibrated(xp, cmax):
                 # a fixed point (every largest entry is 1 already, as in an incidence
                 # matrix): the remaining passes would change nothing
@@ -324,6 +400,7 @@ def polish_subgame(A, x, y, rows, cols, centre):
     eq = _subgame_equilibrium(sub)
     if eq is None:
         return None
-    xs, ys = np.zeros(x.shape, dtype=x.dtype), np.zeros(y.shape, dtype=y.dtype)
+    # in float64 whatever the iterates' type: the caller rounds it to its iterations'
+    xs, ys = np.zeros(x.shape), np.zeros(y.shape)
     xs[rows], ys[cols] = eq
     return xs, ys

@@ -78,6 +78,9 @@ class Problem:
         a problem whose every product is a pass over data on disk or in a
         cluster asks for few.
 
+    ``working_dtypes``
+        the float types :meth:`working` offers copies in (``()``: none).
+
     Problems pickle with the standard library: array-namespace modules are
     stored by name (see :meth:`__getstate__`).
     """
@@ -99,6 +102,7 @@ class Problem:
     n_components: int | None = None
     bilinear: bool = False
     power_iterations: int | None = None
+    working_dtypes: tuple = ()
     saddle: Any = None
     treeplexes: Any = None
 
@@ -134,6 +138,26 @@ class Problem:
     def normal(self, v):
         """``A.T @ (A @ v)`` for a bilinear problem (one pass where the problem can)."""
         return self.rmatvec(self.matvec(v))
+
+    def rounding_floor(self) -> float:
+        """The least rounding allowance :meth:`certify` adds at any point (0: none known).
+
+        The certified residual is the computed residual plus an allowance of
+        at least this much; the computed residual of an exact solution is 0 up
+        to rounding errors far below their worst-case bound, so a ``tol``
+        below the floor is not reached in practice, and a solve asked for one
+        ends at once (status ``"tol_below_floor"``).
+        """
+        return 0.0
+
+    def working(self, dtype):
+        """The problem with its data rounded to ``dtype``, for iterating only, or ``None``.
+
+        A method may iterate on the copy (cheaper products in float32) and
+        certify against this problem, whose :meth:`certify` never reads the
+        copy.  ``None`` (the default) where no such copy is offered.
+        """
+        return None
 
     def counters(self) -> dict[str, int]:
         """Running totals of work done outside the oracle's count (e.g. passes over a

@@ -8,9 +8,9 @@ import sys
 import numpy as np
 
 from .._validation import check_array, check_positive
-from ..backend import move_array, namespace, to_float
+from ..backend import finfo_eps, move_array, namespace, to_float
 from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
-from ..certificates.residuals import gamma
+from ..certificates.residuals import gamma, gap_allowance
 from ..domains import Product, Simplex
 from ._exact import RationalArray, exact_matrix
 from .base import Problem
@@ -100,6 +100,15 @@ def spectral_bound(xp, A, centre: float = 0.0, name: str = "A") -> float:
             f"= {amax:.3g} and shape {tuple(A.shape)}) exceeds 1.8e308; divide {name} by a power "
             "of two (the equilibria do not change)")
     return bound
+
+
+#: float64 entries per block of a widened certificate product (4 MB)
+WIDE_BLOCK_ELEMENTS = 1 << 19
+
+
+def _narrow(dtype) -> bool:
+    """Whether ``dtype`` is a float type narrower than float64."""
+    return str(dtype) in ("float16", "float32")
 
 
 def _abs_max(xp, A) -> float:
@@ -294,6 +303,69 @@ class MatrixGame(_TwoPlayer):
         self._lipschitz = None
         self._range = None
         self._saddle = None
+        self._copies = {}
+        # iterating on a float32 copy (pdhg's mixed precision) needs entries in memory
+        floating = str(self.dtype) in ("float32", "float64")
+        self.working_dtypes = (("float32", "float64") if self.kind == "dense"
+                               and self.batch is None and floating else ())
+
+    def __getstate__(self):
+        # the working copies are rebuilt on demand, never pickled
+        state = super().__getstate__()
+        state["_copies"] = {}
+        return state
+
+    @property
+    def wide_certificate(self) -> bool:
+        """Whether :meth:`certify` computes in float64 on entries stored in a narrower
+        float type (exact in float64), rather than in the entries' own arithmetic."""
+        return self.kind in ("dense", "chunked") and _narrow(self.dtype)
+
+    def working(self, dtype):
+        """The game on ``A`` rounded to ``dtype`` (``"float32"`` or ``"float64"``), made once
+        and kept; ``self`` for the game's own dtype; ``None`` off one dense game.
+
+        Only for iterating: :meth:`certify` reads the game's own entries.
+        """
+        name = str(np.dtype(dtype))
+        if name not in self.working_dtypes:
+            return None
+        if name == str(self.dtype):
+            return self
+        if name not in self._copies:
+            xp = self.xp
+            # a float64 copy of float32 entries is exact: same largest entry
+            amax = self._amax if name == "float64" else None
+            self._copies[name] = MatrixGame(xp.astype(self.A, getattr(xp, name)), amax=amax)
+        return self._copies[name]
+
+    def rounding_floor(self) -> float:
+        """``max|A| (gamma_m + gamma_n)`` in the certificate's arithmetic, plus the underflow
+        term (:func:`~eqsolve.certificates.residuals.gap_allowance` at a point on the
+        simplices with a zero bracket); 0 for a batch or an operator (not known cheaply)."""
+        if self.batch is not None or (self.kind == "operator" and self._amax is None):
+            return 0.0
+        eps = 2.0 ** -52 if self.wide_certificate else finfo_eps(self.xp, self.dtype)
+        return gap_allowance(float(self.amax), 0.0, 0.0, 0.0, self.m, self.n, eps)
+
+    def _wide_products(self, x, y):
+        """``(A^T x, A y)`` in float64 arithmetic on the narrower stored entries, a row
+        block at a time (no float64 copy of the whole matrix)."""
+        xp = self.xp
+        x, y = xp.astype(x, xp.float64), xp.astype(y, xp.float64)
+        if self.kind == "chunked":
+            # a float32 block times a float64 vector is computed in float64
+            return self.A.products(x, y)
+        A = self.A
+        m, n = A.shape
+        rows = max(1, WIDE_BLOCK_ELEMENTS // max(n, 1))
+        parts, ATx = [], xp.zeros((n,), dtype=xp.float64)
+        for start in range(0, m, rows):
+            block = xp.astype(A[start:start + rows, ...], xp.float64)
+            parts.append(block @ y)
+            # any summation order keeps Higham's bound (gamma_m) on the column sums
+            ATx = ATx + x[start:start + rows] @ block
+        return ATx, xp.concat(parts)
 
     @property
     def saddle(self) -> SaddleStructure:
@@ -536,6 +608,12 @@ class MatrixGame(_TwoPlayer):
             return Certificate("duality_gap", worst.value, point, worst.rounding,
                                {"games": certs, "worst_game": certs.index(worst)})
         x, y = z[: self.m], z[self.m :]
+        if self.wide_certificate and _narrow(Fz.dtype):
+            # float32 products carry float32 rounding (2.4e-4 at 2000 x 2000): certify the
+            # user's entries in float64 arithmetic instead
+            ATx, Ay = self._wide_products(x, y)
+            x, y = xp.astype(x, xp.float64), xp.astype(y, xp.float64)
+            Fz = xp.concat([-Ay, ATx])
         Ay = -Fz[: self.m]
         gap, rnd, lower, upper = matrix_game_gap(xp, self.A, x, y, Ay, Fz[self.m :], self.amax)
         payoff = to_float(xp.sum(x * Ay))
