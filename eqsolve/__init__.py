@@ -111,7 +111,11 @@ def solve(problem, method: str | None = None, *, x0=None, tol: float = 1e-6, max
         Never modified.
     tol : float
         Target for the certified residual (duality gap, Nash gap, natural
-        residual, ... -- see ``problem.residual_kind``).
+        residual, ... -- see ``problem.residual_kind``).  ``0`` sets no target:
+        the solve runs to ``max_iter`` or ``time_limit`` (fixed-budget
+        experiments).  A positive ``tol`` below the certificate's rounding
+        floor (:meth:`~eqsolve.problems.base.Problem.rounding_floor`) ends at
+        once with status ``"tol_below_floor"``.
     max_iter : int
     time_limit : float, optional
         Seconds.

@@ -74,7 +74,7 @@ def run(problem, method, *, x0=None, tol=1e-6, max_iter=10_000, time_limit=None,
     residual fell below this fraction of its value at the last restart)
     control the driver's restarts.
     """
-    tol = check_positive("tol", tol)
+    tol = check_positive("tol", tol, allow_zero=True)
     max_iter = check_max_iter(max_iter)
     time_limit = check_time_limit(time_limit)
     check_callable("callback", callback)
@@ -135,7 +135,7 @@ def run(problem, method, *, x0=None, tol=1e-6, max_iter=10_000, time_limit=None,
         engine = _Single(problem, configured, traits, z0, output, tol, max_iter, check_every,
                          restart_factor if restart else None, warns)
         floor = problem.rounding_floor()
-        if tol < floor:
+        if 0.0 < tol < floor:
             # the start is certified and the solve ends: no iteration could reach tol
             warns.append(f"tol={tol:.3e} is below this problem's certificate rounding floor "
                          f"{floor:.3e}; ask for tol >= {floor:.3e}")

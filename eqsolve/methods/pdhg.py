@@ -81,7 +81,7 @@ from .pdhg_batch import BatchedHalpernPDHG
 from .pdhg_halpern import (EPOCH_FRACTION, POLISH_SLACK, PRECONDITIONERS, RESTART_BETA,
                            diagonal_scaling, halpern_combination, halpern_step_size,
                            metric_residual2, pdhg_step, polish_cost, polish_subgame, polish_support,
-                           lanczos_norm, power_start,
+                           lanczos_norm, power_norm, power_start,
                            restart_due, scaled_norm_bound, tangent_normal)
 from .registry import register
 
@@ -382,6 +382,8 @@ class HalpernPDHG(Method):
     # the iterations run in float32 at first (mixed precision, or the game's float32
     # entries): the certificates are spaced out (certify_now)
     narrow: bool = False
+    # the game's entries are float32: its points are returned in float32
+    narrow_game: bool = False
 
     @classmethod
     def supports(cls, problem, **options):
@@ -425,7 +427,8 @@ class HalpernPDHG(Method):
     @staticmethod
     def _precision(problem, mixed_precision):
         mixed = _mixed_option(problem, mixed_precision)
-        return mixed, mixed or (problem.batch is None and _narrow(problem.saddle.dtype))
+        narrow_game = problem.batch is None and _narrow(problem.saddle.dtype)
+        return mixed, mixed or narrow_game, narrow_game
 
     @staticmethod
     def _default_backend(problem) -> str:
@@ -649,11 +652,15 @@ class HalpernPDHG(Method):
     def candidates(self, s):
         x1, y1, ATx1, Ay1 = s.t
         S = s.saddle
+        xp = S.xp
+        if self.narrow_game:
+            # a float32 game's points stay float32; the game certifies them with float64
+            # products (the step's products are float32, or of the unrounded point)
+            return {"last": Candidate(S.join(_cast(xp, x1, xp.float32), _cast(xp, y1, xp.float32)))}
         if s.low:
             # float32 products are no certificate: the point, widened and put back on the
             # simplices in float64 (its float32 sums are off by ~sqrt(n) ulps), is
             # certified by the game with float64 products
-            xp = S.xp
             x, y = (v / xp.sum(v) for v in (_cast(xp, x1, xp.float64), _cast(xp, y1, xp.float64)))
             return {"last": Candidate(S.join(x, y))}
         return {"last": Candidate(S.join(x1, y1), S.operator(x1, y1, ATx1, Ay1))}
@@ -804,7 +811,7 @@ class _AveragedPDHG(Method):
     def diagnostics(self, s):
         return {"variant": self.variant, "tau": s.tau, "sigma": s.sigma,
                 "adaptive": self.adaptive, "backtracks": s.backtracks,
-                "precondition": self.precondition, "scaling_passes": s.scaling_passes,
+                "precondition": _resolved(self.precondition, s), "scaling_passes": s.scaling_passes,
                 "primal_residual": s.residuals[0], "dual_residual": s.residuals[1]}
 
 

@@ -106,6 +106,15 @@ def spectral_bound(xp, A, centre: float = 0.0, name: str = "A") -> float:
 WIDE_BLOCK_ELEMENTS = 1 << 19
 
 
+def _centred_float32(xp, A, c):
+    """``A - c`` rounded once to float32 (NumPy: without a float64 temporary)."""
+    if xp is np or getattr(xp, "__name__", "") == "numpy" or isinstance(A, np.ndarray):
+        out = np.empty_like(A, dtype=np.float32)  # an ndarray subclass stays one
+        np.subtract(np.asarray(A), c, out=np.asarray(out), casting="same_kind")
+        return out
+    return xp.astype(A - c, xp.float32)
+
+
 def _narrow(dtype) -> bool:
     """Whether ``dtype`` is a float type narrower than float64."""
     return str(dtype) in ("float16", "float32")
@@ -304,10 +313,6 @@ class MatrixGame(_TwoPlayer):
         self._range = None
         self._saddle = None
         self._copies = {}
-        # iterating on a float32 copy (pdhg's mixed precision) needs entries in memory
-        floating = str(self.dtype) in ("float32", "float64")
-        self.working_dtypes = (("float32", "float64") if self.kind == "dense"
-                               and self.batch is None and floating else ())
 
     def __getstate__(self):
         # the working copies are rebuilt on demand, never pickled
@@ -321,11 +326,28 @@ class MatrixGame(_TwoPlayer):
         float type (exact in float64), rather than in the entries' own arithmetic."""
         return self.kind in ("dense", "chunked") and _narrow(self.dtype)
 
-    def working(self, dtype):
-        """The game on ``A`` rounded to ``dtype`` (``"float32"`` or ``"float64"``), made once
-        and kept; ``self`` for the game's own dtype; ``None`` off one dense game.
+    @property
+    def working_dtypes(self) -> tuple:
+        """The float types :meth:`working` offers: one dense game of float32 or float64
+        entries; float32 only where the centred payoffs fit its exponent range."""
+        if not (self.kind == "dense" and self.batch is None
+                and str(self.dtype) in ("float32", "float64")):
+            return ()
+        if str(self.dtype) == "float32" or 2.0 ** -100 <= self.spread <= 2.0 ** 100:
+            return ("float32", "float64")
+        return ("float64",)
 
-        Only for iterating: :meth:`certify` reads the game's own entries.
+    def working(self, dtype):
+        """A game with the same equilibria on entries rounded to ``dtype`` (``"float32"`` or
+        ``"float64"``), made once and kept; ``self`` for the game's own dtype; ``None``
+        where not offered (:attr:`working_dtypes`).
+
+        The float32 copy of float64 payoffs is of ``A - centre``: on the simplices an
+        offset moves every row's payoff and every column's by the same amount, so the
+        iterates of a simplex method do not change, and the rounding is relative to the
+        spread of the payoffs, not to an offset (``A + 1e6`` keeps its accuracy).  A
+        float64 copy of float32 entries is exact.  Only for iterating: :meth:`certify`
+        reads the game's own entries.
         """
         name = str(np.dtype(dtype))
         if name not in self.working_dtypes:
@@ -334,9 +356,11 @@ class MatrixGame(_TwoPlayer):
             return self
         if name not in self._copies:
             xp = self.xp
-            # a float64 copy of float32 entries is exact: same largest entry
-            amax = self._amax if name == "float64" else None
-            self._copies[name] = MatrixGame(xp.astype(self.A, getattr(xp, name)), amax=amax)
+            if name == "float64":
+                copy = MatrixGame(xp.astype(self.A, xp.float64), amax=self._amax)
+            else:
+                copy = MatrixGame(_centred_float32(xp, self.A, float(self.centre)))
+            self._copies[name] = copy
         return self._copies[name]
 
     def rounding_floor(self) -> float:

@@ -25,7 +25,7 @@ def cocoercive(n, seed):
 
 
 def residual_curve(vi, variant, iters):
-    res = eq.solve(vi, method="halpern", variant=variant, tol=1e-300, max_iter=iters,
+    res = eq.solve(vi, method="halpern", variant=variant, tol=0, max_iter=iters,
                    check_every=1, restart=False)
     k = np.array(res.history["iteration"])
     return k, np.array(res.history["residual"])

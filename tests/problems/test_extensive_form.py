@@ -46,7 +46,7 @@ def _exact_gap(game, z):
 def test_certificate_bounds_the_exact_gap(seed, iters):
     game = eq.zoo.random_tree_game(seed=seed, exact=True, depth=4)
     if iters:
-        res = eq.solve(game, method="cfr", variant="cfr+", max_iter=iters, tol=1e-300,
+        res = eq.solve(game, method="cfr", variant="cfr+", max_iter=iters, tol=0,
                        output="last", backend="numpy")
         z = res.z
     else:
@@ -123,7 +123,7 @@ def test_certificate_equals_openspiel_nash_conv():
     game = eq.ExtensiveFormGame.from_openspiel(os_game)
     for iters in (0, 5, 40):
         z = game.initial_point() if iters == 0 else eq.solve(
-            game, method="cfr", variant="cfr+", max_iter=iters, tol=1e-300, output="average").z
+            game, method="cfr", variant="cfr+", max_iter=iters, tol=0, output="average").z
         pol = os_policy.TabularPolicy(os_game)
         for key, probs in game.behavior(z).items():
             row = pol.policy_for_key(key)

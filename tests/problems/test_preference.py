@@ -89,14 +89,14 @@ def test_nash_mp_kl_rate_beats_the_claimed_bound(beta, n):
     # the reference solution: run to the rounding floor (a fixed budget: tol below the
     # certificate's own rounding allowance at n = 1000 is rightly unreachable)
     iters = int(np.ceil(40 / np.log1p(2 * beta)))
-    star = eq.solve(g, method="nash_mp", tol=1e-300, max_iter=iters, check_every=iters).z
+    star = eq.solve(g, method="nash_mp", tol=0, max_iter=iters, check_every=iters).z
     kl0 = g.kl_from(star, g.initial_point())
     records = []
 
     def cb(p):
         records.append((p.oracle_calls, g.kl_from(star, p.z)))
 
-    eq.solve(g, method="nash_mp", tol=1e-300, max_iter=60, check_every=1, callback=cb)
+    eq.solve(g, method="nash_mp", tol=0, max_iter=60, check_every=1, callback=cb)
     for N, kl in records:
         if kl > 1e-13:  # above the rounding floor of the reference solution
             assert kl <= (1 + 2 * beta) ** (-(N - 1) / 2) * kl0 * (1 + 1e-9), (N, kl)
@@ -105,11 +105,11 @@ def test_nash_mp_kl_rate_beats_the_claimed_bound(beta, n):
 def test_sampled_oracle_counts_queries_and_certifies_exactly():
     P = random_preferences(8, seed=7)
     g = eq.PreferenceGame(P, 0.5)
-    res = eq.solve(g, method="nash_mp", samples=200, seed=1, step=0.5, tol=1e-300, max_iter=40)
+    res = eq.solve(g, method="nash_mp", samples=200, seed=1, step=0.5, tol=0, max_iter=40)
     assert res.info["preference_queries"] == (2 * 40 + 1) * 8 * 200
     assert res.residual == g.certify(res.z).value  # exact, with the full P
     assert res.residual < 0.05
-    again = eq.solve(g, method="nash_mp", samples=200, seed=1, step=0.5, tol=1e-300, max_iter=40)
+    again = eq.solve(g, method="nash_mp", samples=200, seed=1, step=0.5, tol=0, max_iter=40)
     np.testing.assert_array_equal(again.z, res.z)  # reproducible by seed
 
 
