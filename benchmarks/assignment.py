@@ -81,7 +81,7 @@ def run_pdhg(lp, label, opt, n, max_iter, time_limit):
                 reached[level] = {"iterations": p.iteration, "time_s": time.perf_counter() - t0}
         return min(LEVELS) in reached
 
-    res = eq.solve(lp, method="pdhg", tol=1e-300, max_iter=max_iter, time_limit=time_limit,
+    res = eq.solve(lp, method="pdhg", tol=0, max_iter=max_iter, time_limit=time_limit,
                    callback=watch, **CONFIGS[label])
     check_bracket(res.certificate, opt, n, cmax)
     return {"solver": f"pdhg-{label}", "status": res.status, "iterations": res.iterations,

@@ -185,7 +185,7 @@ def iteration_curves(game, method, options, iterations):
     """Certified NashConv of the last and average iterates against iterations."""
     out = {}
     for output in ("last", "average"):
-        res = eq.solve(game, method=method, tol=1e-300, max_iter=iterations, output=output,
+        res = eq.solve(game, method=method, tol=0, max_iter=iterations, output=output,
                        **options)
         out[output] = {"iteration": list(res.history["iteration"]),
                        "residual": list(res.history["residual"])}

@@ -31,7 +31,7 @@ METHODS = {"nash_mp": {}, "nash_md": {}, "omwu": {"method": "optimistic", "geome
 
 def reference_solution(game, beta):
     iters = int(np.ceil(40 / np.log1p(2 * beta)))
-    return eq.solve(game, method="nash_mp", tol=1e-300, max_iter=iters, check_every=iters).z
+    return eq.solve(game, method="nash_mp", tol=0, max_iter=iters, check_every=iters).z
 
 
 def kl_curve(game, star, label, options, queries):
@@ -43,7 +43,7 @@ def kl_curve(game, star, label, options, queries):
         curve.append((p.oracle_calls, game.kl_from(star, p.z)))
         return p.oracle_calls >= queries
 
-    eq.solve(game, method=method, tol=1e-300, max_iter=10 * queries, check_every=1, callback=cb,
+    eq.solve(game, method=method, tol=0, max_iter=10 * queries, check_every=1, callback=cb,
              restart=False, **options)
     return curve
 

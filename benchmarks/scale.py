@@ -134,7 +134,7 @@ def time_solve(game, iterations: int, method: str = "pdhg", **options) -> dict:
     def note(progress):
         seen.append((progress.iteration, progress.elapsed, game.counters().get("passes")))
 
-    res = eq.solve(game, method=method, max_iter=iterations, tol=1e-300, check_every=1,
+    res = eq.solve(game, method=method, max_iter=iterations, tol=0, check_every=1,
                    callback=note, **options)
     (i0, t0, p0), (i1, t1, p1) = seen[0], seen[-1]
     steps = max(i1 - i0, 1)

@@ -191,10 +191,17 @@ BATCH_POWER_ITERATIONS = 40
 #: mixed precision: iterate on float32 until the float32 estimate of the duality gap at
 #: the certified point is off the float64 certificate by this fraction of it
 SWITCH_FRACTION = 0.1
+#: ... or until the certified gap is within this factor of a float32 product's typical
+#: error (measured: float32 iterates follow float64's to within 5 % down to ~3x that error)
+SWITCH_REACH = 10.0
 #: ... or until this many certificates in a row found the estimate at tol but not the gap
 SWITCH_MISSES = 3
-#: in float32, certify when the estimate fell by this factor since the last certificate
+#: in float32, certify when the estimate fell by this factor since the last certificate,
+#: or the iterations doubled (from MIN_LOOK on)
 LOOK_FACTOR = 0.25
+MIN_LOOK = 16
+#: ... and switch when a doubling of the iterations gained less than this factor
+STALL_GAIN = 1.5
 #: the driver's schedule stays out of the way of a mixed-precision run (certify_now decides)
 NEVER = 1 << 62
 
@@ -247,11 +254,14 @@ class HState(NamedTuple):
     low: bool = False  # iterating on the float32 copy, certified against the user's game
     est: float = math.inf  # the working copy's duality gap at T(z_k) (low only)
     looked: float = math.inf  # est at the last certificate
+    look_it: int = 0  # iteration of the last certificate
+    look_value: float = math.inf  # certified gap at the last certificate
     target: float = 0.0  # the solve's tol (from the driver)
     misses: int = 0  # certificates in a row with est <= tol < certified gap
     raise_due: bool = False  # switch to float64 iterations at the next step
     switched: int = -1  # iteration of the switch
     norm_steps: int = 0  # Lanczos steps spent on the norm
+    reach: float = 0.0  # the typical error of a float32 product (low only)
 
 
 #: the iterations between two certificates of Halpern PDHG on a problem other than a
@@ -467,9 +477,13 @@ class HalpernPDHG(Method):
         tau, sigma = _weighted_steps(step, omega, wrow, wcol)
         low = work is not problem or _narrow(W.dtype)
         est = to_float(xp.max(Ay)) - to_float(xp.min(ATx)) if low else math.inf
+        # what float32 iterations can resolve: a float32 product's typical error, u
+        # sqrt(n) max|A_ij| (rounding errors of a sum add up like a random walk)
+        reach = (2.0 ** -24 * math.sqrt(max(W.n_max, W.n_min)) * float(work.amax)
+                 if low and hasattr(work, "amax") else 0.0)
         return HState(x, y, ATx, Ay, here, 0, here, step, math.inf, 0, 0, 0, tau, sigma,
                       (row, col), scaling_passes=passes, saddle=W, omega=omega, work=work,
-                      low=low, est=est, norm_steps=steps)
+                      low=low, est=est, norm_steps=steps, reach=reach)
 
     @staticmethod
     def _oracle(problem, oracle, work):
@@ -532,13 +546,20 @@ class HalpernPDHG(Method):
             return s._replace(target=tol)
         value = certificate.value
         misses = s.misses + 1 if s.est <= tol < value else 0
-        s = s._replace(target=tol, looked=s.est, misses=misses)
+        # the iterations doubled since the last certificate and gained less than
+        # STALL_GAIN: float32 iterations have reached what they can
+        stalled = (s.iteration >= 2 * s.look_it >= MIN_LOOK
+                   and not value * STALL_GAIN <= s.look_value)
+        s = s._replace(target=tol, looked=s.est, misses=misses, look_it=s.iteration,
+                       look_value=min(value, s.look_value))
         if value <= tol:
             return s
         # the float32 products no longer see the gap the certificate sees: what is left
         # to gain lies below float32's rounding, so the next steps go on in float64
         off = abs(value - s.est) > SWITCH_FRACTION * value
-        return s._replace(raise_due=self.mixed_precision and (off or misses >= SWITCH_MISSES))
+        near = value <= SWITCH_REACH * s.reach
+        due = off or near or misses >= SWITCH_MISSES or stalled
+        return s._replace(raise_due=self.mixed_precision and due)
 
     def _raised(self, problem, oracle, s):
         """``s`` moved to float64 iterations: restarted at ``T(z_k)``, products in float64."""
@@ -565,8 +586,10 @@ class HalpernPDHG(Method):
             return True
         if s.low:
             # float64 products cost ~4.5 float32 iterations: certify when the float32
-            # estimate says tol is reached, or fell 4x (progress and the switch rule)
-            return s.est <= s.target or s.est <= LOOK_FACTOR * s.looked
+            # estimate says tol is reached, fell 4x, or the iterations doubled since the
+            # last certificate (progress, and the switch rule's evidence)
+            return (s.est <= s.target or s.est <= LOOK_FACTOR * s.looked
+                    or s.iteration >= max(2 * s.look_it, MIN_LOOK))
         if self.mixed_precision:
             return True  # float64 iterations: the certificate is in the step's products
         return not self.cheap_certificate and s.iteration % CERTIFY_INTERVAL == 0
