@@ -325,23 +325,31 @@ class HalpernPDHG(Method):
     ----------
     step : float, optional
         ``tau = sigma``; default ``0.98 / ||M||_2`` with the norm from
-        ``power_iters`` power iterations, ``M`` the preconditioned matrix
+        ``power_iters`` Lanczos steps, ``M`` the preconditioned matrix
         restricted to the directions that keep the strategies' sums (so that
         adding a constant to ``A`` changes nothing).  A given step skips the
-        power iterations (on a game streamed from disk, the step of an
+        norm's products (on a game streamed from disk, the step of an
         earlier solve, ``Result.info["step"]``, saves their passes).
     reflection : float
         ``rho`` in [0, 1]: 1 is the reflected step, 0 plain Halpern.
     power_iters : int, optional
-        Power iterations for ``||M||_2`` (each one product pair, counted);
-        default 40, or the problem's ``power_iterations`` (a chunked game,
-        where each is a pass over ``A``, asks for fewer).
-    precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
+        The most Lanczos steps for ``||M||_2`` (each one product pair,
+        counted; :func:`~eqsolve.methods.pdhg_halpern.lanczos_norm` stops
+        once the estimate settles, ``Result.info["norm_steps"]``); default 30,
+        or the problem's ``power_iterations`` (a chunked game, where each is a
+        pass over ``A``, asks for fewer).  A batch of games uses as many power
+        iterations (default 40).
+    precondition : {"auto", "ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
         Diagonal steps from the centred payoffs
         (:func:`~eqsolve.methods.pdhg_halpern.diagonal_scaling`; each pass
-        over ``A`` counts as one evaluation).  Default ``"ruiz"`` on one dense
-        or sparse game, ``"none"`` on a batch (the batch path has no diagonal
-        steps) and on a ``LinearOperator``.
+        over ``A`` is reported in ``Result.info["scaling_passes"]``).  Default
+        ``"auto"`` on one dense or sparse game: Ruiz equilibration unless its
+        first pass finds the largest entries of the rows, and those of the
+        columns, within a factor 2 of each other (a uniform or Gaussian game,
+        where it changes no iteration count), then scalar steps after that one
+        pass; ``Result.info["precondition"]`` says which ran.  ``"none"`` on a
+        batch (the batch path has no diagonal steps) and on a
+        ``LinearOperator``.
     polish : bool, optional
         At inner restarts (spaced geometrically, from iteration 64), solve a
         subproblem the iterate identifies exactly and restart from its
@@ -363,9 +371,26 @@ class HalpernPDHG(Method):
         two distances to the solution.  Default ``1`` when both blocks are
         simplices (matrix games: strategies on the same scale), ``"adaptive"``
         otherwise (linear programs, bilinear saddles on boxes and balls).
-    backend : {"numpy", "numba"}
+    mixed_precision : bool, optional
+        Iterate on a float32 copy of the payoffs (of ``A - centre``, so that
+        an offset costs no accuracy; :meth:`~eqsolve.problems.games.MatrixGame.working`),
+        whose products cost half the memory traffic, and certify every
+        returned point against the user's game with float64 products.  The
+        candidates are certified when the float32 estimate of the duality gap
+        reaches ``tol``, falls 4x, or the iterations double; the iterations go
+        on in float64 (restarted at the current point) when the certified gap
+        comes within 10x of a float32 product's typical error, when the
+        estimate and the certificate disagree by 10 %, or when a doubling of
+        the iterations gained less than 1.5x (``Result.info["float64_from"]``).
+        Default ``True`` on one dense game of float32 or float64 payoffs whose
+        spread fits float32's exponent range, ``False`` otherwise.  A float32
+        game is always iterated in float32 first and certified in float64;
+        ``False`` keeps its iterations in float32 throughout.
+    backend : {"numpy", "numba"}, optional
         ``"numba"``: compiled simplex projections (without preconditioning),
-        and the fused kernel on a batch of games.
+        and the fused kernel on a batch of games.  Default ``"numba"`` on one
+        host game where Numba is installed (a sorted projection costs about
+        as much as a float32 product at n = 2000), ``"numpy"`` otherwise.
     """
 
     name: ClassVar[str] = "pdhg"

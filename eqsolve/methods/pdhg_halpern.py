@@ -104,7 +104,7 @@ def power_norm(xp, normal, v, iters: int):
 
 
 #: Lanczos stops when its largest Ritz value moved by less than this (relative) in a step
-LANCZOS_RTOL = 1e-4
+LANCZOS_RTOL = 1e-3
 
 
 def lanczos_norm(xp, normal, v, iters: int, rtol: float = LANCZOS_RTOL):
