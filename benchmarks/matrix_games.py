@@ -3,7 +3,8 @@
 For each size n (square n x n games from ``eq.zoo.random_matrix_game``,
 uniform[-1, 1] entries) this script measures, in one run on one machine:
 
-* every method in ``eq.METHODS``: ONE solve with ``tol=1e-4`` and a time
+* every method in ``eq.METHODS`` (and the :data:`VARIANTS` of pdhg: its float64 path, a
+  float32 game): ONE solve with ``tol=1e-4`` and a time
   limit; the times / iterations / oracle calls to certified duality gap 1e-3
   and 1e-4 are read from ``res.history`` (the first certification checkpoint at
   or below each target; checkpoints come about every 5 % of the iterations, at
@@ -30,6 +31,7 @@ Usage::
 
     python benchmarks/matrix_games.py                    # n = 500, 1000, 2000; 60 s limit
     python benchmarks/matrix_games.py --sizes 300 600 --time-limit 20
+    python benchmarks/matrix_games.py --sizes 2000 4000 --methods pdhg "pdhg[float64 iterations]" "pdhg[float32 game]"
     python benchmarks/matrix_games.py --quick            # smoke run (n = 40)
     python benchmarks/matrix_games.py --replot benchmarks/results/matrix_games.json
 
@@ -89,15 +91,33 @@ def _key(t: float) -> str:
 
 # --------------------------------------------------------------------------- eqsolve
 
+#: named variants of a method: (method, options, dtype of the game handed to it)
+VARIANTS = {
+    # pdhg's float64 path (its default iterates on a float32 copy first)
+    "pdhg[float64 iterations]": ("pdhg", {"mixed_precision": False}, np.float64),
+    # the user's own float32 game (certified in float64)
+    "pdhg[float32 game]": ("pdhg", {}, np.float32),
+}
+
+
 def run_eqsolve(A, method: str, time_limit: float, tol: float = min(TARGETS)) -> dict:
-    """One solve with ``method``; times to each target read from its history."""
+    """One solve with ``method`` (a registered name or a :data:`VARIANTS` key); times to each
+    target read from its history."""
+    name, options, dtype = VARIANTS.get(method, (method, {}, None))
+    if dtype is not None:
+        A = A.astype(dtype)
     t0 = time.perf_counter()
     game = eq.MatrixGame(A)
-    res = eq.solve(game, method=method, tol=tol, max_iter=10**9, time_limit=time_limit)
+    res = eq.solve(game, method=name, tol=tol, max_iter=10**9, time_limit=time_limit, **options)
     wall = time.perf_counter() - t0
     setup = max(0.0, wall - res.elapsed)  # building the game + configure, before the driver's clock
     hist = res.history
+    # before the first iteration: the game, the method's start (norm, scaling, copies) and
+    # the first certificate
+    start = setup + hist["elapsed"][0]
     out = {
+        "start_s": start,
+        "start_fraction": start / wall if wall > 0 else None,
         "solver": method,
         "kind": "eqsolve",
         "status": res.status,
@@ -223,7 +243,9 @@ def _warm_up(methods):
     """Pay import and first-call costs outside the timed runs."""
     A = eq.zoo.random_matrix_game(20, seed=12345).A
     for m in methods:
-        eq.solve(eq.MatrixGame(A), method=m, tol=1e-3, max_iter=200)
+        name, options, dtype = VARIANTS.get(m, (m, {}, None))
+        eq.solve(eq.MatrixGame(A if dtype is None else A.astype(dtype)), method=name, tol=1e-3,
+                 max_iter=200, **options)
     run_highs_ipm(A, 10.0)
     run_highs_pdlp(A, 1e-3, 10.0)
 
@@ -245,7 +267,7 @@ def run(sizes=DEFAULT_SIZES, time_limit: float = 60.0, *, seed: int = 0, methods
         pdlp_ladder=PDLP_KKT_LADDER, baselines: bool = True, verbose: bool = False) -> dict:
     """Run the benchmark; return its record (nothing is written)."""
     if methods is None:
-        methods = [m for m in eq.METHODS if _supports_games(m)]
+        methods = [m for m in eq.METHODS if _supports_games(m)] + list(VARIANTS)
     methods = list(methods)
     say = print if verbose else (lambda *a, **k: None)
     record = harness.begin("matrix_games", {
@@ -297,7 +319,11 @@ def summarize(results: dict) -> dict:
     return {"best_highs_time_s": {str(e["n"]): e["best_highs_time_s"] for e in results["sizes"]},
             "ratio_vs_best_highs": {str(e["n"]): {r["solver"]: r["ratio_vs_best_highs"]
                                                   for r in e["runs"]}
-                                    for e in results["sizes"]}}
+                                    for e in results["sizes"]},
+            # the share of a solve spent before its first iteration
+            "start_fraction": {str(e["n"]): {r["solver"]: r["start_fraction"]
+                                             for r in e["runs"] if r["kind"] == "eqsolve"}
+                               for e in results["sizes"]}}
 
 
 # --------------------------------------------------------------------------- output
@@ -390,6 +416,9 @@ def add_arguments(p) -> None:
     p.add_argument("--sizes", type=int, nargs="+", default=None, help="game sizes n (n x n)")
     p.add_argument("--time-limit", type=float, default=None, help="seconds per solver run (60)")
     p.add_argument("--seed", type=int, default=None, help="instance seed (0)")
+    p.add_argument("--methods", nargs="+", default=None,
+                   help="eqsolve methods (default: every one that takes a matrix game), and "
+                        f"variants: {', '.join(VARIANTS)}")
 
 
 DEFAULTS = {"sizes": DEFAULT_SIZES, "time_limit": 60.0, "verbose": True}
