@@ -536,7 +536,7 @@ class HalpernPDHG(Method):
         S = s.saddle
         work = problem if s.work is None else s.work
         wo = self._oracle(problem, oracle, work)
-        xp = namespace(s.x)
+        xp = S.xp
         tau, sigma = (s.step, s.step) if s.tau is None else (s.tau, s.sigma)
         prox_x, prox_y = _prox_maps(S, self.backend, tau, sigma, _cast(xp, row, S.dtype),
                                     _cast(xp, col, S.dtype))

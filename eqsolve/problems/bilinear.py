@@ -226,7 +226,11 @@ class SaddleStructure:
     @property
     def plain(self) -> bool:
         """True when both terms are zero (the prox maps are projections)."""
-        return self.f.is_zero and self.g.is_zero
+        # read every step by PDHG: the terms never change, so the answer is kept
+        plain = self.__dict__.get("_plain")
+        if plain is None:
+            plain = self.__dict__["_plain"] = self.f.is_zero and self.g.is_zero
+        return plain
 
     def parts(self, z):
         """``(v, u)``: the maximiser's and the minimiser's blocks of the joint point."""
