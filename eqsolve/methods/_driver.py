@@ -269,7 +269,7 @@ class _Single:
                 continue
             if at.Fz is None:
                 self.certify_calls += 1
-            cert = self.problem.certify(at.z, Fz=at.Fz, point=name)
+            cert = self.problem.certify(at.z, Fz=at.Fz, point=name, **(at.certify_with or {}))
             if best is None or not (cert.value >= best[0].value):
                 best = (cert, name, at)
         return best

@@ -14,7 +14,7 @@ optax):
     one iteration; raises :class:`NonFiniteError` or :class:`StepCollapsedError`;
 ``candidates(state) -> {name: Candidate}``
     the points it could return (``"last"``, ``"average"``), with ``F`` there
-    when the step already has it.
+    (and any other quantity the certificate needs) when the step already has it.
 
 Optional hooks: ``restart``, ``diagnostics``, ``warnings``, ``finalize`` and
 ``batched`` (the batch stepper of a method that runs a batch of games game by
@@ -128,11 +128,15 @@ class Candidate(NamedTuple):
 
     ``exact`` is the point in exact arithmetic when the method computed one (of
     which ``z`` is the float rounding); the method's ``finalize`` certifies it.
+    ``certify_with`` holds other quantities at ``z`` that the step already
+    computed, passed to ``problem.certify`` as keywords so that the certificate
+    does not recompute them (``water_filling``: the interference at ``z``).
     """
 
     z: Any
     Fz: Any = None
     exact: Any = None
+    certify_with: Any = None  # dict of problem.certify keywords, or None
 
 
 class Progress(NamedTuple):

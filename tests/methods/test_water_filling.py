@@ -107,11 +107,11 @@ def test_best_responses_are_counted():
 def test_max_iter_is_honest_and_inputs_are_not_mutated():
     game = weak(4)
     x0 = game.initial_point().copy()
-    x0_copy, cross = x0.copy(), game.cross.copy()
+    x0_copy, coupling = x0.copy(), game.coupling.copy()
     res = eq.solve(game, "water_filling", x0=x0, tol=1e-300, max_iter=3)
     assert res.status == "max_iter" and res.iterations == 3
     assert res.residual == game.certify(res.z).value
-    assert np.array_equal(x0, x0_copy) and np.array_equal(game.cross, cross)
+    assert np.array_equal(x0, x0_copy) and np.array_equal(game.coupling, coupling)
 
 
 # -- Numba kernels ---------------------------------------------------------------------
