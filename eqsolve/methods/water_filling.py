@@ -19,9 +19,15 @@ the weighted block-max norm and every schedule converges linearly to the
 unique equilibrium; the solve never depends on that sufficient condition.
 
 Counting: ``oracle_calls`` is the number of single-user best responses
-(water-fillings) made by the steps (Q per Jacobi or Gauss-Seidel sweep);
-``certify_calls`` counts certifications, each Q more.  One iteration is one
-sweep (asynchronous: one tick).  A period-2 cycle of the undamped schedules
+(water-fillings), each counted where its interference is formed (the
+interference sum over the gains is the cost): Q per Gauss-Seidel sweep, one
+per updated user of an asynchronous tick, and Q per Jacobi sweep plus Q at the
+start, since a Jacobi sweep forms the interference at its new powers for the
+next sweep.  That interference also certifies the new point, so the
+simultaneous schedule's certificates are free of gain reads and are not
+counted; ``certify_calls`` counts the other schedules' certifications, each Q
+water-fillings over a fresh interference.  One iteration is one sweep
+(asynchronous: one tick).  A period-2 cycle of the undamped schedules
 (simultaneous IWF oscillates on strong-interference instances) ends the solve
 with status ``"stalled"`` and a warning saying so.
 
@@ -185,7 +191,8 @@ class WaterFilling(Method):
             buf = np.broadcast_to(p, (self.max_delay + 1,) + p.shape).copy()
             rng = np.random.default_rng(self.seed)
         elif self.schedule == "simultaneous":
-            c = problem.interference(p)
+            c = problem.interference(p)  # the first sweep's input, and the start's certificate's
+            oracle.count(problem.Q)
         return WFState(p, p, 0, 0, buf, rng, c)
 
     def step(self, problem, oracle, s):
