@@ -9,16 +9,19 @@ Instances: ``zoo.random_geometry_power_control(Q, N, area=20 sqrt(Q), path_loss=
 (constant user density, 6-tap Rayleigh fading, SNR 10 dB).  For every size,
 schedule and kernel backend it records the iterations (sweeps), best responses
 and wall time to a certified NE residual of 1e-10 (certification included, as
-a user would see it), and the time of one sweep alone (median and minimum of
-repeated sweeps; the kernel, without certification).
+a user would see it; the best of a few solves), and the time of one sweep
+alone (median and minimum of repeated sweeps; the kernel, without
+certification).
 
 The memory floor is one streaming read of the game's coupling array (the
 normalised gains, ``Q^2 N`` doubles, what every sweep and certification
 reads): the fastest of a NumPy row-block sum and, with Numba, a compiled
 vectorised sum, measured in the same run.  Each path's time to tolerance is
-divided by ``(sweeps + certifications) x floor`` -- a solve that read the
-gains once per sweep and once per certification and did nothing else would
-score 1 -- and one sweep and one certification are reported in floors too.
+divided by ``(sweeps + certificates) x floor`` -- a solve that read the
+gains once per sweep and once per certificate and did nothing else would
+score 1 (the simultaneous schedule certifies with the interference its sweep
+formed, so its certificates read nothing and it can score below 1) -- and one
+sweep and one certification are reported in floors too.
 Ratios are taken between paths measured in the same run.  cvxpy (Clarabel) solves a few single-user
 best responses of the same instance; its time per best response is compared
 with a sweep's time per user.  The load average is recorded: timings on a
@@ -27,6 +30,7 @@ shared machine are only comparable within one run.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
@@ -152,16 +156,20 @@ def run(sizes=DEFAULT_SIZES, repeats=10, cvx_users=3) -> dict:
                                           "residual": hist.history["residual"]}
             for backend in backends:
                 sweep_times(game, schedule, backend, 1)  # compile / load before timing
-                t = time.perf_counter()
-                res = eq.solve(game, "water_filling", schedule=schedule, backend=backend, tol=TOL,
-                               max_iter=2000)
-                wall = time.perf_counter() - t
+                wall = math.inf
+                for _ in range(max(2, repeats // 3)):  # the best of a few solves
+                    t = time.perf_counter()
+                    res = eq.solve(game, "water_filling", schedule=schedule, backend=backend,
+                                   tol=TOL, max_iter=2000)
+                    wall = min(wall, time.perf_counter() - t)
                 med, best = sweep_times(game, schedule, backend, repeats)
                 entry["runs"][f"{schedule}/{backend}"] = {
                     "status": res.status, "iterations": res.iterations, "residual": res.residual,
                     "best_responses": res.oracle_calls, "certifications": res.certify_calls,
                     "seconds_to_tol": wall, "sweep_median_s": med, "sweep_min_s": best,
-                    "to_tol_over_floor": wall / ((res.iterations + res.certify_calls) * floor),
+                    "certificates": len(res.history["iteration"]),
+                    "to_tol_over_floor": wall / ((res.iterations + len(res.history["iteration"]))
+                                                 * floor),
                     "sweep_over_floor": best / floor,
                 }
         try:
@@ -242,7 +250,7 @@ def report(record) -> None:
               f"one certification {e['certify_s'] / f:.2f} floors, given the interference "
               f"{e['certify_given_interference_s'] / f:.2f}")
         for key, r in e["runs"].items():
-            print(f"  {key:26s} {r['status']:9s} {r['iterations']:4d} sweeps {r['certifications']:4d} "
+            print(f"  {key:26s} {r['status']:9s} {r['iterations']:4d} sweeps {r['certificates']:4d} "
                   f"certs {r['seconds_to_tol'] * 1e3:8.2f} ms to tol = {r['to_tol_over_floor']:5.2f} x "
                   f"floor   sweep {r['sweep_min_s'] * 1e3:7.3f} ms min ({r['sweep_over_floor']:5.2f} "
                   f"floors) {r['sweep_median_s'] * 1e3:7.3f} ms median")

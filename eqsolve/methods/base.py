@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import inspect
 import math
 from dataclasses import dataclass
@@ -246,16 +247,25 @@ def _options_of(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
 
 
+@functools.lru_cache(maxsize=None)
+def _keyword_options(from_options):
+    """The keyword-only options of a ``from_options``, or ``None`` when it takes ``**options``
+    (per class, once: reading a signature costs more than a cheap method's iteration)."""
+    params = inspect.signature(from_options).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return tuple(n for n, p in params.items() if p.kind is p.KEYWORD_ONLY)
+
+
 def _check_option_names(entry, target, options):
     """Reject an unknown option naming it and listing the valid ones (before any work)."""
-    params = inspect.signature(target.from_options).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    valid = _keyword_options(target.from_options)
+    if valid is None:
         return
-    valid = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
     extra = getattr(entry, "option", None)
     unknown = [k for k in options if k not in valid]
     if unknown:
-        shown = sorted(valid + ([extra] if extra else []))
+        shown = sorted(list(valid) + ([extra] if extra else []))
         raise TypeError(f"{entry.name} got an unexpected keyword argument {unknown[0]!r}; its options "
                         f"are: {', '.join(shown)}")
 

@@ -143,7 +143,7 @@ class Flow(Method):
                 raise TypeError(f"{cls.name}: region=, certificate= or geometry= needs a "
                                 "DifferentiableGame")
             return cls(step, None, FIELDS["euclidean"], False)
-        if geometry not in FIELDS:
+        if not isinstance(geometry, str) or geometry not in FIELDS:
             raise ValueError(f"geometry must be 'euclidean' or 'metric', got {geometry!r}")
         if geometry == "metric" and not all(isinstance(b, Reals) for b in problem.domain.blocks):
             raise ValueError("geometry='metric' (natural gradient) needs an unconstrained game")
