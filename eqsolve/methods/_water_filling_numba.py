@@ -1,21 +1,22 @@
 r"""Numba kernels of the water-filling sweeps (imported only when ``backend="numba"``).
 
-The game's coupling is carrier-major, ``coupling[k, q, r] = G_qr(k)/G_qq(k)``
-(:class:`~eqsolve.problems.PowerControlGame`), so user ``q``'s interference on
-carrier ``k`` is the dot product of ``coupling[k, q]`` with the powers on
-carrier ``k``; the kernels keep a carrier-major copy ``pT[k, r] = p[r, k]`` of
-the powers they read so that both rows are contiguous.  Those dot products
-(and nothing else) are compiled with reassociation allowed, which lets LLVM
-vectorise them: the certificate's allowance for the interference holds for
-any summation order of its nonnegative terms, and the water levels and
-updates stay strict IEEE arithmetic.
-
 * :func:`jacobi` water-fills every user from the interference carried over
-  from the last sweep, then computes the interference at the new powers in one
-  pass over the coupling: one read of the array per sweep, and the
-  certificate of the new point reuses that interference.
-* :func:`gauss_seidel` and :func:`asynchronous` compute each updated user's
-  interference from the freshest (or delayed) powers, then water-fill it.
+  from the last sweep, then forms the interference at the new powers in one
+  pass over the carrier-major coupling ``coupling[k, q, r] = G_qr(k)/G_qq(k)``
+  (:class:`~eqsolve.problems.PowerControlGame`): one read of the array per
+  sweep, and the certificate of the new point reuses that interference.  The
+  pass is one dot product of ``coupling[k, q]`` with the powers on carrier
+  ``k`` per user and carrier, over a carrier-major copy ``pT[k, r] = p[r, k]``
+  of the powers; those dot products (and nothing else) are compiled with
+  reassociation allowed, so that LLVM vectorises them.  The certificate's
+  allowance for the interference holds for any summation order of its
+  nonnegative terms; water levels and updates stay strict IEEE arithmetic.
+* :func:`gauss_seidel` and :func:`asynchronous` form each updated user's
+  interference from the freshest (or delayed) powers, then water-fill it; they
+  read the coupling user-major
+  (:meth:`~eqsolve.problems.PowerControlGame.coupling_by_user`, laid out like
+  the powers), so that one user's rows are one contiguous block and the sum
+  over the other users vectorises over the carriers as it is.
 
 Without caps the water level is found by Newton's method on the convex
 piecewise-linear :math:`S(\mu) = \sum_k(\mu - c_k)_+` started right of the root
@@ -37,7 +38,7 @@ import numpy as np
 
 from ..backend import HAS_NUMBA
 
-__all__ = ["jacobi", "gauss_seidel", "asynchronous", "interference"]
+__all__ = ["jacobi", "gauss_seidel", "asynchronous"]
 
 if HAS_NUMBA:
     from numba import njit
@@ -67,17 +68,18 @@ def _interference_all(coupling, floor, pT, out):
             out[q, k] = floor[q, k] + acc
 
 
-@njit(**_SUM_OPTS)
-def _interference_user(coupling, floor_q, q, pT, c):
-    # c[k] = floor_q[k] + sum_r coupling[k, q, r] pT[k, r]
-    N, _, R = coupling.shape
+@njit(**_OPTS)
+def _interference_rows(rows, floor_q, p, c):
+    # c[k] = floor_q[k] + sum_r rows[r, k] p[r, k], rows = user q's coupling (Q, N): the sum
+    # runs across rows, so the loop over carriers vectorises without reassociation
+    Q, N = p.shape
     for k in range(N):
-        row = coupling[k, q]
-        pk = pT[k]
-        acc = 0.0
-        for r in range(R):
-            acc += row[r] * pk[r]
-        c[k] = floor_q[k] + acc
+        c[k] = floor_q[k]
+    for r in range(Q):
+        row = rows[r]
+        pr = p[r]
+        for k in range(N):
+            c[k] += row[k] * pr[k]
 
 
 @njit(**_OPTS)
@@ -86,13 +88,6 @@ def _transpose(p, pT):
     for r in range(Q):
         for k in range(N):
             pT[k, r] = p[r, k]
-
-
-@njit(**_OPTS)
-def interference(coupling, floor, p, pT, out):
-    """``out[q, k] = floor[q, k] + sum_r coupling[k, q, r] p[r, k]`` (``pT``: (N, Q) scratch)."""
-    _transpose(p, pT)
-    _interference_all(coupling, floor, pT, out)
 
 
 # -- water levels ----------------------------------------------------------------------
@@ -189,28 +184,29 @@ def jacobi(coupling, floor, p, c, budgets, caps, has_caps, alpha, p_out, c_out, 
 
 
 @njit(**_OPTS)
-def gauss_seidel(coupling, floor, p, budgets, caps, has_caps, alpha, order, pT, c, work):
-    """Sequential sweep in ``order``, in place on ``p``: each user sees the freshest powers."""
-    _transpose(p, pT)
-    N = p.shape[1]
+def gauss_seidel(by_user, floor, p, budgets, caps, has_caps, alpha, order, c, work):
+    """Sequential sweep in ``order``, in place on ``p``: each user sees the freshest powers
+    (``by_user``: the coupling user-major, (Q, Q, N))."""
     for i in range(order.shape[0]):
         q = order[i]
-        _interference_user(coupling, floor[q], q, pT, c)
+        _interference_rows(by_user[q], floor[q], p, c)
         _fill_user(c, budgets[q], caps[q], has_caps, work, alpha, p[q], p[q])
-        for k in range(N):
-            pT[k, q] = p[q, k]
 
 
 @njit(**_OPTS)
-def asynchronous(coupling, floor, buf, slots, users, p, budgets, caps, has_caps, alpha, out,
-                 seenT, c, work):
-    """Update ``users`` from delayed copies: user ``users[u]`` sees ``p_r = buf[slots[u, r], r]``."""
+def asynchronous(by_user, floor, buf, slots, users, p, budgets, caps, has_caps, alpha, out,
+                 c, work):
+    """Update ``users`` from delayed copies: user ``users[u]`` sees ``p_r = buf[slots[u, r], r]``
+    (``by_user``: the coupling user-major, (Q, Q, N))."""
     Q, N = p.shape
     for u in range(users.shape[0]):
         q = users[u]
+        rows = by_user[q]
+        for k in range(N):
+            c[k] = floor[q, k]
         for r in range(Q):
+            row = rows[r]
             pr = buf[slots[u, r], r]
             for k in range(N):
-                seenT[k, r] = pr[k]
-        _interference_user(coupling, floor[q], q, seenT, c)
+                c[k] += row[k] * pr[k]
         _fill_user(c, budgets[q], caps[q], has_caps, work, alpha, p[q], out[q])

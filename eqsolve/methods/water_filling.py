@@ -236,12 +236,12 @@ def _jacobi(problem, s, alpha, method, kernels):
 def _gauss_seidel(problem, s, alpha, method, kernels):
     p, Q, N = s.p.copy(), problem.Q, problem.N
     if kernels is not None:
-        kernels.gauss_seidel(problem.coupling, problem.floor, p, problem.budgets, *_caps(problem),
-                             alpha, np.arange(Q), np.empty((N, Q)), np.empty(N), np.empty(N))
+        kernels.gauss_seidel(problem.coupling_by_user(), problem.floor, p, problem.budgets,
+                             *_caps(problem), alpha, np.arange(Q), np.empty(N), np.empty(N))
         return p, None, s.buf, Q
-    caps = problem.caps
+    rows, caps = problem.coupling_by_user(), problem.caps
     for q in range(Q):
-        c = problem.floor[q] + np.einsum("kr,rk->k", problem.coupling[:, q, :], p)
+        c = problem.floor[q] + np.einsum("rk,rk->k", rows[q], p)
         b = water_fill(c[None, :], problem.budgets[q:q + 1],
                        None if caps is None else caps[q:q + 1])[0][0]
         p[q] = b if alpha == 1.0 else p[q] + alpha * (b - p[q])
@@ -256,12 +256,12 @@ def _asynchronous(problem, s, alpha, method, kernels):
     slots = (s.t - delays) % D
     p = s.p.copy()
     if users.size and kernels is not None:
-        kernels.asynchronous(problem.coupling, problem.floor, s.buf, slots, users, s.p,
-                             problem.budgets, *_caps(problem), alpha, p, np.empty((N, Q)),
-                             np.empty(N), np.empty(N))
+        kernels.asynchronous(problem.coupling_by_user(), problem.floor, s.buf, slots, users, s.p,
+                             problem.budgets, *_caps(problem), alpha, p, np.empty(N), np.empty(N))
     elif users.size:
         seen = s.buf[slots, np.arange(Q)[None, :]]  # (U, Q, N) delayed copies
-        c = problem.floor[users] + np.einsum("kur,urk->uk", problem.coupling[:, users, :], seen)
+        rows = problem.coupling_by_user()[users]
+        c = problem.floor[users] + np.einsum("urk,urk->uk", rows, seen)
         caps = None if problem.caps is None else problem.caps[users]
         b = water_fill(c, problem.budgets[users], caps)[0]
         p[users] = b if alpha == 1.0 else s.p[users] + alpha * (b - s.p[users])

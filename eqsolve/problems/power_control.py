@@ -166,6 +166,7 @@ class PowerControlGame(Problem):
         M = (self.coupling + np.eye(self.Q)) / self.floor.T[:, :, None] ** 2
         self.lipschitz = float(np.max(np.sqrt(M.sum(axis=1).max(axis=1) * M.sum(axis=2).max(axis=1))))
         self._contraction = None
+        self._by_user = None
 
     @property
     def backend(self) -> str:
@@ -186,6 +187,19 @@ class PowerControlGame(Problem):
         [[0.6, 0.05], [0.225, 0.1]]
         """
         return self.floor + np.matmul(self.coupling, p.T[:, :, None])[:, :, 0].T
+
+    def coupling_by_user(self):
+        """The coupling user-major, ``(Q, Q, N)``: ``[q, r, k] == coupling[k, q, r]``.
+
+        What a sweep that updates one user at a time reads (sequential and
+        asynchronous water-filling): user ``q``'s coupling is one contiguous
+        ``(Q, N)`` block, laid out like the powers, rather than ``N`` rows
+        ``Q^2`` doubles apart.  Built on first use and kept (``Q^2 N`` more
+        doubles).
+        """
+        if self._by_user is None:
+            self._by_user = np.ascontiguousarray(self.coupling.transpose(1, 2, 0))
+        return self._by_user
 
     def best_response(self, p):
         """Every user's water-filling response to the others' powers ``p`` (Q, N).

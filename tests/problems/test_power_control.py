@@ -333,3 +333,14 @@ def test_a_wrong_interference_is_refused():
     bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="interference must be >= the noise floor"):
         game.certify(p, interference=bad)
+
+
+def test_the_two_layouts_of_the_coupling_hold_the_normalised_gains():
+    game = small_game(9, Q=4, N=5)
+    G, (Q, N) = game.gains, (game.Q, game.N)
+    want = np.array([[[0.0 if q == r else G[q, r, k] / G[q, q, k] for r in range(Q)]
+                      for q in range(Q)] for k in range(N)])
+    assert np.allclose(game.coupling, want, rtol=1e-15, atol=0) and game.coupling.shape == (N, Q, Q)
+    by_user = game.coupling_by_user()
+    assert by_user.flags["C_CONTIGUOUS"] and by_user is game.coupling_by_user()
+    assert np.array_equal(by_user, game.coupling.transpose(1, 2, 0))
