@@ -263,8 +263,9 @@ class _Single:
     def certify(self):
         """Certify the candidates allowed by ``output``; the best as ``(cert, name, Candidate)``.
 
-        A candidate without ``F(z)`` is certified by the problem itself, which
-        makes the evaluations it needs: counted as one certification call.
+        A candidate without ``F(z)`` (or the quantities of ``certify_with``) is
+        certified by the problem itself, which makes the evaluations it needs:
+        counted as one certification call.
         """
         cands = self.method.candidates(self.state)
         names = ([self.output] if self.output != "best"
@@ -274,9 +275,9 @@ class _Single:
             at = cands[name]
             if not all_finite(namespace(at.z), at.z):
                 continue
-            if at.Fz is None:
+            if at.Fz is None and at.certify_with is None:
                 self.certify_calls += 1
-            cert = self.problem.certify(at.z, Fz=at.Fz, point=name)
+            cert = self.problem.certify(at.z, Fz=at.Fz, point=name, **(at.certify_with or {}))
             if best is None or not (cert.value >= best[0].value):
                 best = (cert, name, at)
         return best

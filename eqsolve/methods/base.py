@@ -14,7 +14,7 @@ optax):
     one iteration; raises :class:`NonFiniteError` or :class:`StepCollapsedError`;
 ``candidates(state) -> {name: Candidate}``
     the points it could return (``"last"``, ``"average"``), with ``F`` there
-    when the step already has it.
+    (and any other quantity the certificate needs) when the step already has it.
 
 Optional hooks: ``restart``, ``diagnostics``, ``warnings``, ``finalize`` and
 ``batched`` (the batch stepper of a method that runs a batch of games game by
@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import inspect
 import math
 from dataclasses import dataclass
@@ -128,11 +129,15 @@ class Candidate(NamedTuple):
 
     ``exact`` is the point in exact arithmetic when the method computed one (of
     which ``z`` is the float rounding); the method's ``finalize`` certifies it.
+    ``certify_with`` holds other quantities at ``z`` that the step already
+    computed, passed to ``problem.certify`` as keywords so that the certificate
+    does not recompute them (``water_filling``: the interference at ``z``).
     """
 
     z: Any
     Fz: Any = None
     exact: Any = None
+    certify_with: Any = None  # dict of problem.certify keywords, or None
 
 
 class Progress(NamedTuple):
@@ -273,16 +278,25 @@ def _options_of(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
 
 
+@functools.lru_cache(maxsize=None)
+def _keyword_options(from_options):
+    """The keyword-only options of a ``from_options``, or ``None`` when it takes ``**options``
+    (per class, once: reading a signature costs more than a cheap method's iteration)."""
+    params = inspect.signature(from_options).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return tuple(n for n, p in params.items() if p.kind is p.KEYWORD_ONLY)
+
+
 def _check_option_names(entry, target, options):
     """Reject an unknown option naming it and listing the valid ones (before any work)."""
-    params = inspect.signature(target.from_options).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    valid = _keyword_options(target.from_options)
+    if valid is None:
         return
-    valid = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
     extra = getattr(entry, "option", None)
     unknown = [k for k in options if k not in valid]
     if unknown:
-        shown = sorted(valid + ([extra] if extra else []))
+        shown = sorted(list(valid) + ([extra] if extra else []))
         raise TypeError(f"{entry.name} got an unexpected keyword argument {unknown[0]!r}; its options "
                         f"are: {', '.join(shown)}")
 

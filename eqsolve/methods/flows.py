@@ -59,6 +59,36 @@ class FlowState(NamedTuple):
     k: int
 
 
+class Field:
+    """The vector field a flow integrates, chosen once by ``geometry=``: ``F`` itself."""
+
+    name: ClassVar[str] = "euclidean"
+
+    def __call__(self, problem, z, Fz):
+        return Fz
+
+    def __repr__(self):
+        return repr(self.name)
+
+
+class NaturalGradient(Field):
+    """The natural-gradient field ``G(z)^{-1} F(z)`` of a game with a metric (per player)."""
+
+    name: ClassVar[str] = "metric"
+
+    def __call__(self, problem, z, Fz):
+        # a metric that degenerates (e.g. a softmax policy gone deterministic) is divergence
+        try:
+            G = problem.metric(z, strict=False)
+            return np.concatenate([np.linalg.solve(g, f) for g, f in zip(G, problem.players(Fz))])
+        except np.linalg.LinAlgError:
+            raise NonFiniteError from None
+
+
+#: ``geometry=`` -> the field
+FIELDS = {f.name: f for f in (Field(), NaturalGradient())}
+
+
 @dataclass(frozen=True)
 class Flow(Method):
     """Options and shared pieces of the certified flows.
@@ -85,7 +115,7 @@ class Flow(Method):
 
     step_size: float
     certificate: Any  # SmallGainCertificate or None
-    geometry: str
+    field: Field  # FIELDS[geometry]
     from_certificate: bool
 
     @classmethod
@@ -112,8 +142,8 @@ class Flow(Method):
             if geometry != "euclidean" or region is not None or certificate is not None:
                 raise TypeError(f"{cls.name}: region=, certificate= or geometry= needs a "
                                 "DifferentiableGame")
-            return cls(step, None, "euclidean", False)
-        if geometry not in ("euclidean", "metric"):
+            return cls(step, None, FIELDS["euclidean"], False)
+        if not isinstance(geometry, str) or geometry not in FIELDS:
             raise ValueError(f"geometry must be 'euclidean' or 'metric', got {geometry!r}")
         if geometry == "metric" and not all(isinstance(b, Reals) for b in problem.domain.blocks):
             raise ValueError("geometry='metric' (natural gradient) needs an unconstrained game")
@@ -122,7 +152,7 @@ class Flow(Method):
                 raise ValueError(f"{cls.name} on a nonlinear game needs region= (a product of "
                                  "boxes/balls around the equilibrium) to certify its step, or "
                                  "step=")
-            return cls(step, None, geometry, False)
+            return cls(step, None, FIELDS[geometry], False)
         if certificate is None:
             certificate = certify_region(problem, region, geometry=geometry)
         elif not isinstance(certificate, RegionCertificate):
@@ -138,7 +168,7 @@ class Flow(Method):
                 raise ValueError(f"{cls.name}: the game is not certified on the region "
                                  f"({certificate.reason}); pass step= to run it uncertified")
             step = cls.certified_step(certificate)
-        return cls(step, certificate, certificate.geometry, True)
+        return cls(step, certificate, FIELDS[certificate.geometry], True)
 
     def warnings(self, problem):
         cert = self.certificate
@@ -151,16 +181,7 @@ class Flow(Method):
 
     def direction(self, problem, oracle, z, Fz=None):
         """The flow's field at ``z``: ``F(z)``, or ``G(z)^{-1} F(z)`` in the metric geometry."""
-        Fz = oracle(z) if Fz is None else Fz
-        if self.geometry == "metric":
-            # a metric that degenerates (e.g. a softmax policy gone deterministic) is divergence
-            try:
-                G = problem.metric(z, strict=False)
-                return np.concatenate([np.linalg.solve(g, f)
-                                       for g, f in zip(G, problem.players(Fz))])
-            except np.linalg.LinAlgError:
-                raise NonFiniteError from None
-        return Fz
+        return self.field(problem, z, oracle(z) if Fz is None else Fz)
 
     def init(self, problem, oracle, z0):
         c = self.certificate
@@ -186,7 +207,7 @@ class Flow(Method):
         return {"last": Candidate(s.z, s.Fz)}
 
     def diagnostics(self, s):
-        out = {"step": self.step_size, "scheme": self.scheme, "geometry": self.geometry}
+        out = {"step": self.step_size, "scheme": self.scheme, "geometry": self.field.name}
         if self.certificate is not None:
             out["small_gain_verdict"] = self.certificate.verdict
         return out

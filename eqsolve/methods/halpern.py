@@ -148,7 +148,7 @@ class _Anchored(Method):
 
     def init(self, problem, oracle, z0):
         Fz0 = oracle(z0)
-        if self.L_source != "estimated":
+        if self.step_size is not None:  # a fixed step: nothing to estimate
             return AnchorState(z0, z0, Fz0, 0)
         # first estimate: the secant of one trial step of size one
         z1 = problem.domain.project(z0 - Fz0)
@@ -267,6 +267,8 @@ class _Extra(_Anchored):
     offset: ClassVar[int]
     #: whether the first step is shrunk by (1 - beta_k)
     shrink_first: ClassVar[bool]
+    #: C in the unconstrained guarantee ||F(z_k)|| <= C L ||z_0 - z*|| / k, as printed
+    rate_constant: ClassVar[str]
 
     def warnings(self, problem):
         out = super().warnings(problem)
@@ -292,8 +294,7 @@ class _Extra(_Anchored):
     def rate(self, L):
         if not L:
             return "F is constant on the domain (L = 0): one step solves it"
-        const = "2" if self.variant == "feg" else "sqrt(260)"
-        claim = (f"||F(z_k)|| <= {const} L ||z_0 - z*|| / k" if self.unconstrained else
+        claim = (f"||F(z_k)|| <= {self.rate_constant} L ||z_0 - z*|| / k" if self.unconstrained else
                  "no rate is claimed with constraints (the certificate measures the point)")
         return (f"{claim}; L = {L:.6g} ({self.L_source}; F assumed monotone and L-Lipschitz), "
                 "k counted from the last anchor")
@@ -307,6 +308,7 @@ class FEG(_Extra):
     step_limit: ClassVar[float] = 1.0
     offset: ClassVar[int] = 1
     shrink_first: ClassVar[bool] = True
+    rate_constant: ClassVar[str] = "2"  # Lee and Kim (2021)
 
 
 @dataclass(frozen=True)
@@ -317,6 +319,7 @@ class EAG(_Extra):
     step_limit: ClassVar[float] = 1.0 / 8.0
     offset: ClassVar[int] = 2
     shrink_first: ClassVar[bool] = False
+    rate_constant: ClassVar[str] = "sqrt(260)"  # Yoon and Ryu (2021), EAG-C
 
 
 @register

@@ -19,9 +19,15 @@ the weighted block-max norm and every schedule converges linearly to the
 unique equilibrium; the solve never depends on that sufficient condition.
 
 Counting: ``oracle_calls`` is the number of single-user best responses
-(water-fillings) made by the steps (Q per Jacobi or Gauss-Seidel sweep);
-``certify_calls`` counts certifications, each Q more.  One iteration is one
-sweep (asynchronous: one tick).  A period-2 cycle of the undamped schedules
+(water-fillings), each counted where its interference is formed (the
+interference sum over the gains is the cost): Q per Gauss-Seidel sweep, one
+per updated user of an asynchronous tick, and Q per Jacobi sweep plus Q at the
+start, since a Jacobi sweep forms the interference at its new powers for the
+next sweep.  That interference also certifies the new point, so the
+simultaneous schedule's certificates are free of gain reads and are not
+counted; ``certify_calls`` counts the other schedules' certifications, each Q
+water-fillings over a fresh interference.  One iteration is one sweep
+(asynchronous: one tick).  A period-2 cycle of the undamped schedules
 (simultaneous IWF oscillates on strong-interference instances) ends the solve
 with status ``"stalled"`` and a warning saying so.
 
@@ -76,6 +82,7 @@ class WFState(NamedTuple):
     cycles: int  # consecutive period-2 detections
     buf: Any  # (max_delay + 1, Q, N) ring of past iterates (asynchronous) or None
     rng: Any  # numpy Generator (asynchronous) or None
+    c: Any  # (Q, N) interference at p (simultaneous: the next sweep's input) or None
 
 
 def _check_options(schedule, damping, backend, update_prob, max_delay):
@@ -104,9 +111,15 @@ def _kernels(backend):
     """The compiled sweeps for ``backend="numba"``, else ``None`` (the NumPy reference)."""
     if backend != "numba":
         return None
-    from . import _water_filling_numba
+    global _NUMBA_KERNELS
+    if _NUMBA_KERNELS is None:  # imported once: numba is optional and slow to import
+        from . import _water_filling_numba
 
-    return _water_filling_numba
+        _NUMBA_KERNELS = _water_filling_numba
+    return _NUMBA_KERNELS
+
+
+_NUMBA_KERNELS = None
 
 
 @register
@@ -173,23 +186,30 @@ class WaterFilling(Method):
 
     def init(self, problem, oracle, z0):
         p = np.array(z0, dtype=np.float64).reshape(problem.Q, problem.N)
-        buf = rng = None
+        buf = rng = c = None
         if self.schedule == "asynchronous":
             buf = np.broadcast_to(p, (self.max_delay + 1,) + p.shape).copy()
             rng = np.random.default_rng(self.seed)
-        return WFState(p, p, 0, 0, buf, rng)
+        elif self.schedule == "simultaneous":
+            c = problem.interference(p)  # the first sweep's input, and the start's certificate's
+            oracle.count(problem.Q)
+        return WFState(p, p, 0, 0, buf, rng, c)
 
     def step(self, problem, oracle, s):
         alpha = self.damping if not isinstance(self.damping, str) else (s.t + 1.0) ** (-2.0 / 3.0)
-        p, buf, responses = _SWEEPS[self.schedule](problem, s, alpha, self, _kernels(self.backend))
+        p, c, buf, responses = _SWEEPS[self.schedule](problem, s, alpha, self,
+                                                      _kernels(self.backend))
         oracle.count(responses)
         if not np.all(np.isfinite(p)):
             raise NonFiniteError
         cycles = _cycle_count(problem, s, p, self.schedule)
-        return WFState(p, s.p, s.t + 1, cycles, buf, s.rng)
+        return WFState(p, s.p, s.t + 1, cycles, buf, s.rng, c)
 
     def candidates(self, s):
-        return {"last": Candidate(s.p.reshape(-1))}
+        # simultaneous: the sweep already computed the interference at p (its next input),
+        # so certifying p costs Q water-fillings and no second read of the gains
+        given = None if s.c is None else {"interference": s.c}
+        return {"last": Candidate(s.p.reshape(-1), certify_with=given)}
 
     def diagnostics(self, s):
         return {"schedule": self.schedule, "damping": self.damping,
@@ -197,54 +217,57 @@ class WaterFilling(Method):
 
 
 # -- the three schedules (NumPy reference and Numba kernels) ---------------------
-# each returns (powers, delay buffer, single-user best responses made)
+# each returns (powers, interference at them or None, delay buffer, best responses made)
 
 def _jacobi(problem, s, alpha, method, kernels):
-    p = s.p
+    # from p and c(p): water-fill every user, move, then c at the new powers (one pass over
+    # the coupling), which the certificate of the new point and the next sweep both use
+    p, Q, N = s.p, problem.Q, problem.N
     if kernels is not None:
-        out = np.empty_like(p)
-        kernels.jacobi(problem.cross, problem.floor, p, problem.budgets, *_caps(problem),
-                       alpha, out, np.empty((problem.Q, 2, problem.N)))
-        return out, s.buf, problem.Q
-    b = problem.best_response(p)
-    return (b if alpha == 1.0 else p + alpha * (b - p)), s.buf, problem.Q
+        out, c = np.empty_like(p), np.empty_like(p)
+        kernels.jacobi(problem.coupling, problem.floor, p, s.c, problem.budgets, *_caps(problem),
+                       alpha, out, c, np.empty((N, Q)), np.empty(N))
+        return out, c, s.buf, Q
+    b = water_fill(s.c, problem.budgets, problem.caps)[0]
+    p = b if alpha == 1.0 else p + alpha * (b - p)
+    return p, problem.interference(p), s.buf, Q
 
 
 def _gauss_seidel(problem, s, alpha, method, kernels):
-    p = s.p.copy()
+    p, Q, N = s.p.copy(), problem.Q, problem.N
     if kernels is not None:
-        kernels.gauss_seidel(problem.cross, problem.floor, p, problem.budgets, *_caps(problem),
-                             alpha, np.arange(problem.Q), np.empty((1, 2, problem.N)))
-        return p, s.buf, problem.Q
-    caps = problem.caps
-    for q in range(problem.Q):
-        c = problem.floor[q] + np.einsum("rk,rk->k", problem.cross[q], p)
+        kernels.gauss_seidel(problem.coupling_by_user(), problem.floor, p, problem.budgets,
+                             *_caps(problem), alpha, np.arange(Q), np.empty(N), np.empty(N))
+        return p, None, s.buf, Q
+    rows, caps = problem.coupling_by_user(), problem.caps
+    for q in range(Q):
+        c = problem.floor[q] + np.einsum("rk,rk->k", rows[q], p)
         b = water_fill(c[None, :], problem.budgets[q:q + 1],
                        None if caps is None else caps[q:q + 1])[0][0]
         p[q] = b if alpha == 1.0 else p[q] + alpha * (b - p[q])
-    return p, s.buf, problem.Q
+    return p, None, s.buf, Q
 
 
 def _asynchronous(problem, s, alpha, method, kernels):
-    Q, D = problem.Q, method.max_delay + 1
+    Q, N, D = problem.Q, problem.N, method.max_delay + 1
     users = np.flatnonzero(s.rng.random(Q) < method.update_prob)
     # user q reads p_r(t - d_qr); delays never reach before the start
     delays = s.rng.integers(0, min(method.max_delay, s.t) + 1, size=(users.size, Q))
     slots = (s.t - delays) % D
     p = s.p.copy()
     if users.size and kernels is not None:
-        kernels.asynchronous(problem.cross, problem.floor, s.buf, slots, users, s.p,
-                             problem.budgets, *_caps(problem), alpha, p,
-                             np.empty((users.size, 2, problem.N)))
+        kernels.asynchronous(problem.coupling_by_user(), problem.floor, s.buf, slots, users, s.p,
+                             problem.budgets, *_caps(problem), alpha, p, np.empty(N), np.empty(N))
     elif users.size:
         seen = s.buf[slots, np.arange(Q)[None, :]]  # (U, Q, N) delayed copies
-        c = problem.floor[users] + np.einsum("urk,urk->uk", problem.cross[users], seen)
+        rows = problem.coupling_by_user()[users]
+        c = problem.floor[users] + np.einsum("urk,urk->uk", rows, seen)
         caps = None if problem.caps is None else problem.caps[users]
         b = water_fill(c, problem.budgets[users], caps)[0]
         p[users] = b if alpha == 1.0 else s.p[users] + alpha * (b - s.p[users])
     buf = s.buf.copy()
     buf[(s.t + 1) % D] = p
-    return p, buf, int(users.size)
+    return p, None, buf, int(users.size)
 
 
 _SWEEPS = {"simultaneous": _jacobi, "sequential": _gauss_seidel, "asynchronous": _asynchronous}

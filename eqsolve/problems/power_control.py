@@ -77,6 +77,17 @@ def _check_inputs(gains, noise, budgets, masks, caps):
     return G, noise, budgets, cap
 
 
+def _check_interference(c, floor):
+    # a sum of nonnegative terms starting at the floor never falls below it (rounding is monotone)
+    if not (isinstance(c, np.ndarray) and c.shape == floor.shape and c.dtype == np.float64):
+        raise ValueError(f"interference must be a float64 array of shape {floor.shape} (the "
+                         "interference() at the point certified)")
+    if not np.all(c >= floor):
+        raise ValueError("interference must be >= the noise floor everywhere (it is the floor "
+                         "plus nonnegative terms): it was not computed by interference()")
+    return c
+
+
 class PowerControlGame(Problem):
     """Gaussian interference game over parallel carriers (Q users, N carriers).
 
@@ -138,24 +149,57 @@ class PowerControlGame(Problem):
         self.gains, self.noise, self.budgets, self.caps = G, noise, budgets, caps
         idx = np.arange(self.Q)
         self.direct = G[idx, idx].copy()
-        # c = floor + sum_r cross[q, r] * p_r: one fused product-sum per carrier
+        # c_q(k) = floor_q(k) + sum_r coupling[k, q, r] p_r(k), coupling[k, q, r] =
+        # G_qr(k)/G_qq(k) with a zero diagonal.  Carrier-major: the interference of every
+        # user is one Q x Q matrix-vector product per carrier (batched BLAS), which reads the
+        # array once at memory speed; a user's row on every carrier is coupling[:, q, :]
         self.floor = noise / self.direct
-        self.cross = G / self.direct[:, None, :]
-        self.cross[idx, idx] = 0.0
+        self.coupling = np.divide(G.transpose(2, 0, 1), self.direct.T[:, :, None],
+                                  out=np.empty((self.N, self.Q, self.Q)))
+        self.coupling[:, idx, idx] = 0.0
         if caps is None:
             self.domain = Product([Simplex(self.N, radius=float(b)) for b in budgets])
         else:
             self.domain = Product([CappedSimplex(caps[q], budgets[q]) for q in range(self.Q)])
-        # |dF_qk/dp_rk| <= (cross + I)_qr / floor_qk^2 on the domain; per carrier the Jacobian
-        # is Q x Q and ||M||_2 <= sqrt(||M||_1 ||M||_inf)
-        M = (self.cross + np.eye(self.Q)[:, :, None]) / self.floor[:, None, :] ** 2
-        self.lipschitz = float(np.max(np.sqrt(M.sum(axis=0).max(axis=0) * M.sum(axis=1).max(axis=0))))
+        # |dF_qk/dp_rk| <= (coupling_k + I)_qr / floor_qk^2 on the domain; per carrier the
+        # Jacobian is Q x Q and ||M||_2 <= sqrt(||M||_1 ||M||_inf)
+        M = (self.coupling + np.eye(self.Q)) / self.floor.T[:, :, None] ** 2
+        self.lipschitz = float(np.max(np.sqrt(M.sum(axis=1).max(axis=1) * M.sum(axis=2).max(axis=1))))
         self._contraction = None
+        self._by_user = None
+
+    @property
+    def backend(self) -> str:
+        return "numpy"  # host float64 arrays (the generic property would water-fill to find out)
 
     # -- the game ---------------------------------------------------------
     def interference(self, p):
-        """Normalised interference-plus-noise ``c`` (Q, N) seen by every user at ``p`` (Q, N)."""
-        return self.floor + np.einsum("qrk,rk->qk", self.cross, p)
+        """Normalised interference-plus-noise ``c`` (Q, N) seen by every user at ``p`` (Q, N).
+
+        :math:`c_q(k) = \\sigma_q(k)/G_{qq}(k) + \\sum_{r \\ne q} G_{qr}(k)\\, p_r(k) / G_{qq}(k)`:
+        one batched matrix-vector product over the carriers.
+
+        Examples
+        --------
+        >>> G = np.array([[[1.0, 2.0], [0.5, 0.0]], [[0.25, 0.0], [1.0, 1.0]]])
+        >>> game = PowerControlGame(G, noise=0.1, budgets=1.0)
+        >>> game.interference(np.array([[0.5, 0.5], [1.0, 0.0]])).round(12).tolist()
+        [[0.6, 0.05], [0.225, 0.1]]
+        """
+        return self.floor + np.matmul(self.coupling, p.T[:, :, None])[:, :, 0].T
+
+    def coupling_by_user(self):
+        """The coupling user-major, ``(Q, Q, N)``: ``[q, r, k] == coupling[k, q, r]``.
+
+        What a sweep that updates one user at a time reads (sequential and
+        asynchronous water-filling): user ``q``'s coupling is one contiguous
+        ``(Q, N)`` block, laid out like the powers, rather than ``N`` rows
+        ``Q^2`` doubles apart.  Built on first use and kept (``Q^2 N`` more
+        doubles).
+        """
+        if self._by_user is None:
+            self._by_user = np.ascontiguousarray(self.coupling.transpose(1, 2, 0))
+        return self._by_user
 
     def best_response(self, p):
         """Every user's water-filling response to the others' powers ``p`` (Q, N).
@@ -213,8 +257,8 @@ class PowerControlGame(Problem):
         """
         if self._contraction is None:
             allowed = np.ones((self.Q, self.N), bool) if self.caps is None else self.caps > 0
-            both = allowed[:, None, :] & allowed[None, :, :]
-            S = np.max(np.where(both, self.cross, 0.0), axis=2)
+            both = allowed.T[:, :, None] & allowed.T[:, None, :]
+            S = np.max(np.where(both, self.coupling, 0.0), axis=0)
             rho = float(np.max(np.abs(np.linalg.eigvals(S)))) if self.Q > 1 else 0.0
             # the Perron vector of a slightly positive perturbation is strictly positive even
             # when S is reducible; any positive w gives a valid factor
@@ -228,9 +272,18 @@ class PowerControlGame(Problem):
             self._contraction = {"S": S, "rho": rho, "weights": w, "factor": factor}
         return self._contraction
 
-    def certify(self, z, *, Fz=None, point: str = "given") -> Certificate:
+    def certify(self, z, *, Fz=None, point: str = "given", interference=None) -> Certificate:
+        """The certificate of ``z`` (see the class notes).
+
+        ``interference`` is :meth:`interference` at ``z`` when the caller already has
+        it (``water_filling`` keeps it from its sweep): the certificate then makes its
+        ``Q`` water-fillings without reading the gains again.  Its allowance holds for
+        any floating-point summation order of the ``Q + 1`` nonnegative terms; a value
+        computed at another point gives a meaningless certificate.
+        """
         p = np.asarray(z, dtype=np.float64).reshape(self.Q, self.N)
-        c = self.interference(p)
+        c = self.interference(p) if interference is None else _check_interference(
+            interference, self.floor)
         b, mu = water_fill(c, self.budgets, self.caps)
         r = np.sqrt(np.sum((p - b) ** 2, axis=1))
         wf_err = water_fill_rounding(c, mu, self.budgets, self.Q + 3)

@@ -103,3 +103,18 @@ def test_constrained_anchored_methods_say_no_rate_is_claimed():
     res = eq.solve(inst_vi, method="halpern", variant="feg", tol=1e-9, max_iter=10_000)
     assert res.converged
     assert any("not claimed" in w for w in res.warnings)
+
+
+def test_each_variant_states_its_own_rate():
+    vi, _ = bilinear(3, 0)
+    box = eq.VI(vi.operator, eq.Box(-1.0, 1.0, dim=6), L=vi.lipschitz)
+    stated = {"feg": "||F(z_k)|| <= 2 L ||z_0 - z*|| / k",
+              "eag": "||F(z_k)|| <= sqrt(260) L ||z_0 - z*|| / k",
+              "halpern": "||F(u_k)|| <= L ||u_0 - u*|| / (k + 1)"}
+    for variant, claim in stated.items():
+        free = eq.solve(vi, method="halpern", variant=variant, tol=1e-300, max_iter=3)
+        assert free.info["rate"].startswith(claim) and free.info["variant"] == variant
+        boxed = eq.solve(box, method="halpern", variant=variant, tol=1e-300, max_iter=3)
+        assert claim not in boxed.info["rate"]
+    assert "no rate is claimed with constraints" in eq.solve(
+        box, method="halpern", variant="eag", tol=1e-300, max_iter=3).info["rate"]

@@ -92,9 +92,12 @@ def test_diminishing_damping_converges():
 
 def test_best_responses_are_counted():
     game = weak(3, Q=5)
-    for schedule in ("simultaneous", "sequential"):
-        res = eq.solve(game, "water_filling", schedule=schedule, tol=1e-10, max_iter=500)
-        assert res.oracle_calls == game.Q * res.iterations
+    res = eq.solve(game, "water_filling", schedule="sequential", tol=1e-10, max_iter=500)
+    assert res.oracle_calls == game.Q * res.iterations
+    assert res.certify_calls == len(res.history["iteration"])  # each forms the interference
+    # a Jacobi sweep forms the interference of the next (Q at the start); it certifies too
+    res = eq.solve(game, "water_filling", tol=1e-10, max_iter=500)
+    assert res.oracle_calls == game.Q * (res.iterations + 1) and res.certify_calls == 0
     calls = []
     for _ in range(2):
         res = eq.solve(game, "water_filling", schedule="asynchronous", tol=1e-10, max_iter=500,
@@ -107,11 +110,11 @@ def test_best_responses_are_counted():
 def test_max_iter_is_honest_and_inputs_are_not_mutated():
     game = weak(4)
     x0 = game.initial_point().copy()
-    x0_copy, cross = x0.copy(), game.cross.copy()
+    x0_copy, coupling = x0.copy(), game.coupling.copy()
     res = eq.solve(game, "water_filling", x0=x0, tol=0, max_iter=3)
     assert res.status == "max_iter" and res.iterations == 3
     assert res.residual == game.certify(res.z).value
-    assert np.array_equal(x0, x0_copy) and np.array_equal(game.cross, cross)
+    assert np.array_equal(x0, x0_copy) and np.array_equal(game.coupling, coupling)
 
 
 # -- Numba kernels ---------------------------------------------------------------------
@@ -130,8 +133,11 @@ def test_numba_kernels_match_the_numpy_reference(schedule, capped, damping):
         s = m.init(game, Oracle(game), x0)
         for _ in range(6):
             s = m.step(game, Oracle(game), s)
-        out[backend] = s.p
-    assert np.max(np.abs(out["numba"] - out["numpy"])) <= 1e-12
+        out[backend] = s
+    assert np.max(np.abs(out["numba"].p - out["numpy"].p)) <= 1e-12
+    if schedule == "simultaneous":  # and the interference the next sweep and certificate use
+        assert np.allclose(out["numba"].c, out["numpy"].c, rtol=1e-13, atol=0)
+        assert np.array_equal(out["numpy"].c, game.interference(out["numpy"].p))
 
 
 def test_numba_backend_solves_through_solve():
@@ -208,3 +214,23 @@ def test_damping_rescues_simultaneous_iwf_in_strong_interference():
     damped = eq.solve(game, "water_filling", damping=0.5, tol=1e-10, max_iter=3000)
     seq = eq.solve(game, "water_filling", schedule="sequential", tol=1e-10, max_iter=3000)
     assert damped.converged and seq.converged
+
+
+@pytest.mark.parametrize("backend", ["numpy", "numba"])
+def test_the_jacobi_certificates_reuse_the_sweeps_interference_honestly(backend):
+    # the simultaneous schedule certifies with the interference its sweep formed (NumPy BLAS
+    # or the Numba kernel, in their own summation orders): the bound must hold exactly
+    from fractions import Fraction
+
+    if backend == "numba":
+        pytest.importorskip("numba")
+    from tests.problems.test_power_control import exact_residual_sq, small_game
+
+    for seed, capped in ((0, False), (1, True), (2, False)):
+        game = small_game(seed, Q=4, N=7, capped=capped)
+        for it in (1, 3, 60):
+            res = eq.solve(game, "water_filling", backend=backend, tol=0, max_iter=it)
+            assert res.certify_calls == 0
+            assert Fraction(res.residual) ** 2 >= exact_residual_sq(game, res.x)
+            fresh = game.certify(res.z).value
+            assert abs(res.residual - fresh) <= 1e-13 * max(1.0, fresh)

@@ -302,3 +302,45 @@ def test_inputs_are_not_mutated_and_points_are_checked():
     assert np.array_equal(G, G0)
     with pytest.raises(ValueError, match="point lies outside the domain"):
         eq.certify(game, np.ones(6))
+
+
+def test_certificate_given_the_interference_is_the_certificate():
+    for capped in (False, True):
+        game = small_game(7, Q=4, N=9, capped=capped)
+        rng = np.random.default_rng(1)
+        p = game.domain.project(rng.uniform(0, 1, game.Q * game.N)).reshape(game.Q, game.N)
+        c = game.interference(p)
+        assert np.allclose(c, [[(game.noise[q, k] + sum(game.gains[q, r, k] * p[r, k]
+                                                         for r in range(game.Q) if r != q))
+                                / game.gains[q, q, k] for k in range(game.N)]
+                               for q in range(game.Q)], rtol=1e-14)
+        given = game.certify(p.reshape(-1), interference=c)
+        plain = game.certify(p.reshape(-1))
+        assert given.value == plain.value and given.details == plain.details
+
+
+def test_a_wrong_interference_is_refused():
+    game = small_game(8)
+    p = game.initial_point()
+    c = game.interference(p.reshape(game.Q, game.N))
+    with pytest.raises(ValueError, match="interference must be a float64 array of shape"):
+        game.certify(p, interference=c[:, :-1])
+    with pytest.raises(ValueError, match="interference must be a float64 array of shape"):
+        game.certify(p, interference=c.tolist())
+    with pytest.raises(ValueError, match="interference must be >= the noise floor"):
+        game.certify(p, interference=c - 1.0)
+    bad = c.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="interference must be >= the noise floor"):
+        game.certify(p, interference=bad)
+
+
+def test_the_two_layouts_of_the_coupling_hold_the_normalised_gains():
+    game = small_game(9, Q=4, N=5)
+    G, (Q, N) = game.gains, (game.Q, game.N)
+    want = np.array([[[0.0 if q == r else G[q, r, k] / G[q, q, k] for r in range(Q)]
+                      for q in range(Q)] for k in range(N)])
+    assert np.allclose(game.coupling, want, rtol=1e-15, atol=0) and game.coupling.shape == (N, Q, Q)
+    by_user = game.coupling_by_user()
+    assert by_user.flags["C_CONTIGUOUS"] and by_user is game.coupling_by_user()
+    assert np.array_equal(by_user, game.coupling.transpose(1, 2, 0))
