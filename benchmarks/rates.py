@@ -238,7 +238,7 @@ def _cce_self_play(game, iters):
     """Optimistic hedge for every player (``eq.correlated_equilibrium(method="self_play")``):
     the certified CCE gap of the empirical joint play (the largest average regret)."""
     res = eq.correlated_equilibrium(game, "cce", method="self_play", max_rounds=iters,
-                                    tol=0)
+                                    tol=1e-300)
     h = res.history
     return {"iteration": h["rounds"], "oracle_calls": h["rounds"], "residual": h["gap"],
             "theory_shape": "log(T)/T"}

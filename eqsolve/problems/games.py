@@ -312,13 +312,6 @@ class MatrixGame(_TwoPlayer):
         self._lipschitz = None
         self._range = None
         self._saddle = None
-        self._copies = {}
-
-    def __getstate__(self):
-        # the working copies are rebuilt on demand, never pickled
-        state = super().__getstate__()
-        state["_copies"] = {}
-        return state
 
     @property
     def wide_certificate(self) -> bool:
@@ -339,8 +332,9 @@ class MatrixGame(_TwoPlayer):
 
     def working(self, dtype):
         """A game with the same equilibria on entries rounded to ``dtype`` (``"float32"`` or
-        ``"float64"``), made once and kept; ``self`` for the game's own dtype; ``None``
-        where not offered (:attr:`working_dtypes`).
+        ``"float64"``), a new copy each call (a solve holds it while it runs, so that the
+        game itself never keeps one); ``self`` for the game's own dtype; ``None`` where not
+        offered (:attr:`working_dtypes`).
 
         The float32 copy of float64 payoffs is of ``A - centre``: on the simplices an
         offset moves every row's payoff and every column's by the same amount, so the
@@ -354,14 +348,10 @@ class MatrixGame(_TwoPlayer):
             return None
         if name == str(self.dtype):
             return self
-        if name not in self._copies:
-            xp = self.xp
-            if name == "float64":
-                copy = MatrixGame(xp.astype(self.A, xp.float64), amax=self._amax)
-            else:
-                copy = MatrixGame(_centred_float32(xp, self.A, float(self.centre)))
-            self._copies[name] = copy
-        return self._copies[name]
+        xp = self.xp
+        if name == "float64":
+            return MatrixGame(xp.astype(self.A, xp.float64), amax=self._amax)
+        return MatrixGame(_centred_float32(xp, self.A, float(self.centre)))
 
     def rounding_floor(self) -> float:
         """``max|A| (gamma_m + gamma_n)`` in the certificate's arithmetic, plus the underflow
@@ -623,6 +613,10 @@ class MatrixGame(_TwoPlayer):
         ``details["games"]`` (each computed by :meth:`game` ``(b).certify``).
         """
         xp = self.xp
+        if Fz is None and self.batch is None and self.wide_certificate:
+            # the float64 products are all the certificate needs: one pass, not two
+            ATx, Ay = self._wide_products(z[: self.m], z[self.m:])
+            Fz = xp.concat([-Ay, ATx])
         if Fz is None:
             Fz = self.operator(z)
         if self.batch is not None:
@@ -632,12 +626,14 @@ class MatrixGame(_TwoPlayer):
             return Certificate("duality_gap", worst.value, point, worst.rounding,
                                {"games": certs, "worst_game": certs.index(worst)})
         x, y = z[: self.m], z[self.m :]
-        if self.wide_certificate and _narrow(Fz.dtype):
-            # float32 products carry float32 rounding (2.4e-4 at 2000 x 2000): certify the
-            # user's entries in float64 arithmetic instead
-            ATx, Ay = self._wide_products(x, y)
+        if self.wide_certificate:
+            if _narrow(Fz.dtype):
+                # float32 products carry float32 rounding (2.4e-4 at 2000 x 2000): certify
+                # the user's entries in float64 arithmetic instead
+                ATx, Ay = self._wide_products(x, y)
+                Fz = xp.concat([-Ay, ATx])
+            # the simplex defect and the payoff summed in float64 too
             x, y = xp.astype(x, xp.float64), xp.astype(y, xp.float64)
-            Fz = xp.concat([-Ay, ATx])
         Ay = -Fz[: self.m]
         gap, rnd, lower, upper = matrix_game_gap(xp, self.A, x, y, Ay, Fz[self.m :], self.amax)
         payoff = to_float(xp.sum(x * Ay))
