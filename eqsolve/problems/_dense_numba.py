@@ -25,6 +25,8 @@ values stay off, so a non-finite input still gives a non-finite product.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import get_num_threads, njit, prange
 
@@ -39,6 +41,11 @@ COLUMN_BLOCK = 4096
 PARALLEL_BYTES = 1 << 19
 
 _FLAGS = {"reassoc", "contract"}
+
+# Numba's workqueue threading layer (the one it falls back to without OpenMP or
+# TBB) aborts the process when two threads launch parallel kernels at once; the
+# passes are bandwidth-bound, so taking turns costs nothing
+_PARALLEL_LOCK = threading.Lock()
 
 
 def _rows(B, u, v, lo, hi, Bu, acc, zero):
@@ -128,4 +135,5 @@ def fused_products(B, u, v, threads=None):
     zero = B.dtype.type(0)
     if threads == 1:
         return _serial(B, u, v, zero)
-    return _parallel(B, u, v, zero, threads)
+    with _PARALLEL_LOCK:
+        return _parallel(B, u, v, zero, threads)
