@@ -38,7 +38,7 @@ COLUMN_BLOCK = 4096
 
 #: matrices smaller than this (bytes) are done by one thread: below it, waking
 #: the second thread costs more than the half of the pass it would take
-PARALLEL_BYTES = 1 << 19
+PARALLEL_BYTES = 1 << 21
 
 _FLAGS = {"reassoc", "contract"}
 
