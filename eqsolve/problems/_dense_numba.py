@@ -25,8 +25,6 @@ values stay off, so a non-finite input still gives a non-finite product.
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 from numba import get_num_threads, njit, prange
 
@@ -41,11 +39,6 @@ COLUMN_BLOCK = 4096
 PARALLEL_BYTES = 1 << 21
 
 _FLAGS = {"reassoc", "contract"}
-
-# Numba's workqueue threading layer (the one it falls back to without OpenMP or
-# TBB) aborts the process when two threads launch parallel kernels at once; the
-# passes are bandwidth-bound, so taking turns costs nothing
-_PARALLEL_LOCK = threading.Lock()
 
 
 def _rows(B, u, v, lo, hi, Bu, acc, zero):
@@ -114,6 +107,9 @@ def _fused_parallel(B, u, v, zero, chunks):
 
 
 _serial = njit(cache=True, nogil=True, fastmath=_FLAGS)(_fused_serial)
+# the parallel build keeps the GIL: Numba's fallback threading layer (workqueue,
+# without OpenMP or TBB) aborts when two Python threads launch parallel kernels
+# at once, and the passes are bandwidth-bound, so taking turns costs nothing
 _parallel = njit(cache=True, parallel=True, fastmath=_FLAGS)(_fused_parallel)
 
 
@@ -135,5 +131,4 @@ def fused_products(B, u, v, threads=None):
     zero = B.dtype.type(0)
     if threads == 1:
         return _serial(B, u, v, zero)
-    with _PARALLEL_LOCK:
-        return _parallel(B, u, v, zero, threads)
+    return _parallel(B, u, v, zero, threads)
