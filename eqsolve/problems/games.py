@@ -225,6 +225,9 @@ def _fused_kernel():
     """The compiled one-pass product (imported once: the import statement costs more than
     a small product)."""
     if not _KERNELS:
+        if not HAS_NUMBA:
+            raise BackendUnavailableError("fused=True needs Numba, which is not installed: "
+                                          "pip install 'eqsolve[numba]'")
         from ._dense_numba import fused_products
 
         _KERNELS["fused_products"] = fused_products
@@ -373,6 +376,13 @@ class MatrixGame(_TwoPlayer):
         self._saddle = None
         self._fused = check_fused(fused, A, self.kind, self.batch)
         self._fused_option = fused
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self._fused is not None and self._fused_option is None and not HAS_NUMBA:
+            # pickled where Numba was installed, loaded where it is not: the default
+            # falls back to BLAS (fused=True says what is missing when used)
+            self._fused = None
 
     @property
     def fused(self) -> bool:

@@ -144,6 +144,21 @@ def test_fused_option_errors(monkeypatch, rng):
     assert not eq.MatrixGame(A).fused and not eq.MatrixGame(A, fused=False).fused
 
 
+def test_pickled_game_loaded_without_numba(monkeypatch, rng):
+    A = rng.uniform(-1.0, 1.0, size=(8, 6))
+    monkeypatch.setattr(games, "FUSED_MIN_BYTES", A.nbytes)
+    auto, forced = pickle.dumps(eq.MatrixGame(A)), pickle.dumps(eq.MatrixGame(A, fused=True))
+    monkeypatch.setattr(games, "HAS_NUMBA", False)
+    monkeypatch.setattr(games, "_KERNELS", {})
+    g = pickle.loads(auto)
+    assert not g.fused
+    np.testing.assert_allclose(g.operator(g.initial_point()), eq.MatrixGame(A, fused=False).operator(
+        g.initial_point()), rtol=0, atol=1e-15)
+    g = pickle.loads(forced)
+    with pytest.raises(BackendUnavailableError, match="fused=True needs Numba"):
+        g.operator(g.initial_point())
+
+
 def test_option_travels_with_the_game(rng):
     A = rng.uniform(-1.0, 1.0, size=(3, 8, 6))
     batch = eq.MatrixGame(A, fused=True)
