@@ -1,13 +1,15 @@
-"""Roofline benchmark: time per iteration against the memory-bandwidth bound of its matvecs.
+"""Roofline benchmark: time per iteration against the time to stream the matrix.
 
-A first-order iteration on a dense matrix game is memory-bound: each product
-with ``A`` or ``A^T`` streams the whole matrix once.  This script measures, in
-one run on one machine:
+A first-order iteration on a dense matrix game is memory-bound: each BLAS
+product with ``A`` or ``A^T`` streams the whole matrix once, and the fused
+kernel (``MatrixGame(A, fused=True)``) forms both in one pass.  This script
+measures, in one run on one machine:
 
-* the **streamed pass** ``t_pass``: the fastest of several pure reads of
-  ``A`` (a thread-parallel Numba sum over its entries; without Numba, the
-  faster BLAS product), the bound every ratio below uses, beside the BLAS
-  products' and the fused product pair's time as multiples of it;
+* the **streamed pass** ``t_pass``: the fastest read of ``A`` found -- the
+  best of a thread-parallel and a serial Numba sum over its entries and the
+  two BLAS products (only the latter without Numba) -- the bound every ratio
+  below uses, beside the BLAS products' and the fused pair's time as
+  multiples of it;
 * for each method (``pdhg``, ``extragradient``, ``mirror_prox``,
   ``optimistic``), backend of its steps (``numpy``, ``numba``) and way of
   forming an evaluation's ``(A y, A^T x)`` (``blas``: two products,
@@ -22,10 +24,11 @@ one run on one machine:
     included) and ``roofline_ratio = t_iter / (passes * t_pass)``, how close
     those passes ran to streaming speed;
 * the **peak extra memory** of a solve (``tracemalloc``, which sees NumPy's
-  buffers) as a fraction of ``A.nbytes``: a solve must hold no copy of ``A``;
+  buffers but not the fused kernel's per-thread accumulators, a few vectors)
+  as a fraction of ``A.nbytes``: a solve must hold no copy of ``A``;
 * a **batch of small games** (default 4096 games of 64 x 64, uniform[-1, 1])
   solved to certified duality gap 1e-6 by the batched ``pdhg``, NumPy path
-  against the Numba kernel;
+  against the Numba kernel, each stopped at ``--batch-time-limit`` (300 s);
 * on a CUDA GPU (CuPy), the same with CuPy arrays, and the matvec bandwidth as
   a fraction of the device's HBM peak (from its memory clock and bus width).
 
