@@ -8,9 +8,10 @@ of ``A y``, and ``x_i`` times the row is added into ``A^T x``.
 
 For a C-ordered ``B`` of shape ``(r, c)`` :func:`fused_products` returns
 ``(B u, B^T v)``; a Fortran-ordered ``A`` is the C-ordered ``A.T``, so the
-caller swaps the roles (see ``MatrixGame.products``).  Rows are split into one
-contiguous range per thread, each thread adds into its own ``B^T v``
-accumulator, and the accumulators are summed at the end.  Columns are taken in
+caller swaps the roles (see ``MatrixGame.products``).  On a tall matrix the
+rows are split into one contiguous range per thread, each thread adds into its
+own ``B^T v`` accumulator, and the accumulators are summed at the end; on a
+wide one the columns are split, and the threads' partial ``B u`` are summed.  Columns are taken in
 blocks of :data:`COLUMN_BLOCK` so that the block of ``u`` and of each
 accumulator stays in the core's cache however wide ``B`` is.
 
@@ -41,8 +42,9 @@ PARALLEL_BYTES = 1 << 21
 _FLAGS = {"reassoc", "contract"}
 
 
-def _rows(B, u, v, lo, hi, Bu, acc, zero):
-    """Rows ``lo:hi`` of ``B``: ``Bu[i] += B[i] . u`` and ``acc += v[i] B[i]``.
+def _block(B, u, v, lo, hi, c_lo, c_hi, Bu, acc, zero):
+    """Rows ``lo:hi``, columns ``c_lo:c_hi`` of ``B``: ``Bu[i] += B[i, c_lo:c_hi] . u[c_lo:c_hi]``
+    and ``acc[c_lo:c_hi] += v[i] B[i, c_lo:c_hi]``.
 
     Four rows at a time: each entry of ``u`` and of ``acc`` is then loaded once
     per four entries of ``B`` instead of once per entry, which keeps the loop
@@ -50,10 +52,9 @@ def _rows(B, u, v, lo, hi, Bu, acc, zero):
     stores.  ``zero`` is a zero of ``B``'s dtype, so that float32 sums stay
     float32 (as BLAS's do).
     """
-    c = B.shape[1]
     hi4 = hi - (hi - lo) % 4
-    for j0 in range(0, c, COLUMN_BLOCK):
-        j1 = min(j0 + COLUMN_BLOCK, c)
+    for j0 in range(c_lo, c_hi, COLUMN_BLOCK):
+        j1 = min(j0 + COLUMN_BLOCK, c_hi)
         # slices indexed from 0: LLVM vectorises those loops, not ones over range(j0, j1)
         ub, ab, w = u[j0:j1], acc[j0:j1], j1 - j0
         for i in range(lo, hi4, 4):
@@ -82,27 +83,38 @@ def _rows(B, u, v, lo, hi, Bu, acc, zero):
             Bu[i] += s0
 
 
-_rows_jit = njit(cache=True, nogil=True, fastmath=_FLAGS)(_rows)
+_block_jit = njit(cache=True, nogil=True, fastmath=_FLAGS)(_block)
 
 
 def _fused_serial(B, u, v, zero):
     r, c = B.shape
     Bu = np.zeros(r, dtype=B.dtype)
     BTv = np.zeros(c, dtype=B.dtype)
-    _rows_jit(B, u, v, 0, r, Bu, BTv, zero)
+    _block_jit(B, u, v, 0, r, 0, c, Bu, BTv, zero)
     return Bu, BTv
 
 
 def _fused_parallel(B, u, v, zero, chunks):
+    # each thread keeps a private copy of the shorter product and writes its own
+    # part of the longer one: row ranges on a tall matrix (private B^T v), column
+    # ranges on a wide one (private B u)
     r, c = B.shape
     Bu = np.zeros(r, dtype=B.dtype)
-    part = np.zeros((chunks, c), dtype=B.dtype)
-    for t in prange(chunks):
-        _rows_jit(B, u, v, t * r // chunks, (t + 1) * r // chunks, Bu, part[t], zero)
-    BTv = part[0].copy()
-    for t in range(1, chunks):
-        for j in range(c):
-            BTv[j] += part[t, j]
+    BTv = np.zeros(c, dtype=B.dtype)
+    if r >= c:
+        part = np.zeros((chunks, c), dtype=B.dtype)
+        for t in prange(chunks):
+            _block_jit(B, u, v, t * r // chunks, (t + 1) * r // chunks, 0, c, Bu, part[t], zero)
+        for t in range(chunks):
+            for j in range(c):
+                BTv[j] += part[t, j]
+    else:
+        part = np.zeros((chunks, r), dtype=B.dtype)
+        for t in prange(chunks):
+            _block_jit(B, u, v, 0, r, t * c // chunks, (t + 1) * c // chunks, part[t], BTv, zero)
+        for t in range(chunks):
+            for i in range(r):
+                Bu[i] += part[t, i]
     return Bu, BTv
 
 
@@ -122,12 +134,13 @@ def fused_products(B, u, v, threads=None):
     u : (c,) contiguous array of ``B``'s dtype
     v : (r,) contiguous array of ``B``'s dtype
     threads : int, optional
-        Row ranges to split the pass into, one per thread (default: Numba's
-        thread count when ``B`` has at least :data:`PARALLEL_BYTES`, else 1).
+        Ranges to split the pass into, one per thread: of rows when ``B`` is
+        at least as tall as wide, else of columns (default: Numba's thread
+        count when ``B`` has at least :data:`PARALLEL_BYTES`, else 1).
     """
     if threads is None:
         threads = get_num_threads() if B.nbytes >= PARALLEL_BYTES else 1
-    threads = max(1, min(int(threads), B.shape[0]))
+    threads = max(1, min(int(threads), max(B.shape)))
     zero = B.dtype.type(0)
     if threads == 1:
         return _serial(B, u, v, zero)
