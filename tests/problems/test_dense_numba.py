@@ -64,10 +64,13 @@ def test_fused_products_wide_tall_and_split(shape, dtype, threads, rng):
     assert_products_close(A, x, y, ATx, Ay)
 
 
-def test_parallel_build_for_a_large_matrix(rng):
+@pytest.mark.parametrize("shape", ["square", "wide"])
+def test_parallel_build_for_a_large_matrix(shape, rng):
+    # square: rows split over the threads; wide: columns split
     n = int(np.sqrt(dn.PARALLEL_BYTES / 8)) + 8
-    A = rng.uniform(-1.0, 1.0, size=(n, n))
-    x, y = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
+    m, n = (n, n) if shape == "square" else (9, dn.PARALLEL_BYTES // 8)
+    A = rng.uniform(-1.0, 1.0, size=(m, n))
+    x, y = rng.dirichlet(np.ones(m)), rng.dirichlet(np.ones(n))
     Ay, ATx = dn.fused_products(A, y, x)
     assert_products_close(A, x, y, ATx, Ay)
     Ay1, ATx1 = dn.fused_products(A, y, x, threads=1)
