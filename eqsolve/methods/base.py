@@ -201,7 +201,8 @@ class Oracle:
         """``(A.T @ x, A @ y)`` together: one evaluation of ``F``.
 
         The problem's :meth:`~eqsolve.problems.base.Problem.products` forms
-        both in one pass over ``A`` where it can (a chunked matrix).
+        both in one pass over ``A`` where it can (a chunked matrix, a dense
+        ``MatrixGame`` with ``fused``).
         """
         self._products += 2
         return self._problem.products(x, y)

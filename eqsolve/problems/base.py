@@ -131,7 +131,8 @@ class Problem:
         """``(A.T @ x, A @ y)`` for a bilinear problem.
 
         By default the two products one after the other; a problem that can
-        form both in one pass over ``A`` (a chunked matrix) overrides it.
+        form both in one pass over ``A`` (a chunked matrix, a dense matrix
+        game's fused kernel) overrides it.
         """
         return self.rmatvec(x), self.matvec(y)
 

@@ -8,7 +8,8 @@ import sys
 import numpy as np
 
 from .._validation import check_array, check_positive
-from ..backend import finfo_eps, move_array, namespace, to_float
+from ..backend import (HAS_NUMBA, BackendUnavailableError, finfo_eps, move_array, namespace,
+                       to_float)
 from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
 from ..certificates.residuals import gamma, gap_allowance
 from ..domains import Product, Simplex
@@ -228,6 +229,73 @@ def _probe_operator(A, block: int = 256):
     return amax, math.sqrt(fro2), n1, float(rows.max()), lo, hi, total
 
 
+#: a dense NumPy game with at least this many bytes of ``A`` forms ``(A^T x, A y)`` in
+#: one compiled pass by default (``fused=None``): past the last-level cache (32 MiB on
+#: the machines measured) BLAS streams ``A`` from memory once per product, and the one
+#: pass gives 1.5-2x; below it the pass still wins, but rarely by enough to pay for
+#: loading Numba (about 1 s, once per process)
+FUSED_MIN_BYTES = 1 << 25
+
+_FUSED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_KERNELS: dict = {}
+
+
+def _fused_kernel():
+    """The compiled one-pass product (imported once: the import statement costs more than
+    a small product)."""
+    if not _KERNELS:
+        if not HAS_NUMBA:
+            raise BackendUnavailableError("fused=True needs Numba, which is not installed: "
+                                          "pip install 'eqsolve[numba]'")
+        from ._dense_numba import fused_products
+
+        _KERNELS["fused_products"] = fused_products
+    return _KERNELS["fused_products"]
+
+
+def _fused_layout(A) -> str | None:
+    """``"C"`` or ``"F"`` for a contiguous float32/float64 NumPy matrix, else ``None``."""
+    if not isinstance(A, np.ndarray) or A.ndim != 2 or A.dtype not in _FUSED_DTYPES:
+        return None
+    if A.flags.c_contiguous:
+        return "C"
+    return "F" if A.flags.f_contiguous else None
+
+
+def check_fused(fused, A, kind: str, batch):
+    """Validate ``MatrixGame(fused=)``; return the layout the fused pass reads, or ``None``.
+
+    ``None`` (the default) picks the pass where it pays: Numba installed, a
+    single dense NumPy matrix of :data:`FUSED_MIN_BYTES` or more, C- or
+    F-contiguous, float32 or float64.  ``True`` asks for it on any such matrix
+    and says why when it cannot be had; ``False`` keeps the two BLAS products.
+    """
+    if fused is not None and not isinstance(fused, (bool, np.bool_)):
+        raise TypeError(f"fused must be True, False or None, got {type(fused).__name__}")
+    if fused is not None and not fused:
+        return None
+    # a batch's stacked products are matmuls; its games (game(b), views of A[b]) fuse
+    M = A[0] if batch is not None and kind == "dense" else A
+    layout = _fused_layout(M) if kind == "dense" else None
+    if fused is None:
+        ok = HAS_NUMBA and batch is None and layout is not None and A.nbytes >= FUSED_MIN_BYTES
+        return layout if ok else None
+    if kind != "dense" or not isinstance(A, np.ndarray):
+        what = f"a {kind} matrix" if kind != "dense" else f"a {type(A).__module__.split('.')[0]} array"
+        raise ValueError(f"fused=True needs A as a dense NumPy array, got {what}; pass "
+                         "fused=None to use the fused pass only where it applies")
+    if A.dtype not in _FUSED_DTYPES:
+        raise ValueError(f"fused=True needs A in float32 or float64, got {A.dtype}; convert it "
+                         "with A.astype(np.float64)")
+    if layout is None:
+        raise ValueError("fused=True needs A C- or F-contiguous, got a strided view; pass "
+                         "np.ascontiguousarray(A) (a copy) or fused=None")
+    if not HAS_NUMBA:
+        raise BackendUnavailableError("fused=True needs Numba, which is not installed: "
+                                      "pip install 'eqsolve[numba]'")
+    return None if batch is not None else layout
+
+
 class MatrixGame(_TwoPlayer):
     """Zero-sum matrix game: the row player picks ``x`` in the simplex and maximises ``x^T A y``.
 
@@ -260,6 +328,19 @@ class MatrixGame(_TwoPlayer):
         A bound on ``max |A_ij|`` (the certificate's rounding allowance needs
         it).  Computed when omitted; for a ``LinearOperator`` that costs ``n``
         products, so pass it when you know it.
+    fused : bool, optional
+        How an operator evaluation forms its pair ``(A^T x, A y)`` on a dense
+        NumPy matrix.  ``None`` (default): in one compiled pass over ``A``
+        (Numba, threads over row ranges) when Numba is installed and ``A`` is
+        a C- or F-contiguous float32/float64 matrix of at least
+        :data:`FUSED_MIN_BYTES` (32 MiB), else two BLAS products.  ``True``:
+        the one pass at any size (needs Numba and such a matrix; says which is
+        missing).  ``False``: always the two BLAS products, the reference the
+        pass is tested against.  The two differ only in the order of the sums
+        (the certificate's rounding allowance covers any order).  Mirror prox,
+        extragradient, optimistic and every other method whose evaluation
+        needs both products use it; PDHG's two products are sequential
+        (``A y`` needs the new ``y``) and stay BLAS.
 
     Examples
     --------
@@ -282,7 +363,7 @@ class MatrixGame(_TwoPlayer):
     default_method = "pdhg"
     bilinear = True
 
-    def __init__(self, A, *, amax=None):
+    def __init__(self, A, *, amax=None, fused=None):
         self.kind = _matrix_kind(A)
         self.batch = None
         if self.kind == "chunked":
@@ -312,6 +393,20 @@ class MatrixGame(_TwoPlayer):
         self._lipschitz = None
         self._range = None
         self._saddle = None
+        self._fused = check_fused(fused, A, self.kind, self.batch)
+        self._fused_option = fused
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if self._fused is not None and self._fused_option is None and not HAS_NUMBA:
+            # pickled where Numba was installed, loaded where it is not: the default
+            # falls back to BLAS (fused=True says what is missing when used)
+            self._fused = None
+
+    @property
+    def fused(self) -> bool:
+        """Whether operator evaluations form ``(A^T x, A y)`` in one compiled pass over ``A``."""
+        return self._fused is not None
 
     @property
     def wide_certificate(self) -> bool:
@@ -526,10 +621,21 @@ class MatrixGame(_TwoPlayer):
         return self.A.T @ x
 
     def products(self, x, y):
-        """``(A.T @ x, A @ y)``: one pass over a chunked ``A``."""
+        """``(A.T @ x, A @ y)``: one pass over a chunked ``A``, and over a dense one when
+        :attr:`fused`."""
         if self.kind == "chunked":
             return self.A.products(x, y)
-        return self.A.T @ x, self.A @ y
+        A = self.A
+        if self._fused is not None and x.dtype == A.dtype and y.dtype == A.dtype:
+            kernel = _fused_kernel()
+            x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+            if self._fused == "C":
+                Ay, ATx = kernel(A, y, x)
+            else:  # A.T is C-ordered: (A.T x, A y) = (A.T @ x, (A.T).T @ y)
+                ATx, Ay = kernel(A.T, x, y)
+            return ATx, Ay
+        # other dtypes (a float64 iterate on a float32 game) keep NumPy's promotion
+        return A.T @ x, A @ y
 
     def normal(self, v):
         """``A.T @ (A @ v)``: one pass over a chunked ``A``."""
@@ -569,7 +675,9 @@ class MatrixGame(_TwoPlayer):
         if self.kind != "dense":
             raise TypeError(f"a {self.kind} MatrixGame stays on the host; build it from a dense "
                             "CuPy array to solve it on the GPU")
-        return MatrixGame(move_array(self.A, backend), amax=None if self._amax is None else self._amax)
+        fused = self._fused_option if backend != "cupy" else None
+        return MatrixGame(move_array(self.A, backend), amax=None if self._amax is None else self._amax,
+                          fused=fused)
 
     def game(self, b: int) -> "MatrixGame":
         """Game ``b`` of a batch, as a single :class:`MatrixGame` on a view of ``A`` (no copy)."""
@@ -577,7 +685,7 @@ class MatrixGame(_TwoPlayer):
             raise ValueError("game(b) needs a batch of games (A with shape (B, m, n))")
         if not -self.batch <= b < self.batch:
             raise IndexError(f"game index {b} out of range for a batch of {self.batch}")
-        return MatrixGame(self.A[b, ...], amax=float(self.amax[b]))
+        return MatrixGame(self.A[b, ...], amax=float(self.amax[b]), fused=self._fused_option)
 
     def initial_point(self):
         if self.batch is None:
