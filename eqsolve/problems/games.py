@@ -444,9 +444,12 @@ class MatrixGame(_TwoPlayer):
         if name == str(self.dtype):
             return self
         xp = self.xp
+        # the copy forms its products as the game does (fused= carried over)
         if name == "float64":
-            return MatrixGame(xp.astype(self.A, xp.float64), amax=self._amax)
-        return MatrixGame(_centred_float32(xp, self.A, float(self.centre)))
+            return MatrixGame(xp.astype(self.A, xp.float64), amax=self._amax,
+                              fused=self._fused_option)
+        return MatrixGame(_centred_float32(xp, self.A, float(self.centre)),
+                          fused=self._fused_option)
 
     def rounding_floor(self) -> float:
         """``max|A| (gamma_m + gamma_n)`` in the certificate's arithmetic, plus the underflow
