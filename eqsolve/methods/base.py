@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import inspect
 import math
 from dataclasses import dataclass
@@ -242,12 +243,25 @@ def _options_of(cls) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)] if dataclasses.is_dataclass(cls) else []
 
 
-def _check_option_names(entry, target, options):
-    """Reject an unknown option naming it and listing the valid ones (before any work)."""
+@functools.lru_cache(maxsize=None)
+def _option_names(target) -> tuple | None:
+    """The keyword-only options of ``target.from_options`` (``None`` when it takes
+    ``**options``); read once per class, as ``inspect.signature`` costs more than a small
+    solve."""
     params = inspect.signature(target.from_options).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return tuple(n for n, p in params.items() if p.kind is p.KEYWORD_ONLY)
+
+
+def _check_option_names(entry, target, options):
+    """Reject an unknown option naming it and listing the valid ones (before any work)."""
+    if not options:
         return
-    valid = [n for n, p in params.items() if p.kind is p.KEYWORD_ONLY]
+    names = _option_names(target)
+    if names is None:
+        return
+    valid = list(names)
     extra = getattr(entry, "option", None)
     unknown = [k for k in options if k not in valid]
     if unknown:

@@ -102,7 +102,8 @@ class LemkeHowson(Method):
         and checked exactly, with exact pivoting from the start when the check
         fails.  ``"exact"``: integer pivoting (Bareiss) throughout.
     pivots_per_step : int
-        Pivots per iteration of the driver (default 256).
+        Pivots per iteration of the driver (default 1024): the time limit,
+        ``max_iter``, callbacks and certificates act between iterations.
 
     References
     ----------
@@ -119,14 +120,14 @@ class LemkeHowson(Method):
                                       needs_monotone=False, backends=("numpy",))
     label: int = 0
     pivoting: str = "auto"
-    pivots_per_step: int = 256
+    pivots_per_step: int = 1024
 
     @classmethod
     def supports(cls, problem, **options):
         return _supports(problem)
 
     @classmethod
-    def from_options(cls, problem, *, label=0, pivoting="auto", pivots_per_step=256):
+    def from_options(cls, problem, *, label=0, pivoting="auto", pivots_per_step=1024):
         label = check_label(label, problem.m, problem.n)
         if pivoting not in ("auto", "exact"):
             raise ValueError(f"pivoting must be 'auto' or 'exact', got {pivoting!r}")
@@ -172,7 +173,11 @@ class LemkeHowson(Method):
         dtype = state.dtype
         if state.profile is not None:
             p = state.profile
-            z = np.array([float(v) for v in p.x + p.y], dtype=dtype)
+            z = np.zeros(len(p.x) + len(p.y), dtype=dtype)
+            # Fraction -> float through its integers (correctly rounded), support only
+            for i, v in enumerate(p.x + p.y):
+                if v:
+                    z[i] = v.numerator / v.denominator
             return {"last": Candidate(z, None, p)}
         x, y = state.path.float_point()
         m, n = state.path.game.m, state.path.game.n

@@ -380,6 +380,9 @@ class LemkeHowsonPath:
 
     ``exact=False`` pivots in float64 and raises :class:`NumericalFailure` when
     that goes wrong, including a basis seen twice (the exact path never repeats one).
+    A float path run by the compiled pivots keeps its dictionaries as the
+    kernel's arrays between calls (``_arrays``); the tableaux' label lists
+    and maps are rebuilt from them only when read (``_sync``).
     """
 
     def __init__(self, game: IntegerGame, label: int, exact: bool):
@@ -393,16 +396,32 @@ class LemkeHowsonPath:
         self.pivots = 0
         self.done = False
         self.seen = None if exact else set()
+        self._arrays = None       # the compiled kernel's arrays (float paths)
+        self._stale = False       # the tableaux' lists lag behind _arrays
+        # float paths recompute both dictionaries from their bases every this many pivots:
+        # a refactorisation costs about as much as m + n pivots, so ~10 % of the pivoting
+        self.refactor_every = max(self.REFACTOR_EVERY, 10 * (m + n))
 
     def copy(self) -> "LemkeHowsonPath":
         p = LemkeHowsonPath.__new__(LemkeHowsonPath)
         p.__dict__.update(self.__dict__)
         p.P, p.Q = self.P.copy(), self.Q.copy()
         p.seen = None if self.seen is None else set(self.seen)
+        if self._arrays is not None:
+            # the copied tableaux hold copies of M: the copy's arrays point at those
+            p._arrays = [(t.M,) + tuple(v.copy() for v in arr[1:])
+                         for t, arr in ((p.P, self._arrays[0]), (p.Q, self._arrays[1]))]
         return p
 
-    #: float paths recompute both dictionaries from their bases every this many pivots
+    #: the least number of pivots between two refactorisations of a float path
     REFACTOR_EVERY = 1000
+
+    def _sync(self) -> None:
+        """Bring the tableaux' label lists and maps up to date with the kernel's arrays."""
+        if self._stale:
+            for t, arr in ((self.P, self._arrays[0]), (self.Q, self._arrays[1])):
+                _from_arrays(t, *arr)
+            self._stale = False
 
     def advance(self, max_pivots: int, compiled: bool | None = None) -> None:
         """At most ``max_pivots`` pivots, stopping at the complementary basis.
@@ -415,13 +434,15 @@ class LemkeHowsonPath:
             if kernel is not None:
                 self._advance_compiled(kernel, max_pivots)
                 return
+        self._sync()
+        self._arrays = None
         for _ in range(max_pivots):
             if self.done:
                 return
             tab = self.P if self.turn == 0 else self.Q
             leaving = tab.enter(self.entering)
             self.pivots += 1
-            if not self.exact and self.pivots % self.REFACTOR_EVERY == 0:
+            if not self.exact and self.pivots % self.refactor_every == 0:
                 self.P.refactor()
                 self.Q.refactor()
             if leaving == self.label:
@@ -435,40 +456,52 @@ class LemkeHowsonPath:
                 self.seen.add(key)
 
     def _advance_compiled(self, kernel, max_pivots: int) -> None:
-        n_labels = self.game.m + self.game.n
-        arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
-        (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = arrays
+        if self._arrays is None:
+            n_labels = self.game.m + self.game.n
+            self._arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
+        every = self.refactor_every
         left = max_pivots
         while left > 0 and not self.done:
             # stop at each refactorisation, and compare bases there (a float path that
             # cycles repeats its state at these points too)
-            chunk = min(left, self.REFACTOR_EVERY - self.pivots % self.REFACTOR_EVERY)
+            chunk = min(left, every - self.pivots % every)
+            (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = self._arrays
             status, entering, turn, done = kernel(MP, MQ, bP, nP, rP, cP, sP, bQ, nQ, rQ, cQ, sQ,
                                                   self.label, self.entering, self.turn, chunk)
             self.pivots += int(done)
             left -= int(done)
             self.entering, self.turn = int(entering), int(turn)
-            for t, arr in ((self.P, arrays[0]), (self.Q, arrays[1])):
-                _from_arrays(t, *arr)
+            self._stale = True
             if status < 0:
+                self._sync()
                 raise NumericalFailure("no admissible pivot or non-finite entries in float "
                                        "arithmetic")
             if status == 1:
                 self.done = True
                 return
-            if self.pivots % self.REFACTOR_EVERY == 0:
+            if self.pivots % every == 0:
+                self._sync()
                 key = (self.P.key, self.Q.key, self.turn)
                 if key in self.seen:
                     raise NumericalFailure("a basis repeated in float arithmetic")
                 self.seen.add(key)
                 self.P.refactor()
                 self.Q.refactor()
-                arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
-                (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = arrays
+                n_labels = self.game.m + self.game.n
+                self._arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
 
     def float_point(self):
         """The current ``(x, y)``, each normalised (``None`` for a zero block)."""
         m, n = self.game.m, self.game.n
+        if self._arrays is not None:
+            # read the values straight from the kernel's arrays (no sync)
+            out = []
+            for (M, basic, *_), size, first in ((self._arrays[0], m, 0), (self._arrays[1], n, m)):
+                v = np.zeros(size)
+                mine = (basic >= first) & (basic < first + size)
+                v[basic[mine] - first] = M[mine, 0]
+                out.append(_normalised(v))
+            return tuple(out)
         x = np.array(self.P.values(range(m)), dtype=np.float64)
         y = np.array(self.Q.values(range(m, m + n)), dtype=np.float64)
         return _normalised(x), _normalised(y)
@@ -480,6 +513,8 @@ class LemkeHowsonPath:
                 _normalise_ints(self.Q.values(range(m, m + n))))
 
     def bases(self):
+        if self._arrays is not None:
+            return self._arrays[0][1].tolist(), self._arrays[1][1].tolist()
         return list(self.P.basic), list(self.Q.basic)
 
 
@@ -611,6 +646,24 @@ def _vertex(game, which, rows, cols, transpose):
     column.  Q: ``sum_{j in cols} A[i, j] y_j = 1`` for ``i in rows`` likewise.
     Returns ``(num, den)`` or ``None``.
     """
+    M64 = game.B64 if which == "B" else game.A64
+    if M64 is not None and len(rows) and _modular_kernel() is not None:
+        # int64 payoffs: the system solved modulo primes and checked exactly, the other
+        # constraints screened in floats with a rounding bound
+        if transpose:
+            sub = M64[np.asarray(rows, dtype=np.intp)]                    # |rows| x n
+            tight = cols
+        else:
+            sub = M64[:, np.asarray(cols, dtype=np.intp)].T               # |cols| x m
+            tight = rows
+        G = np.ascontiguousarray(sub[:, np.asarray(tight, dtype=np.intp)].T)
+        sol = solve_integer_modular(G, np.ones(len(tight), dtype=np.int64))
+        if sol is None:
+            return None
+        num, den = sol
+        if any(v < 0 for v in num) or sum(num) == 0:
+            return None
+        return (num, den) if _within(sub, num, den, tight) else None
     if transpose:
         sub = game.rows("B", rows)                  # |rows| x n, Python ints
         G = sub[:, cols].T
@@ -628,6 +681,133 @@ def _vertex(game, which, rows, cols, transpose):
     if any(t > den for t in tot.tolist()):
         return None
     return num, den
+
+
+#: unit roundoff of float64
+_U = 2.0 ** -53
+
+
+def _within(sub64, num, den, tight) -> bool:
+    """Whether ``num @ sub64 <= den`` in every column, exactly (``num`` Python ints >= 0,
+    ``den > 0``; the columns ``tight`` hold with equality already).
+
+    Screened in float64: with ``t`` the float sum of ``float(num_i) sub_ij``,
+    ``|t - exact| <= gamma_{k+2} sum |num_i| |sub_ij|`` (Higham, the conversion
+    of ``num`` included; the bound doubled for its own rounding), so a column
+    with ``t`` plus that bound below ``den (1 - 4u)`` holds; the other columns
+    are summed exactly.  Needs entries below ``2^53`` (exact in float64) and
+    sums far from overflow, else everything is summed exactly.
+    """
+    k = len(num)
+    big = max(max(num).bit_length(), den.bit_length())
+    amax = int(np.max(np.abs(sub64))) if sub64.size else 0
+    unsure = np.ones(sub64.shape[1], dtype=bool)
+    if amax < 2 ** 53 and big + amax.bit_length() + k.bit_length() < 1000:
+        nf = np.array([float(v) for v in num])
+        S = sub64.astype(np.float64)
+        t = nf @ S
+        gamma = (k + 2) * _U / (1.0 - (k + 2) * _U)
+        err = 2.0 * gamma * (nf @ np.abs(S))
+        unsure = ~(t + err < float(den) * (1.0 - 4.0 * _U))
+    unsure[np.asarray(tight, dtype=np.intp)] = False
+    cols = np.flatnonzero(unsure)
+    if cols.size == 0:
+        return True
+    tot = np.asarray(num, dtype=object) @ sub64[:, cols].astype(object)
+    return not any(t > den for t in tot.tolist())
+
+
+def _modular_kernel():
+    """The compiled modular elimination, or ``None`` without Numba."""
+    try:
+        from ._pivoting_numba import solve_mod_primes
+    except ImportError:
+        return None
+    return solve_mod_primes
+
+
+def _is_prime(n: int) -> bool:
+    """Deterministic Miller-Rabin for ``n < 3.4e14`` (bases 2, 3, 5, 7, 11, 13, 17)."""
+    if n < 2:
+        return False
+    for p in (2, 3, 5, 7, 11, 13, 17):
+        if n % p == 0:
+            return n == p
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for a in (2, 3, 5, 7, 11, 13, 17):
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+#: the primes below 2^31 in decreasing order, extended on demand (residues multiply in int64)
+_PRIMES: list = []
+
+
+def _primes(count: int) -> np.ndarray:
+    if len(_PRIMES) < count:
+        n = _PRIMES[-1] - 2 if _PRIMES else (1 << 31) - 1
+        while len(_PRIMES) < count:
+            if _is_prime(n):
+                _PRIMES.append(n)
+            n -= 2
+    return np.array(_PRIMES[:count], dtype=np.int64)
+
+
+def solve_integer_modular(G, rhs):
+    """:func:`solve_integer` for int64 systems: ``(num, den)`` or ``None`` when singular.
+
+    ``det G`` and the Cramer numerators ``det(G_i)`` are computed modulo enough
+    primes below 2^31 (compiled Gaussian elimination) that their product
+    exceeds twice Hadamard's bound on every ``k x k`` minor of ``[G | rhs]``,
+    and rebuilt by the Chinese remainder theorem; the result is then checked
+    exactly (``G num == den rhs`` in Python integers).  Falls back to
+    :func:`solve_integer` when a prime divides the determinant, the kernel is
+    missing, or the check fails.
+    """
+    G = np.asarray(G, dtype=np.int64)
+    rhs = np.asarray(rhs, dtype=np.int64)
+    kernel = _modular_kernel()
+    if kernel is None:
+        return solve_integer(G.astype(object), rhs.tolist())
+    Gf = G.astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", Gf, Gf) + rhs.astype(np.float64) ** 2)
+    if not bool(np.all(norms > 0)):
+        return None                   # a zero row of [G | rhs]: G is singular
+    # log2 of Hadamard's bound, with room for the float rounding of the logarithms
+    bits = float(np.sum(np.log2(norms))) * (1.0 + 1e-12) + 4.0
+    count = int(bits // 30) + 1       # primes exceed 2^30
+    primes = _primes(count)
+    det, num, ok = kernel(G, rhs, primes)
+    if not bool(ok.all()):
+        return solve_integer(G.astype(object), rhs.tolist())
+    # Chinese remainder: value = sum_q r_q c_q mod prod(primes), c_q = 1 mod p_q, 0 mod the others
+    plist = primes.tolist()
+    mod = math.prod(plist)
+    coef = []
+    for p in plist:
+        rest = mod // p
+        coef.append(rest * pow(rest % p, -1, p))
+    res = np.concatenate([det[:, None], num], axis=1).T.astype(object)   # (k + 1) x P
+    vals = [v % mod for v in (res @ np.array(coef, dtype=object)).tolist()]
+    half = mod // 2
+    vals = [v - mod if v > half else v for v in vals]
+    d, nums = vals[0], vals[1:]
+    if d < 0:
+        d, nums = -d, [-v for v in nums]
+    if d == 0 or (G.astype(object) @ np.array(nums, dtype=object)).tolist() != \
+            [d * int(r) for r in rhs.tolist()]:
+        return solve_integer(G.astype(object), rhs.tolist())
+    return nums, d
 
 
 def exact_report(game: IntegerGame, x, y, equilibrium: bool = False) -> dict:
@@ -917,7 +1097,22 @@ def _support_exact(game, I, J):
 
 
 def integer_game_of(problem) -> IntegerGame:
-    """The :class:`IntegerGame` of a dense ``BimatrixGame`` or ``MatrixGame`` (``B = -A``)."""
+    """The :class:`IntegerGame` of a dense ``BimatrixGame`` or ``MatrixGame`` (``B = -A``).
+
+    Built once per problem and kept on it (``problem._integer_game``): repeated solves of
+    one game (other labels, other methods) skip the exact conversion.
+    """
+    got = getattr(problem, "_integer_game", None)
+    if got is None:
+        got = _integer_game_of(problem)
+        try:
+            problem._integer_game = got
+        except AttributeError:
+            pass
+    return got
+
+
+def _integer_game_of(problem) -> IntegerGame:
     if hasattr(problem, "exact_input"):
         # a matrix given in floats is its exact binary value (integer-valued ones convert
         # without building a RationalArray)
