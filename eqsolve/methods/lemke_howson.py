@@ -30,7 +30,7 @@ import numpy as np
 from ..certificates import Certificate
 from ..problems import BimatrixGame, MatrixGame
 from ..problems._pivoting import (LemkeHowsonPath, NumericalFailure, exact_report,
-                                  integer_game_of, verify_bases)
+                                  integer_game_of, strategies_of, verify_bases_integer)
 from .base import Candidate, Method, Terminated, Traits
 from .registry import register
 
@@ -39,12 +39,14 @@ __all__ = ["LemkeHowson", "ExactProfile", "exact_certificate", "check_label"]
 
 class ExactProfile(NamedTuple):
     """An exact profile ``(x, y)`` (tuples of Fractions) of an integer game, and whether it is
-    proved to be an equilibrium."""
+    proved to be an equilibrium; ``supports``: the same strategies as integer supports
+    (:func:`~eqsolve.problems._pivoting.verify_bases_integer`) when the check produced them."""
 
     x: tuple
     y: tuple
     game: Any
     equilibrium: bool
+    supports: tuple | None = None
 
 
 class _State(NamedTuple):
@@ -173,11 +175,16 @@ class LemkeHowson(Method):
         dtype = state.dtype
         if state.profile is not None:
             p = state.profile
-            z = np.zeros(len(p.x) + len(p.y), dtype=dtype)
-            # Fraction -> float through its integers (correctly rounded), support only
-            for i, v in enumerate(p.x + p.y):
-                if v:
-                    z[i] = v.numerator / v.denominator
+            m = len(p.x)
+            z = np.zeros(m + len(p.y), dtype=dtype)
+            if p.supports is not None:
+                # int / int is correctly rounded: the same floats as the Fractions'
+                for (idx, num, tot), off in zip(p.supports, (0, m)):
+                    z[[off + i for i in idx]] = [v / tot for v in num]
+            else:
+                for i, v in enumerate(p.x + p.y):
+                    if v:
+                        z[i] = v.numerator / v.denominator
             return {"last": Candidate(z, None, p)}
         x, y = state.path.float_point()
         m, n = state.path.game.m, state.path.game.n
@@ -205,12 +212,13 @@ def _ended(path: LemkeHowsonPath) -> ExactProfile | None:
     exact check."""
     if path.exact:
         x, y = path.exact_point()
-    else:
-        got = verify_bases(path.game, *path.bases())
-        if got is None:
-            return None
-        x, y = got
-    return ExactProfile(x, y, path.game, True)
+        return ExactProfile(x, y, path.game, True)
+    got = verify_bases_integer(path.game, *path.bases())
+    if got is None:
+        return None
+    game = path.game
+    return ExactProfile(strategies_of(got[0], game.m), strategies_of(got[1], game.n), game,
+                        True, got)
 
 
 def _exact_of_float(z, m: int):
@@ -244,7 +252,8 @@ def exact_certificate(problem, profile: ExactProfile, float_certificate=None) ->
     ``payoff`` and ``value_bounds`` for a zero-sum game), ``exact_payoffs``, and
     ``float_certificate`` (the float certificate of the rounded point, when given).
     """
-    rep = exact_report(profile.game, profile.x, profile.y, equilibrium=profile.equilibrium)
+    rep = exact_report(profile.game, profile.x, profile.y, equilibrium=profile.equilibrium,
+                       supports=profile.supports)
     gap = rep["row_gain"] + rep["column_gain"]
     details = {"exact_point": (profile.x, profile.y), "exact_gap": gap,
                "exact_gains": (rep["row_gain"], rep["column_gain"])}

@@ -36,6 +36,7 @@ path breaks every tie by the rows of the basis inverse, never by a tolerance.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -598,7 +599,29 @@ def solve_integer(G, rhs):
 
 # -- checking a basis exactly --------------------------------------------------------------------
 def verify_bases(game: IntegerGame, P_basic, Q_basic):
+    """The exact equilibrium ``(x, y)`` (tuples of Fractions) of a complementary pair of
+    bases, or ``None`` if it is not one (:func:`verify_bases_integer`)."""
+    got = verify_bases_integer(game, P_basic, Q_basic)
+    if got is None:
+        return None
+    return strategies_of(got[0], game.m), strategies_of(got[1], game.n)
+
+
+def strategies_of(support, size: int) -> tuple:
+    """The exact mixed strategy (a tuple of Fractions) of an integer support
+    ``(indices, numerators, total)``."""
+    out = [Fraction(0)] * size
+    idx, num, tot = support
+    for i, v in zip(idx, num):
+        out[i] = Fraction(v, tot)
+    return tuple(out)
+
+
+def verify_bases_integer(game: IntegerGame, P_basic, Q_basic):
     """The exact equilibrium of a complementary pair of bases, or ``None`` if it is not one.
+
+    Returns the two strategies as integer supports ``((I, x_num, x_total), (J, y_num,
+    y_total))``: ``x_i = x_num[k] / x_total`` for ``i = I[k]``, zero elsewhere.
 
     Re-solves the vertex of P that the basis ``P_basic`` (labels) defines -- the
     basic ``x_I`` with the tight columns ``J`` (nonbasic slacks):
@@ -628,14 +651,7 @@ def verify_bases(game: IntegerGame, P_basic, Q_basic):
     y = _vertex(game, "A", Iq, Jq, transpose=False)
     if y is None:
         return None
-    xs = [Fraction(0)] * m
-    ys = [Fraction(0)] * n
-    sx, sy = sum(x[0]), sum(y[0])
-    for i, v in zip(I, x[0]):
-        xs[i] = Fraction(v, sx)
-    for j, v in zip(Jq, y[0]):
-        ys[j] = Fraction(v, sy)
-    return tuple(xs), tuple(ys)
+    return (tuple(I), tuple(x[0]), sum(x[0])), (tuple(Jq), tuple(y[0]), sum(y[0]))
 
 
 def _vertex(game, which, rows, cols, transpose):
@@ -763,6 +779,19 @@ def _primes(count: int) -> np.ndarray:
     return np.array(_PRIMES[:count], dtype=np.int64)
 
 
+@functools.lru_cache(maxsize=64)
+def _crt_basis(count: int):
+    """``(M, c)`` for the first ``count`` primes: ``M`` their product, ``c_q = 1`` modulo
+    prime ``q`` and ``0`` modulo the others (an object array)."""
+    plist = _primes(count).tolist()
+    mod = math.prod(plist)
+    coef = []
+    for p in plist:
+        rest = mod // p
+        coef.append(rest * pow(rest % p, -1, p))
+    return mod, np.array(coef, dtype=object)
+
+
 def solve_integer_modular(G, rhs):
     """:func:`solve_integer` for int64 systems: ``(num, den)`` or ``None`` when singular.
 
@@ -791,14 +820,9 @@ def solve_integer_modular(G, rhs):
     if not bool(ok.all()):
         return solve_integer(G.astype(object), rhs.tolist())
     # Chinese remainder: value = sum_q r_q c_q mod prod(primes), c_q = 1 mod p_q, 0 mod the others
-    plist = primes.tolist()
-    mod = math.prod(plist)
-    coef = []
-    for p in plist:
-        rest = mod // p
-        coef.append(rest * pow(rest % p, -1, p))
+    mod, coef = _crt_basis(count)
     res = np.concatenate([det[:, None], num], axis=1).T.astype(object)   # (k + 1) x P
-    vals = [v % mod for v in (res @ np.array(coef, dtype=object)).tolist()]
+    vals = [v % mod for v in (res @ coef).tolist()]
     half = mod // 2
     vals = [v - mod if v > half else v for v in vals]
     d, nums = vals[0], vals[1:]
@@ -810,7 +834,7 @@ def solve_integer_modular(G, rhs):
     return nums, d
 
 
-def exact_report(game: IntegerGame, x, y, equilibrium: bool = False) -> dict:
+def exact_report(game: IntegerGame, x, y, equilibrium: bool = False, supports=None) -> dict:
     """Exact gains and payoffs of the profile ``(x, y)`` (tuples of Fractions summing to 1).
 
     Returns Fractions in the game's own payoffs (the integer scale and shift of
@@ -820,15 +844,21 @@ def exact_report(game: IntegerGame, x, y, equilibrium: bool = False) -> dict:
     player's payoffs (the value bracket of a zero-sum game).  With
     ``equilibrium=True`` the profile is known to be an equilibrium (proved by
     :func:`verify_bases` or by exact pivoting): the gains are 0 and only the
-    payoffs on the supports are computed.
+    payoffs on the supports are computed.  ``supports``: the two strategies as integer
+    supports (:func:`verify_bases_integer`), which saves reading them off the Fractions.
     """
-    I = [i for i, v in enumerate(x) if v]
-    J = [j for j, v in enumerate(y) if v]
-    # integer numerators over one common denominator per strategy: one Fraction at the end
-    qx = math.lcm(*(x[i].denominator for i in I))
-    qy = math.lcm(*(y[j].denominator for j in J))
-    xn = np.array([int(x[i] * qx) for i in I], dtype=object)
-    yn = np.array([int(y[j] * qy) for j in J], dtype=object)
+    if supports is not None:
+        (I, xn, qx), (J, yn, qy) = supports
+        I, J = list(I), list(J)
+        xn, yn = np.array(xn, dtype=object), np.array(yn, dtype=object)
+    else:
+        I = [i for i, v in enumerate(x) if v]
+        J = [j for j, v in enumerate(y) if v]
+        # integer numerators over one common denominator per strategy: one Fraction at the end
+        qx = math.lcm(*(x[i].denominator for i in I))
+        qy = math.lcm(*(y[j].denominator for j in J))
+        xn = np.array([int(x[i] * qx) for i in I], dtype=object)
+        yn = np.array([int(y[j] * qy) for j in J], dtype=object)
     pay = []
     for which, shift, L in (("A", game.shiftA, game.LA), ("B", game.shiftB, game.LB)):
         tot = int(xn @ game.rows(which, I, J) @ yn)
