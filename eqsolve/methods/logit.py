@@ -215,19 +215,32 @@ class _Game:
             self.scale = spread if spread > 0 else 1.0
             self.J0 = J / self.scale
         self.N = len(self.sizes)
-        self.off = np.concatenate([[0], np.cumsum(self.sizes)]).astype(int)
+        self.off = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
         self.n = int(self.off[-1])
-        self.first = self.off[:-1]
+        self.first = self.off[:-1].copy()
         # the reference (first) strategy of each entry's player
         self.ref = np.repeat(self.first, self.sizes)
         self.player = np.repeat(np.arange(self.N), self.sizes)
+        # N-player tables: the compiled step when Numba is there (one pass over the joint
+        # profiles gives v and its Jacobian); two-player games read J once through F
+        self.kernels = _kernels() if self.J0 is None else None
+        if self.kernels is not None:
+            self.Uf = np.ascontiguousarray(self.U.reshape(self.N, -1))
+            # idx[p, k]: the global index of player k's strategy in joint profile p (C order)
+            grid = np.indices(self.sizes).reshape(self.N, -1).T
+            self.idx = np.ascontiguousarray(grid + self.first[None, :], dtype=np.int64)
 
     def split(self, x):
         return [x[self.off[i]:self.off[i + 1]] for i in range(self.N)]
 
     def evaluate(self, sigma):
         """``(v, J)`` at the profile ``sigma`` (flat), in spread units."""
-        if self.J0 is None:
+        if self.kernels is not None:
+            self.oracle.count(self.count)
+            v, J = np.empty(self.n), np.empty((self.n, self.n))
+            self.kernels.evaluate(self.Uf, self.idx, np.ascontiguousarray(sigma, dtype=np.float64),
+                                  v, J, True)
+        elif self.J0 is None:
             self.oracle.count(self.count)
             v, J = payoff_jacobian(self.U, self.split(sigma))
         else:
@@ -239,7 +252,11 @@ class _Game:
 
     def values(self, sigma):
         """``v`` alone at ``sigma`` (spread units): one evaluation of ``F``."""
-        if self.J0 is None:
+        if self.kernels is not None:
+            self.oracle.count(1)
+            v = np.empty(self.n)
+            self.kernels.values(self.Uf, self.idx, np.ascontiguousarray(sigma, dtype=np.float64), v)
+        elif self.J0 is None:
             self.oracle.count(1)
             xs = self.split(sigma)
             if self.N == 1:
@@ -308,6 +325,76 @@ def _tangent_and_solver(A):
             # A = R^T Q1^T, so the minimum-norm solution is Q1 R^-T r (a triangular solve)
             return Q1 @ solve_triangular(Rn, r, trans="T", check_finite=False)
     return t, solve
+
+
+def _corrector(game, y, t, h):
+    """One predictor-corrector step in NumPy: ``(ok, yp, t_pred, v, kappa)``.
+
+    Euler predictor ``y + h t``; chord corrector with ``DH`` factored once, at the
+    predictor point (``H`` at every iterate), refactored once where the chord stops
+    contracting.  ``t_pred``: the tangent at the predictor point (``det [DH; t^T] >
+    0``); ``v``: the payoffs at the last iterate before its final correction;
+    ``kappa``: the largest contraction ratio.
+    """
+    scale = 1.0 + float(np.max(np.abs(y)))
+    ctol = 1e-9 * scale
+    yp = y + h * t
+    ok, kappa = False, 0.0
+    prev = None
+    v, J = game.evaluate(np.exp(yp[:-1]))
+    t_pred, solve = _tangent_and_solver(game.jacobian(yp, v, J))
+    fresh = True  # DH was factored at this iterate
+    for _ in range(_CORRECTOR_ITERATIONS):
+        if not fresh:
+            v = game.values(np.exp(yp[:-1]))
+        d = solve(-game.residual(yp, v))
+        if not np.all(np.isfinite(d)):
+            break
+        nd = float(np.linalg.norm(d))
+        if prev is None:
+            if nd > 0.5 * h + ctol:
+                break                      # the predictor left the curve's neighbourhood
+        elif nd > 0.5 * prev + ctol:
+            if fresh:
+                break                      # no contraction even with Newton's own DH
+            # the chord's DH is too stale here (a turn of the curve): refactor at the
+            # iterate and take a Newton step instead of giving up the step
+            v, J = game.evaluate(np.exp(yp[:-1]))
+            _, solve = _tangent_and_solver(game.jacobian(yp, v, J))
+            fresh = True
+            continue
+        else:
+            kappa = max(kappa, nd / prev if prev > 0 else 0.0)
+        fresh = False
+        yp = yp + d
+        prev = nd
+        if nd <= ctol:
+            ok = True
+            break
+    return ok, yp, t_pred, v, kappa
+
+
+def _compiled_corrector(game, y, t, h):
+    """:func:`_corrector` in one compiled call (``NormalFormGame`` payoff tables), or ``None``
+    when ``DH`` is numerically singular there (the NumPy step, with least squares, redoes it)."""
+    k = game.kernels
+    status, yp, t_pred, v, kappa, n_eval, n_vals = k.path_step(
+        game.Uf, game.idx, game.ref, game.first, game.off, y, t, float(h))
+    game.oracle.count(game.count * int(n_eval) + int(n_vals))
+    if status == -2:
+        raise NonFiniteError
+    if status == -1:
+        return None
+    return status == 1, yp, t_pred, v, float(kappa)
+
+
+def _kernels():
+    """The compiled logit kernels, or ``None`` without Numba."""
+    try:
+        from . import _logit_numba
+    except ImportError:
+        return None
+    return _logit_numba
 
 
 class LogitState(NamedTuple):
@@ -420,42 +507,10 @@ class Logit(Method):
         game = s.game
         y, t, h = s.y, s.tangent, s.h
         scale = 1.0 + float(np.max(np.abs(y)))
-        ctol = 1e-9 * scale
-        yp = y + h * t
-        ok, first, kappa, its = False, 0.0, 0.0, 0
-        prev = None
-        # chord corrector: DH factored once, at the predictor point; H at every iterate
-        v, J = game.evaluate(np.exp(yp[:-1]))
-        t_pred, solve = _tangent_and_solver(game.jacobian(yp, v, J))
-        fresh = True  # DH was factored at this iterate
-        for its in range(1, _CORRECTOR_ITERATIONS + 1):
-            if not fresh:
-                v = game.values(np.exp(yp[:-1]))
-            d = solve(-game.residual(yp, v))
-            if not np.all(np.isfinite(d)):
-                break
-            nd = float(np.linalg.norm(d))
-            if prev is None:
-                first = nd
-                if nd > 0.5 * h + ctol:
-                    break                      # the predictor left the curve's neighbourhood
-            elif nd > 0.5 * prev + ctol:
-                if fresh:
-                    break                      # no contraction even with Newton's own DH
-                # the chord's DH is too stale here (a turn of the curve): refactor at the
-                # iterate and take a Newton step instead of giving up the step
-                v, J = game.evaluate(np.exp(yp[:-1]))
-                _, solve = _tangent_and_solver(game.jacobian(yp, v, J))
-                fresh = True
-                continue
-            else:
-                kappa = max(kappa, nd / prev if prev > 0 else 0.0)
-            fresh = False
-            yp = yp + d
-            prev = nd
-            if nd <= ctol:
-                ok = True
-                break
+        got = _compiled_corrector(game, y, t, h) if game.kernels is not None else None
+        if got is None:
+            got = _corrector(game, y, t, h)
+        ok, yp, t_pred, v, kappa = got
         if not ok:
             h_new = 0.3 * h
             if h_new < 1e-13 * scale:
