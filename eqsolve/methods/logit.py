@@ -434,7 +434,9 @@ class Logit(Method):
         The first arc-length step, in the variables (log-probabilities, lambda
         in units of one over the payoff spread); default 1.
     max_growth : float
-        The factor by which the step grows after an easy step (> 1; default 3).
+        The factor by which the step grows after an easy step (> 1; default 2:
+        3 made 1.25x the steps on random 3 x 3 x 3 and 2 x 2 x 2 x 2 games, twice as
+        many of them rejected).
     polish : bool
         Solve the Nash equations on the support read off the path (default
         True).  Without it the path alone approaches the equilibrium like
@@ -446,10 +448,11 @@ class Logit(Method):
                               "corrector in log-probabilities) with a Newton polish on the "
                               "support: Nash equilibria of N-player normal-form games")
     # path points approach the equilibrium only like 1/lambda: certifying them sparsely
-    # saves time, and every polished point is certified at once (certify_now)
+    # saves time (a certificate costs about as much as two compiled path steps), and every
+    # polished point is certified at once (certify_now)
     TRAITS: ClassVar[Traits] = Traits(outputs=("last",), default_output="last",
                                       needs_monotone=False, backends=("numpy",),
-                                      min_certify_interval=8)
+                                      min_certify_interval=32)
 
     first_step: float
     max_growth: float
@@ -471,7 +474,7 @@ class Logit(Method):
                 f"MatrixGame), got {type(problem).__name__}")
 
     @classmethod
-    def from_options(cls, problem, *, first_step=1.0, max_growth=3.0, polish=True):
+    def from_options(cls, problem, *, first_step=1.0, max_growth=2.0, polish=True):
         first_step = check_positive("first_step", first_step)
         max_growth = check_positive("max_growth", max_growth)
         if not max_growth > 1.0:
@@ -498,8 +501,7 @@ class Logit(Method):
 
     def _point(self, problem, sig, game):
         # renormalise each player's block (exp(w) sums to one only to the corrector's accuracy)
-        parts = [s / np.sum(s) for s in game.split(sig)]
-        z = np.concatenate(parts)
+        z = sig / np.add.reduceat(sig, game.first)[game.player]
         dtype = getattr(problem, "dtype", np.float64)
         return z.astype(dtype, copy=False)
 
