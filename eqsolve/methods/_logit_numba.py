@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["evaluate", "values", "path_step"]
+__all__ = ["evaluate", "values", "path_step", "tangent"]
 
 #: the corrector's iteration limit per step (as in the NumPy step)
 CORRECTOR_ITERATIONS = 10
@@ -290,3 +290,15 @@ def path_step(Uf, idx, ref, first, off, y, t, h):
             ok = True
             break
     return (1 if ok else 0), yp, t_pred, v, kappa, n_eval, n_vals
+
+
+@njit(cache=True)
+def tangent(A):
+    """``(ok, t)``: the unit tangent of ``A`` (n x (n + 1)) with ``det [A; t^T] > 0``; ``ok``
+    false when ``A`` is numerically rank-deficient (then ``t`` is not to be used)."""
+    n = A.shape[0]
+    V = np.empty((n, n + 1))
+    R = np.empty((n, n))
+    t = np.empty(n + 1)
+    ok = _factor(A, V, R, t)
+    return ok, t

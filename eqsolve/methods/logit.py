@@ -491,7 +491,10 @@ class Logit(Method):
         y = np.concatenate([w, [0.0]])
         sig = np.exp(w)
         v, J = game.evaluate(sig)
-        t, _ = _tangent_and_solver(game.jacobian(y, v, J))
+        A = game.jacobian(y, v, J)
+        ok, t = game.kernels.tangent(A) if game.kernels is not None else (False, None)
+        if not ok:
+            t, _ = _tangent_and_solver(A)
         # the path leaves lambda = 0 upwards: that fixes the orientation for the whole path
         orientation = 1.0 if t[-1] >= 0 else -1.0
         t = orientation * t
