@@ -520,12 +520,15 @@ class LemkeHowsonPath:
 
 
 def _compiled_kernel():
-    """The compiled float pivots, or ``None`` without Numba."""
-    try:
-        from ._pivoting_numba import lemke_howson_pivots
-    except ImportError:
-        return None
-    return lemke_howson_pivots
+    """The compiled float pivots, or ``None`` without Numba (looked up once)."""
+    got = _KERNELS.get("pivots", False)
+    if got is False:
+        try:
+            from ._pivoting_numba import lemke_howson_pivots as got
+        except ImportError:
+            got = None
+        _KERNELS["pivots"] = got
+    return got
 
 
 def _as_arrays(t: Tableau, n_labels: int):
@@ -734,12 +737,19 @@ def _within(sub64, num, den, tight) -> bool:
 
 
 def _modular_kernel():
-    """The compiled modular elimination, or ``None`` without Numba."""
-    try:
-        from ._pivoting_numba import solve_mod_primes
-    except ImportError:
-        return None
-    return solve_mod_primes
+    """The compiled modular elimination, or ``None`` without Numba (looked up once)."""
+    got = _KERNELS.get("modular", False)
+    if got is False:
+        try:
+            from ._pivoting_numba import solve_mod_primes as got
+        except ImportError:
+            got = None
+        _KERNELS["modular"] = got
+    return got
+
+
+#: compiled kernels found so far (``None``: Numba is missing)
+_KERNELS: dict = {}
 
 
 def _is_prime(n: int) -> bool:
@@ -779,6 +789,36 @@ def _primes(count: int) -> np.ndarray:
     return np.array(_PRIMES[:count], dtype=np.int64)
 
 
+#: systems up to this size are solved by :func:`_solve_small`
+_SMALL = 4
+
+
+def _solve_small(G: list, rhs: list):
+    """:func:`solve_integer` on lists of Python ints (fraction-free Gauss-Jordan, each
+    division exact by the previous pivot): ``(num, den)`` or ``None`` when singular."""
+    k = len(rhs)
+    M = [list(row) + [r] for row, r in zip(G, rhs)]
+    d = 1
+    for c in range(k):
+        piv = next((i for i in range(c, k) if M[i][c] != 0), None)
+        if piv is None:
+            return None
+        if piv != c:
+            M[c], M[piv] = M[piv], M[c]
+        p = M[c][c]
+        row = M[c]
+        for i in range(k):
+            if i != c:
+                f = M[i][c]
+                M[i] = [(p * a - f * b) // d for a, b in zip(M[i], row)]
+        d = p
+    det = M[k - 1][k - 1] if k else 1
+    num = [M[i][k] for i in range(k)]
+    if det < 0:
+        det, num = -det, [-v for v in num]
+    return num, det
+
+
 @functools.lru_cache(maxsize=64)
 def _crt_basis(count: int):
     """``(M, c)`` for the first ``count`` primes: ``M`` their product, ``c_q = 1`` modulo
@@ -805,6 +845,9 @@ def solve_integer_modular(G, rhs):
     """
     G = np.asarray(G, dtype=np.int64)
     rhs = np.asarray(rhs, dtype=np.int64)
+    if G.shape[0] <= _SMALL:
+        # a few Python-integer operations beat the kernel's call and the reconstruction
+        return _solve_small(G.tolist(), rhs.tolist())
     kernel = _modular_kernel()
     if kernel is None:
         return solve_integer(G.astype(object), rhs.tolist())

@@ -254,3 +254,76 @@ def test_compiled_float_pivots_match_the_numpy_reference():
             b.advance(10_000, compiled=True)
             assert a.pivots == b.pivots and a.bases() == b.bases() and a.done and b.done
             assert np.allclose(a.P.M, b.P.M, rtol=0, atol=1e-9 * np.max(np.abs(a.P.M)))
+
+
+def _systems(rng):
+    """Integer systems of sizes 1..14, entries small and near 2^40, some singular."""
+    for k in list(range(1, 15)) + [6, 9]:
+        for hi in (1000, 2 ** 40):
+            G = rng.integers(-hi, hi, size=(k, k))
+            yield G, rng.integers(-5, 6, size=k)
+            if k > 1:
+                S = G.copy()
+                S[-1] = S[0] * 3 - S[1 % k] if k > 2 else 2 * S[0]   # dependent rows
+                yield S, np.ones(k, dtype=np.int64)
+
+
+def test_modular_and_small_exact_solves_match_fraction_free_elimination():
+    from eqsolve.problems._pivoting import solve_integer, solve_integer_modular
+
+    rng = np.random.default_rng(11)
+    for G, rhs in _systems(rng):
+        ref = solve_integer(G.astype(object), [int(v) for v in rhs])
+        got = solve_integer_modular(G, rhs)
+        if ref is None:
+            assert got is None
+            continue
+        (rn, rd), (gn, gd) = ref, got
+        # the same rational solution (either may carry a common factor)
+        assert gd > 0 and all(Fraction(a, rd) == Fraction(b, gd) for a, b in zip(rn, gn))
+        assert [sum(int(g) * v for g, v in zip(row, gn)) for row in G.tolist()] == \
+            [gd * int(r) for r in rhs]
+
+
+def test_the_float_screen_of_feasibility_agrees_with_exact_sums():
+    from eqsolve.problems._pivoting import _within
+
+    rng = np.random.default_rng(12)
+    for trial in range(300):
+        k, n = int(rng.integers(1, 8)), int(rng.integers(1, 30))
+        hi = int(rng.choice([10, 10 ** 6, 2 ** 50]))
+        sub = rng.integers(0, hi, size=(k, n))
+        num = [int(v) * int(rng.integers(1, 2 ** 20)) for v in rng.integers(0, hi, size=k)]
+        sums = (np.array(num, dtype=object) @ sub.astype(object)).tolist()
+        # den at, just above or just below some column's exact sum: ties and near-ties
+        den = max(1, sums[int(rng.integers(n))] + int(rng.integers(-1, 2)))
+        tight = [j for j in range(n) if sums[j] == den and rng.random() < 0.5]
+        expect = all(s <= den for s in sums)
+        assert _within(sub, num, den, tight) == expect, (trial, k, n, hi)
+
+
+def test_paths_split_over_many_driver_steps_end_where_one_step_does():
+    rng = np.random.default_rng(13)
+    A, B = rng.integers(0, 1000, size=(30, 30)), rng.integers(0, 1000, size=(30, 30))
+    game = eq.BimatrixGame(A, B)
+    one = eq.solve(game, method="lemke_howson", label=4)
+    many = eq.solve(game, method="lemke_howson", label=4, pivots_per_step=3)
+    assert one.exact == many.exact and one.info["pivots"] == many.info["pivots"]
+    assert many.iterations >= one.info["pivots"] // 3
+    check_exact(many, A, B)
+
+
+def test_a_step_leaves_the_previous_state_untouched():
+    from eqsolve.methods import iterate
+
+    rng = np.random.default_rng(14)
+    game = eq.BimatrixGame(rng.integers(0, 1000, size=(12, 12)),
+                           rng.integers(0, 1000, size=(12, 12)))
+    steps = iterate(game, "lemke_howson", label=1, pivots_per_step=2)
+    _, _, s0 = next(steps)
+    before = (s0.path.bases(), s0.path.pivots, [v.copy() for v in s0.path.float_point()])
+    for _ in range(3):
+        next(steps)
+    after = (s0.path.bases(), s0.path.pivots, s0.path.float_point())
+    assert before[0] == after[0] and before[1] == after[1]
+    assert all(np.array_equal(a, b) for a, b in zip(before[2], after[2]))
