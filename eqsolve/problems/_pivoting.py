@@ -211,11 +211,11 @@ class Tableau:
         t.M, t.d, t.exact = M, 1, exact
         t.basic = list(slack_labels)
         t.nonbasic = [None] + list(var_labels)
-        t.row_of = {lab: i for i, lab in enumerate(t.basic)}
-        t.col_of = {lab: c for c, lab in enumerate(t.nonbasic) if c}
+        t.row_of = dict(zip(t.basic, range(rows)))
+        t.col_of = dict(zip(t.nonbasic[1:], range(1, cols + 1)))
         t.slacks = tuple(slack_labels)
         # the basis as a bitset of labels (Python int: any number of labels)
-        t.key = sum(1 << lab for lab in t.basic)
+        t.key = _bitset(t.basic)
         t.G, t.var_labels = G, tuple(var_labels)
         return t
 
@@ -546,9 +546,16 @@ def _from_arrays(t: Tableau, M, basic, nonbasic, row_of, col_of, slacks) -> None
     t.M = M
     t.basic = basic.tolist()
     t.nonbasic = [None] + nonbasic[1:].tolist()
-    t.row_of = {lab: i for i, lab in enumerate(t.basic)}
-    t.col_of = {lab: c for c, lab in enumerate(t.nonbasic) if c}
-    t.key = sum(1 << lab for lab in t.basic)
+    t.row_of = dict(zip(t.basic, range(len(t.basic))))
+    t.col_of = dict(zip(t.nonbasic[1:], range(1, len(t.nonbasic))))
+    t.key = _bitset(t.basic)
+
+
+def _bitset(labels: list) -> int:
+    """``sum(1 << lab)`` over distinct labels, as one Python int (any number of labels)."""
+    if labels and labels == list(range(labels[0], labels[0] + len(labels))):
+        return ((1 << len(labels)) - 1) << labels[0]       # a run of labels (the slacks)
+    return sum(1 << lab for lab in labels)
 
 
 def _normalised(v):
@@ -634,20 +641,19 @@ def verify_bases_integer(game: IntegerGame, P_basic, Q_basic):
     Nash equilibrium, whatever arithmetic found the bases.
     """
     m, n = game.m, game.n
-    PB, QB = set(P_basic), set(Q_basic)
-    I = [i for i in range(m) if i in PB]                 # basic x
-    J = [j for j in range(n) if (m + j) not in PB]       # tight columns (nonbasic s_j)
-    Jq = [j for j in range(n) if (m + j) in QB]          # basic y
-    Iq = [i for i in range(m) if i not in QB]            # tight rows (nonbasic r_i)
+    PB = np.zeros(m + n, dtype=bool)
+    QB = np.zeros(m + n, dtype=bool)
+    PB[np.asarray(P_basic, dtype=np.intp)] = True
+    QB[np.asarray(Q_basic, dtype=np.intp)] = True
+    I = np.flatnonzero(PB[:m]).tolist()                  # basic x
+    J = np.flatnonzero(~PB[m:]).tolist()                 # tight columns (nonbasic s_j)
+    Jq = np.flatnonzero(QB[m:]).tolist()                 # basic y
+    Iq = np.flatnonzero(~QB[:m]).tolist()                # tight rows (nonbasic r_i)
     if len(I) != len(J) or len(Jq) != len(Iq) or not I or not Jq:
         return None
     # complementarity: label i needs x_i = 0 (i nonbasic in P) or r_i = 0 (nonbasic in Q)
-    for i in range(m):
-        if i in PB and i in QB:
-            return None
-    for j in range(n):
-        if (m + j) in PB and (m + j) in QB:
-            return None
+    if bool(np.any(PB & QB)):
+        return None
     x = _vertex(game, "B", I, J, transpose=True)
     if x is None:
         return None
@@ -704,6 +710,8 @@ def _vertex(game, which, rows, cols, transpose):
 
 #: unit roundoff of float64
 _U = 2.0 ** -53
+#: constraint blocks with at most this many entries are summed exactly without a float screen
+_EXACT_BELOW = 256
 
 
 def _within(sub64, num, den, tight) -> bool:
@@ -718,10 +726,11 @@ def _within(sub64, num, den, tight) -> bool:
     sums far from overflow, else everything is summed exactly.
     """
     k = len(num)
-    big = max(max(num).bit_length(), den.bit_length())
-    amax = int(np.max(np.abs(sub64))) if sub64.size else 0
     unsure = np.ones(sub64.shape[1], dtype=bool)
-    if amax < 2 ** 53 and big + amax.bit_length() + k.bit_length() < 1000:
+    big = max(max(num).bit_length(), den.bit_length())
+    amax = int(np.max(np.abs(sub64))) if sub64.size > _EXACT_BELOW else 0
+    if sub64.size > _EXACT_BELOW and amax < 2 ** 53 and \
+            big + amax.bit_length() + k.bit_length() < 1000:
         nf = np.array([float(v) for v in num])
         S = sub64.astype(np.float64)
         t = nf @ S
