@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["evaluate", "values", "path_step", "tangent"]
+__all__ = ["evaluate", "values", "path_step", "tangent", "support_newton"]
 
 #: the corrector's iteration limit per step (as in the NumPy step)
 CORRECTOR_ITERATIONS = 10
@@ -302,3 +302,171 @@ def tangent(A):
     t = np.empty(n + 1)
     ok = _factor(A, V, R, t)
     return ok, t
+
+
+@njit(cache=True)
+def _lu_solve(M, b, out):
+    """``M out = b`` by LU with partial pivoting (as LAPACK's ``gesv``); False when a pivot is
+    exactly zero (the caller falls back to least squares)."""
+    m = M.shape[0]
+    A = M.copy()
+    x = b.copy()
+    for c in range(m):
+        p = c
+        best = abs(A[c, c])
+        for r in range(c + 1, m):
+            if abs(A[r, c]) > best:
+                best = abs(A[r, c])
+                p = r
+        if best == 0.0:
+            return False
+        if p != c:
+            for k in range(m):
+                t = A[c, k]
+                A[c, k] = A[p, k]
+                A[p, k] = t
+            t = x[c]
+            x[c] = x[p]
+            x[p] = t
+        for r in range(c + 1, m):
+            f = A[r, c] / A[c, c]
+            if f != 0.0:
+                for k in range(c, m):
+                    A[r, k] -= f * A[c, k]
+                x[r] -= f * x[c]
+    for r in range(m - 1, -1, -1):
+        s = x[r]
+        for k in range(r + 1, m):
+            s -= A[r, k] * out[k]
+        out[r] = s / A[r, r]
+    return True
+
+
+@njit(cache=True)
+def _finite(v, J):
+    for r in range(v.shape[0]):
+        if not np.isfinite(v[r]):
+            return False
+        for c in range(J.shape[1]):
+            if not np.isfinite(J[r, c]):
+                return False
+    return True
+
+
+@njit(cache=True)
+def support_newton(Uf, idx, off, S, player, sig, near, iterations):
+    """Newton's method on the Nash equations of the support ``S`` from the QRE point ``sig``.
+
+    The same iteration as ``Logit._newton`` (NumPy): unknowns the support
+    probabilities and each player's payoff ``u_i``; equations ``v(a) = u_i``
+    for ``a`` in ``S`` and each player's support probabilities summing to one.
+    An exactly singular Newton matrix takes the least-squares step, as there.
+    Returns ``(status, x, n_evaluate)``: status 1 with the normalised profile,
+    0 for no solution (the NumPy version's ``None``).
+    """
+    n = sig.shape[0]
+    N = off.shape[0] - 1
+    k = S.shape[0]
+    x = np.zeros(n)
+    n_eval = 0
+    pl = np.empty(k, dtype=np.int64)
+    for a in range(k):
+        pl[a] = player[S[a]]
+    for i in range(N):
+        tot = 0.0
+        cnt = 0
+        for a in range(k):
+            if pl[a] == i:
+                tot += sig[S[a]]
+                cnt += 1
+        if cnt == 0:
+            return 0, x, n_eval
+        for a in range(k):
+            if pl[a] == i:
+                x[S[a]] = sig[S[a]] / tot if tot > 0.0 else 1.0 / cnt
+    v = np.empty(n)
+    J = np.empty((n, n))
+    evaluate(Uf, idx, x, v, J, True)
+    n_eval += 1
+    if not _finite(v, J):
+        return 0, x, n_eval
+    u = np.zeros(N)
+    for i in range(N):
+        for r in range(off[i], off[i + 1]):
+            u[i] += x[r] * v[r]
+    size = k + N
+    M = np.zeros((size, size))
+    for a in range(k):
+        M[a, k + pl[a]] = -1.0
+        M[k + pl[a], a] = 1.0
+    rv = np.empty(size)
+    d = np.empty(size)
+    eps4 = 4.0 * np.finfo(np.float64).eps
+    last = np.inf
+    first = np.inf
+    for it in range(iterations):
+        nr = 0.0
+        vmax = 0.0
+        finite = True
+        for a in range(k):
+            rv[a] = v[S[a]] - u[pl[a]]
+            if abs(v[S[a]]) > vmax:
+                vmax = abs(v[S[a]])
+        for i in range(N):
+            rv[k + i] = 0.0
+        for a in range(k):
+            rv[k + pl[a]] += x[S[a]]
+        for i in range(N):
+            rv[k + i] -= 1.0
+        for q in range(size):
+            if not np.isfinite(rv[q]):
+                finite = False
+            elif abs(rv[q]) > nr:
+                nr = abs(rv[q])
+        if not finite:
+            return 0, x, n_eval
+        if nr <= eps4 * (1.0 + vmax) or nr >= last:
+            break
+        if it == 0:
+            first = nr
+        elif it >= 4 and nr > 1e-6 * first:
+            return 0, x, n_eval                # not Newton's quadratic convergence
+        last = nr
+        for a in range(k):
+            for b in range(k):
+                M[a, b] = J[S[a], S[b]]
+        for q in range(size):
+            rv[q] = -rv[q]
+        if not _lu_solve(M, rv, d):
+            # exactly singular (a support that cannot carry an equilibrium, typically):
+            # the minimum-norm least-squares step, NumPy's rcond
+            d[:] = np.linalg.lstsq(M, rv, rcond=np.finfo(np.float64).eps * size)[0]
+        for a in range(k):
+            x[S[a]] += d[a]
+        for i in range(N):
+            u[i] += d[k + i]
+        far = 0.0
+        for r in range(n):
+            if abs(x[r] - sig[r]) > far:
+                far = abs(x[r] - sig[r])
+        if far > 2.0 * near:
+            return 0, x, n_eval
+        evaluate(Uf, idx, x, v, J, True)
+        n_eval += 1
+        if not _finite(v, J):
+            return 0, x, n_eval
+    for a in range(k):
+        if x[S[a]] < -1e-9:
+            return 0, x, n_eval
+    for r in range(n):
+        if x[r] < 0.0:
+            x[r] = 0.0
+    for i in range(N):
+        tot = 0.0
+        for r in range(off[i], off[i + 1]):
+            tot += x[r]
+        if not tot > 0.0:
+            return 0, x, n_eval
+        for r in range(off[i], off[i + 1]):
+            x[r] /= tot
+    return 1, x, n_eval

@@ -220,7 +220,7 @@ class _Game:
         self.first = self.off[:-1].copy()
         # the reference (first) strategy of each entry's player
         self.ref = np.repeat(self.first, self.sizes)
-        self.player = np.repeat(np.arange(self.N), self.sizes)
+        self.player = np.repeat(np.arange(self.N, dtype=np.int64), self.sizes)
         # N-player tables: the compiled step when Numba is there (one pass over the joint
         # profiles gives v and its Jacobian); two-player games read J once through F
         self.kernels = _kernels() if self.J0 is None else None
@@ -581,7 +581,7 @@ class Logit(Method):
             # the path's own limit is within O(1 / lambda) of the QRE: a far solution of the
             # support equations is another equilibrium (or none), not the one the path selects
             try:
-                z = self._newton(game, np.array(S, dtype=int), sig, near)
+                z = self._newton(game, np.array(S, dtype=np.int64), sig, near)
             except NonFiniteError:
                 z = None
             if z is None or float(np.max(np.abs(z - sig))) > near:
@@ -606,6 +606,12 @@ class Logit(Method):
         Gives up early (None) when an iterate leaves the ``2 near`` neighbourhood of the
         QRE point (its answer would be rejected) or Newton is not converging fast.
         """
+        if game.kernels is not None:
+            status, x, n_eval = game.kernels.support_newton(
+                game.Uf, game.idx, game.off, S, game.player, sig, float(near),
+                _POLISH_ITERATIONS)
+            game.oracle.count(game.count * int(n_eval))
+            return x if status == 1 else None
         k, N = len(S), game.N
         pl = game.player[S]
         x = np.zeros(game.n)
