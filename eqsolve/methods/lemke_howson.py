@@ -158,7 +158,7 @@ class LemkeHowson(Method):
         restarts, float_pivots = state.restarts, state.float_pivots
         try:
             path.advance(self.pivots_per_step)
-            profile = _ended(path) if path.done else None
+            profile = _ended(path) if path.done else _degenerate_end(path)
         except NumericalFailure:
             profile = None
             path.done = True   # mark the float path as failed: redone exactly below
@@ -168,7 +168,7 @@ class LemkeHowson(Method):
             restarts += 1
             path = LemkeHowsonPath(path.game, self.label, exact=True)
             path.advance(self.pivots_per_step)
-            profile = _ended(path) if path.done else None
+            profile = _ended(path) if path.done else _degenerate_end(path)
         return _State(path, profile, restarts, float_pivots, state.dtype)
 
     def candidates(self, state):
@@ -217,6 +217,32 @@ def _ended(path: LemkeHowsonPath) -> ExactProfile | None:
     if got is None:
         return None
     game = path.game
+    return ExactProfile(strategies_of(got[0], game.m), strategies_of(got[1], game.n), game,
+                        True, got)
+
+
+def _degenerate_end(path: LemkeHowsonPath) -> ExactProfile | None:
+    """The exact equilibrium at the current vertex pair of an unfinished path when the
+    dropped label is zero there after all (a degenerate vertex: its variable basic at 0),
+    else ``None``.
+
+    Every other label is complementary by the bases, so such a pair is an equilibrium; the
+    path would pivot on through degenerate bases, and the driver could stop earlier on the
+    float certificate of the (inexact) path point.  Float paths check the pair exactly
+    when a value is within 1e-9 of its tableau's scale of zero; exact paths test for 0.
+    """
+    (vP, sP), (vQ, sQ) = path.missing_values()
+    game = path.game
+    if path.exact:
+        if vP != 0 and vQ != 0:
+            return None
+        x, y = path.exact_point()
+        return None if x is None or y is None else ExactProfile(x, y, game, True)
+    if abs(vP) > 1e-9 * sP and abs(vQ) > 1e-9 * sQ:
+        return None
+    got = verify_bases_integer(game, *path.bases(), missing=path.label)
+    if got is None:
+        return None
     return ExactProfile(strategies_of(got[0], game.m), strategies_of(got[1], game.n), game,
                         True, got)
 

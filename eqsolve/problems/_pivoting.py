@@ -513,6 +513,23 @@ class LemkeHowsonPath:
         return (_normalise_ints(self.P.values(range(m))),
                 _normalise_ints(self.Q.values(range(m, m + n))))
 
+    def missing_values(self):
+        """The values (each over its tableau's ``d``) of the dropped label's variables in P
+        and in Q -- basic in both until the path ends -- and the largest basic value of each
+        tableau (its scale)."""
+        out = []
+        for k, t in enumerate((self.P, self.Q)):
+            if self._arrays is not None:
+                M, row_of = self._arrays[k][0], self._arrays[k][3]
+                r = int(row_of[self.label])
+                r = None if r < 0 else r
+            else:
+                M, r = t.M, t.row_of.get(self.label)
+            col = M[:, 0]
+            scale = max(abs(v) for v in col.tolist()) if col.size else 0
+            out.append((0 if r is None else M[r, 0], scale))
+        return out
+
     def bases(self):
         if self._arrays is not None:
             return self._arrays[0][1].tolist(), self._arrays[1][1].tolist()
@@ -627,8 +644,13 @@ def strategies_of(support, size: int) -> tuple:
     return tuple(out)
 
 
-def verify_bases_integer(game: IntegerGame, P_basic, Q_basic):
+def verify_bases_integer(game: IntegerGame, P_basic, Q_basic, missing: int | None = None):
     """The exact equilibrium of a complementary pair of bases, or ``None`` if it is not one.
+
+    ``missing``: a label allowed to be basic in both polytopes (the dropped label
+    of a Lemke-Howson path that has not ended); the pair is then accepted only
+    when that label's variable or slack is exactly zero at one of the two
+    vertices (a degenerate vertex pair that is complementary all the same).
 
     Returns the two strategies as integer supports ``((I, x_num, x_total), (J, y_num,
     y_total))``: ``x_i = x_num[k] / x_total`` for ``i = I[k]``, zero elsewhere.
@@ -652,7 +674,8 @@ def verify_bases_integer(game: IntegerGame, P_basic, Q_basic):
     if len(I) != len(J) or len(Jq) != len(Iq) or not I or not Jq:
         return None
     # complementarity: label i needs x_i = 0 (i nonbasic in P) or r_i = 0 (nonbasic in Q)
-    if bool(np.any(PB & QB)):
+    both = np.flatnonzero(PB & QB).tolist()
+    if both and both != [missing]:
         return None
     x = _vertex(game, "B", I, J, transpose=True)
     if x is None:
@@ -660,7 +683,25 @@ def verify_bases_integer(game: IntegerGame, P_basic, Q_basic):
     y = _vertex(game, "A", Iq, Jq, transpose=False)
     if y is None:
         return None
+    if both and not _label_zero(game, missing, (I, x), (Jq, y)):
+        return None
     return (tuple(I), tuple(x[0]), sum(x[0])), (tuple(Jq), tuple(y[0]), sum(y[0]))
+
+
+def _label_zero(game, label, xs, ys) -> bool:
+    """Whether ``label`` is exactly zero at the vertex pair ``xs = (I, (x_num, x_den))``,
+    ``ys = (J, (y_num, y_den))`` (polytope coordinates ``num / den``): its strategy's
+    coordinate (``x_i`` or ``y_j``) or its slack (``1 - (A y)_i`` or ``1 - (B^T x)_j``)."""
+    (I, (xn, xd)), (J, (yn, yd)) = xs, ys
+    if label < game.m:
+        i = label
+        if i in I and xn[I.index(i)] == 0:
+            return True
+        return (game.rows("A", [i], J) @ np.array(yn, dtype=object)).tolist()[0] == yd
+    j = label - game.m
+    if j in J and yn[J.index(j)] == 0:
+        return True
+    return (np.array(xn, dtype=object) @ game.rows("B", I, [j])).tolist()[0] == xd
 
 
 def _vertex(game, which, rows, cols, transpose):

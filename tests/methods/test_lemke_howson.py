@@ -327,3 +327,34 @@ def test_a_step_leaves_the_previous_state_untouched():
     after = (s0.path.bases(), s0.path.pivots, s0.path.float_point())
     assert before[0] == after[0] and before[1] == after[1]
     assert all(np.array_equal(a, b) for a, b in zip(before[2], after[2]))
+
+
+def test_a_degenerate_vertex_pair_on_the_path_ends_it_exactly():
+    """On this degenerate game the path from label 80 passes vertex pairs where the dropped
+    label's variable is basic at zero -- equilibria already.  The float certificate of such
+    a path point is ~1e-13, below the default tol: the solve must return the exact
+    equilibrium there (exact gap 0), not the rounded path point, and the enumeration by
+    Lemke-Howson must not fail on it."""
+    rng = np.random.default_rng(102)
+    A, B = rng.integers(0, 3, size=(80, 80)), rng.integers(0, 3, size=(80, 80))
+    game = eq.BimatrixGame(A, B)
+    res = eq.solve(game, method="lemke_howson", label=80)
+    check_exact(res, A, B)
+    assert res.info["complementary"] and res.info["exact_restarts"] == 0
+    found = eq.equilibria(game, method="lemke_howson", labels=[80])
+    assert len(found) == 1 and found[0].exact == res.exact
+
+
+def test_the_exact_check_of_a_degenerate_pair_needs_the_dropped_label_at_zero():
+    from eqsolve.problems._pivoting import LemkeHowsonPath, verify_bases_integer
+
+    rng = np.random.default_rng(15)
+    A, B = rng.integers(0, 1000, size=(20, 20)), rng.integers(0, 1000, size=(20, 20))
+    game = integer_game_of(eq.BimatrixGame(A, B))
+    path = LemkeHowsonPath(game, 3, exact=False)
+    path.advance(2)               # the dropped label 3 is basic in both, at positive values
+    assert not path.done
+    (vP, _), (vQ, _) = path.missing_values()
+    assert vP > 0 and vQ > 0
+    assert verify_bases_integer(game, *path.bases()) is None
+    assert verify_bases_integer(game, *path.bases(), missing=3) is None
