@@ -8,11 +8,14 @@ iteration of the driver is up to ``pivots_per_step`` pivots, so ``time_limit``,
 point of the path (normalised), and, once the path ends, the equilibrium with
 its exact strategies.
 
-``pivoting="auto"`` pivots in float64 (NumPy, the lexicographic rule with
-ties detected to rounding) and re-solves the final pair of bases in exact
-rational arithmetic, which proves the equilibrium; if that check fails, or
-the float path breaks down, the path is redone in exact integer pivoting from
-the start.  ``pivoting="exact"`` pivots exactly from the start.  Either way
+``pivoting="auto"`` pivots in float64 (compiled with Numba when installed,
+the lexicographic rule with ties detected to rounding) and re-solves the final
+pair of bases in exact arithmetic (modular elimination and the Chinese
+remainder theorem, verified in Python integers), which proves the
+equilibrium; if that check fails, or the float path breaks down, the path is
+redone in exact integer pivoting from the start.  A vertex pair at which the
+dropped label is zero after all (degenerate games) is an equilibrium already
+and ends the path there.  ``pivoting="exact"`` pivots exactly from the start.  Either way
 the returned point is exact: ``Result.exact`` holds it, and the certificate is
 its exact Nash gap (0), with the float certificate of ``z`` in its details.
 """

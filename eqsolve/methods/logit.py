@@ -61,6 +61,13 @@ a finite number of steps is claimed: the curve may turn back in
 non-generic games, branch, where the corrector can fail (status
 ``"stalled"`` with a message).
 
+With Numba installed, the step, the payoffs and their Jacobian and the
+polish's Newton iterations of a :class:`~eqsolve.problems.NormalFormGame` run
+compiled (:mod:`eqsolve.methods._logit_numba`: the payoffs as a table over the
+joint profiles, a Householder QR for the tangent and the minimum-norm
+solves); they take the same decisions as the NumPy code, which remains the
+reference and the fallback (a numerically singular ``DH``).
+
 Evaluation counting: for a :class:`~eqsolve.problems.NormalFormGame` each
 point at which the payoffs :math:`v` and their Jacobian are formed counts
 ``max(1, N - 1)`` evaluations (the Jacobian's :math:`N(N-1)(N-2)` tensor
