@@ -526,7 +526,7 @@ class LemkeHowsonPath:
             else:
                 M, r = t.M, t.row_of.get(self.label)
             col = M[:, 0]
-            scale = max(abs(v) for v in col.tolist()) if col.size else 0
+            scale = np.abs(col).max() if col.size else 0
             out.append((0 if r is None else M[r, 0], scale))
         return out
 
