@@ -280,10 +280,11 @@ def _options_of(cls) -> list[str]:
 
 
 @functools.lru_cache(maxsize=None)
-def _keyword_options(from_options):
-    """The keyword-only options of a ``from_options``, or ``None`` when it takes ``**options``
-    (per class, once: reading a signature costs more than a cheap method's iteration)."""
-    params = inspect.signature(from_options).parameters
+def _option_names(target) -> tuple | None:
+    """The keyword-only options of ``target.from_options`` (``None`` when it takes
+    ``**options``); read once per class, as ``inspect.signature`` costs more than a small
+    solve."""
+    params = inspect.signature(target.from_options).parameters
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return None
     return tuple(n for n, p in params.items() if p.kind is p.KEYWORD_ONLY)
@@ -291,9 +292,12 @@ def _keyword_options(from_options):
 
 def _check_option_names(entry, target, options):
     """Reject an unknown option naming it and listing the valid ones (before any work)."""
-    valid = _keyword_options(target.from_options)
-    if valid is None:
+    if not options:
         return
+    names = _option_names(target)
+    if names is None:
+        return
+    valid = list(names)
     extra = getattr(entry, "option", None)
     unknown = [k for k in options if k not in valid]
     if unknown:

@@ -8,11 +8,14 @@ iteration of the driver is up to ``pivots_per_step`` pivots, so ``time_limit``,
 point of the path (normalised), and, once the path ends, the equilibrium with
 its exact strategies.
 
-``pivoting="auto"`` pivots in float64 (NumPy, the lexicographic rule with
-ties detected to rounding) and re-solves the final pair of bases in exact
-rational arithmetic, which proves the equilibrium; if that check fails, or
-the float path breaks down, the path is redone in exact integer pivoting from
-the start.  ``pivoting="exact"`` pivots exactly from the start.  Either way
+``pivoting="auto"`` pivots in float64 (compiled with Numba when installed,
+the lexicographic rule with ties detected to rounding) and re-solves the final
+pair of bases in exact arithmetic (modular elimination and the Chinese
+remainder theorem, verified in Python integers), which proves the
+equilibrium; if that check fails, or the float path breaks down, the path is
+redone in exact integer pivoting from the start.  A vertex pair at which the
+dropped label is zero after all (degenerate games) is an equilibrium already
+and ends the path there.  ``pivoting="exact"`` pivots exactly from the start.  Either way
 the returned point is exact: ``Result.exact`` holds it, and the certificate is
 its exact Nash gap (0), with the float certificate of ``z`` in its details.
 """
@@ -30,7 +33,7 @@ import numpy as np
 from ..certificates import Certificate
 from ..problems import BimatrixGame, MatrixGame
 from ..problems._pivoting import (LemkeHowsonPath, NumericalFailure, exact_report,
-                                  integer_game_of, verify_bases)
+                                  integer_game_of, strategies_of, verify_bases_integer)
 from .base import Candidate, Method, Terminated, Traits
 from .registry import register
 
@@ -39,12 +42,14 @@ __all__ = ["LemkeHowson", "ExactProfile", "exact_certificate", "check_label"]
 
 class ExactProfile(NamedTuple):
     """An exact profile ``(x, y)`` (tuples of Fractions) of an integer game, and whether it is
-    proved to be an equilibrium."""
+    proved to be an equilibrium; ``supports``: the same strategies as integer supports
+    (:func:`~eqsolve.problems._pivoting.verify_bases_integer`) when the check produced them."""
 
     x: tuple
     y: tuple
     game: Any
     equilibrium: bool
+    supports: tuple | None = None
 
 
 class _State(NamedTuple):
@@ -102,7 +107,8 @@ class LemkeHowson(Method):
         and checked exactly, with exact pivoting from the start when the check
         fails.  ``"exact"``: integer pivoting (Bareiss) throughout.
     pivots_per_step : int
-        Pivots per iteration of the driver (default 256).
+        Pivots per iteration of the driver (default 1024): the time limit,
+        ``max_iter``, callbacks and certificates act between iterations.
 
     References
     ----------
@@ -119,14 +125,14 @@ class LemkeHowson(Method):
                                       needs_monotone=False, backends=("numpy",))
     label: int = 0
     pivoting: str = "auto"
-    pivots_per_step: int = 256
+    pivots_per_step: int = 1024
 
     @classmethod
     def supports(cls, problem, **options):
         return _supports(problem)
 
     @classmethod
-    def from_options(cls, problem, *, label=0, pivoting="auto", pivots_per_step=256):
+    def from_options(cls, problem, *, label=0, pivoting="auto", pivots_per_step=1024):
         label = check_label(label, problem.m, problem.n)
         if pivoting not in ("auto", "exact"):
             raise ValueError(f"pivoting must be 'auto' or 'exact', got {pivoting!r}")
@@ -155,7 +161,7 @@ class LemkeHowson(Method):
         restarts, float_pivots = state.restarts, state.float_pivots
         try:
             path.advance(self.pivots_per_step)
-            profile = _ended(path) if path.done else None
+            profile = _ended(path) if path.done else _degenerate_end(path)
         except NumericalFailure:
             profile = None
             path.done = True   # mark the float path as failed: redone exactly below
@@ -165,14 +171,23 @@ class LemkeHowson(Method):
             restarts += 1
             path = LemkeHowsonPath(path.game, self.label, exact=True)
             path.advance(self.pivots_per_step)
-            profile = _ended(path) if path.done else None
+            profile = _ended(path) if path.done else _degenerate_end(path)
         return _State(path, profile, restarts, float_pivots, state.dtype)
 
     def candidates(self, state):
         dtype = state.dtype
         if state.profile is not None:
             p = state.profile
-            z = np.array([float(v) for v in p.x + p.y], dtype=dtype)
+            m = len(p.x)
+            z = np.zeros(m + len(p.y), dtype=dtype)
+            if p.supports is not None:
+                # int / int is correctly rounded: the same floats as the Fractions'
+                for (idx, num, tot), off in zip(p.supports, (0, m)):
+                    z[[off + i for i in idx]] = [v / tot for v in num]
+            else:
+                for i, v in enumerate(p.x + p.y):
+                    if v:
+                        z[i] = v.numerator / v.denominator
             return {"last": Candidate(z, None, p)}
         x, y = state.path.float_point()
         m, n = state.path.game.m, state.path.game.n
@@ -200,12 +215,39 @@ def _ended(path: LemkeHowsonPath) -> ExactProfile | None:
     exact check."""
     if path.exact:
         x, y = path.exact_point()
-    else:
-        got = verify_bases(path.game, *path.bases())
-        if got is None:
+        return ExactProfile(x, y, path.game, True)
+    got = verify_bases_integer(path.game, *path.bases())
+    if got is None:
+        return None
+    game = path.game
+    return ExactProfile(strategies_of(got[0], game.m), strategies_of(got[1], game.n), game,
+                        True, got)
+
+
+def _degenerate_end(path: LemkeHowsonPath) -> ExactProfile | None:
+    """The exact equilibrium at the current vertex pair of an unfinished path when the
+    dropped label is zero there after all (a degenerate vertex: its variable basic at 0),
+    else ``None``.
+
+    Every other label is complementary by the bases, so such a pair is an equilibrium; the
+    path would pivot on through degenerate bases, and the driver could stop earlier on the
+    float certificate of the (inexact) path point.  Float paths check the pair exactly
+    when a value is within 1e-9 of its tableau's scale of zero; exact paths test for 0.
+    """
+    (vP, sP), (vQ, sQ) = path.missing_values()
+    game = path.game
+    if path.exact:
+        if vP != 0 and vQ != 0:
             return None
-        x, y = got
-    return ExactProfile(x, y, path.game, True)
+        x, y = path.exact_point()
+        return None if x is None or y is None else ExactProfile(x, y, game, True)
+    if abs(vP) > 1e-9 * sP and abs(vQ) > 1e-9 * sQ:
+        return None
+    got = verify_bases_integer(game, *path.bases(), missing=path.label)
+    if got is None:
+        return None
+    return ExactProfile(strategies_of(got[0], game.m), strategies_of(got[1], game.n), game,
+                        True, got)
 
 
 def _exact_of_float(z, m: int):
@@ -239,7 +281,8 @@ def exact_certificate(problem, profile: ExactProfile, float_certificate=None) ->
     ``payoff`` and ``value_bounds`` for a zero-sum game), ``exact_payoffs``, and
     ``float_certificate`` (the float certificate of the rounded point, when given).
     """
-    rep = exact_report(profile.game, profile.x, profile.y, equilibrium=profile.equilibrium)
+    rep = exact_report(profile.game, profile.x, profile.y, equilibrium=profile.equilibrium,
+                       supports=profile.supports)
     gap = rep["row_gain"] + rep["column_gain"]
     details = {"exact_point": (profile.x, profile.y), "exact_gap": gap,
                "exact_gains": (rep["row_gain"], rep["column_gain"])}

@@ -36,6 +36,7 @@ path breaks every tie by the rows of the basis inverse, never by a tolerance.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -210,11 +211,11 @@ class Tableau:
         t.M, t.d, t.exact = M, 1, exact
         t.basic = list(slack_labels)
         t.nonbasic = [None] + list(var_labels)
-        t.row_of = {lab: i for i, lab in enumerate(t.basic)}
-        t.col_of = {lab: c for c, lab in enumerate(t.nonbasic) if c}
+        t.row_of = dict(zip(t.basic, range(rows)))
+        t.col_of = dict(zip(t.nonbasic[1:], range(1, cols + 1)))
         t.slacks = tuple(slack_labels)
         # the basis as a bitset of labels (Python int: any number of labels)
-        t.key = sum(1 << lab for lab in t.basic)
+        t.key = _bitset(t.basic)
         t.G, t.var_labels = G, tuple(var_labels)
         return t
 
@@ -380,6 +381,9 @@ class LemkeHowsonPath:
 
     ``exact=False`` pivots in float64 and raises :class:`NumericalFailure` when
     that goes wrong, including a basis seen twice (the exact path never repeats one).
+    A float path run by the compiled pivots keeps its dictionaries as the
+    kernel's arrays between calls (``_arrays``); the tableaux' label lists
+    and maps are rebuilt from them only when read (``_sync``).
     """
 
     def __init__(self, game: IntegerGame, label: int, exact: bool):
@@ -393,16 +397,32 @@ class LemkeHowsonPath:
         self.pivots = 0
         self.done = False
         self.seen = None if exact else set()
+        self._arrays = None       # the compiled kernel's arrays (float paths)
+        self._stale = False       # the tableaux' lists lag behind _arrays
+        # float paths recompute both dictionaries from their bases every this many pivots:
+        # a refactorisation costs about as much as m + n pivots, so ~10 % of the pivoting
+        self.refactor_every = max(self.REFACTOR_EVERY, 10 * (m + n))
 
     def copy(self) -> "LemkeHowsonPath":
         p = LemkeHowsonPath.__new__(LemkeHowsonPath)
         p.__dict__.update(self.__dict__)
         p.P, p.Q = self.P.copy(), self.Q.copy()
         p.seen = None if self.seen is None else set(self.seen)
+        if self._arrays is not None:
+            # the copied tableaux hold copies of M: the copy's arrays point at those
+            p._arrays = [(t.M,) + tuple(v.copy() for v in arr[1:])
+                         for t, arr in ((p.P, self._arrays[0]), (p.Q, self._arrays[1]))]
         return p
 
-    #: float paths recompute both dictionaries from their bases every this many pivots
+    #: the least number of pivots between two refactorisations of a float path
     REFACTOR_EVERY = 1000
+
+    def _sync(self) -> None:
+        """Bring the tableaux' label lists and maps up to date with the kernel's arrays."""
+        if self._stale:
+            for t, arr in ((self.P, self._arrays[0]), (self.Q, self._arrays[1])):
+                _from_arrays(t, *arr)
+            self._stale = False
 
     def advance(self, max_pivots: int, compiled: bool | None = None) -> None:
         """At most ``max_pivots`` pivots, stopping at the complementary basis.
@@ -415,13 +435,15 @@ class LemkeHowsonPath:
             if kernel is not None:
                 self._advance_compiled(kernel, max_pivots)
                 return
+        self._sync()
+        self._arrays = None
         for _ in range(max_pivots):
             if self.done:
                 return
             tab = self.P if self.turn == 0 else self.Q
             leaving = tab.enter(self.entering)
             self.pivots += 1
-            if not self.exact and self.pivots % self.REFACTOR_EVERY == 0:
+            if not self.exact and self.pivots % self.refactor_every == 0:
                 self.P.refactor()
                 self.Q.refactor()
             if leaving == self.label:
@@ -435,40 +457,52 @@ class LemkeHowsonPath:
                 self.seen.add(key)
 
     def _advance_compiled(self, kernel, max_pivots: int) -> None:
-        n_labels = self.game.m + self.game.n
-        arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
-        (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = arrays
+        if self._arrays is None:
+            n_labels = self.game.m + self.game.n
+            self._arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
+        every = self.refactor_every
         left = max_pivots
         while left > 0 and not self.done:
             # stop at each refactorisation, and compare bases there (a float path that
             # cycles repeats its state at these points too)
-            chunk = min(left, self.REFACTOR_EVERY - self.pivots % self.REFACTOR_EVERY)
+            chunk = min(left, every - self.pivots % every)
+            (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = self._arrays
             status, entering, turn, done = kernel(MP, MQ, bP, nP, rP, cP, sP, bQ, nQ, rQ, cQ, sQ,
                                                   self.label, self.entering, self.turn, chunk)
             self.pivots += int(done)
             left -= int(done)
             self.entering, self.turn = int(entering), int(turn)
-            for t, arr in ((self.P, arrays[0]), (self.Q, arrays[1])):
-                _from_arrays(t, *arr)
+            self._stale = True
             if status < 0:
+                self._sync()
                 raise NumericalFailure("no admissible pivot or non-finite entries in float "
                                        "arithmetic")
             if status == 1:
                 self.done = True
                 return
-            if self.pivots % self.REFACTOR_EVERY == 0:
+            if self.pivots % every == 0:
+                self._sync()
                 key = (self.P.key, self.Q.key, self.turn)
                 if key in self.seen:
                     raise NumericalFailure("a basis repeated in float arithmetic")
                 self.seen.add(key)
                 self.P.refactor()
                 self.Q.refactor()
-                arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
-                (MP, bP, nP, rP, cP, sP), (MQ, bQ, nQ, rQ, cQ, sQ) = arrays
+                n_labels = self.game.m + self.game.n
+                self._arrays = [_as_arrays(t, n_labels) for t in (self.P, self.Q)]
 
     def float_point(self):
         """The current ``(x, y)``, each normalised (``None`` for a zero block)."""
         m, n = self.game.m, self.game.n
+        if self._arrays is not None:
+            # read the values straight from the kernel's arrays (no sync)
+            out = []
+            for (M, basic, *_), size, first in ((self._arrays[0], m, 0), (self._arrays[1], n, m)):
+                v = np.zeros(size)
+                mine = (basic >= first) & (basic < first + size)
+                v[basic[mine] - first] = M[mine, 0]
+                out.append(_normalised(v))
+            return tuple(out)
         x = np.array(self.P.values(range(m)), dtype=np.float64)
         y = np.array(self.Q.values(range(m, m + n)), dtype=np.float64)
         return _normalised(x), _normalised(y)
@@ -479,17 +513,39 @@ class LemkeHowsonPath:
         return (_normalise_ints(self.P.values(range(m))),
                 _normalise_ints(self.Q.values(range(m, m + n))))
 
+    def missing_values(self):
+        """The values (each over its tableau's ``d``) of the dropped label's variables in P
+        and in Q -- basic in both until the path ends -- and the largest basic value of each
+        tableau (its scale)."""
+        out = []
+        for k, t in enumerate((self.P, self.Q)):
+            if self._arrays is not None:
+                M, row_of = self._arrays[k][0], self._arrays[k][3]
+                r = int(row_of[self.label])
+                r = None if r < 0 else r
+            else:
+                M, r = t.M, t.row_of.get(self.label)
+            col = M[:, 0]
+            scale = np.abs(col).max() if col.size else 0
+            out.append((0 if r is None else M[r, 0], scale))
+        return out
+
     def bases(self):
+        if self._arrays is not None:
+            return self._arrays[0][1].tolist(), self._arrays[1][1].tolist()
         return list(self.P.basic), list(self.Q.basic)
 
 
 def _compiled_kernel():
-    """The compiled float pivots, or ``None`` without Numba."""
-    try:
-        from ._pivoting_numba import lemke_howson_pivots
-    except ImportError:
-        return None
-    return lemke_howson_pivots
+    """The compiled float pivots, or ``None`` without Numba (looked up once)."""
+    got = _KERNELS.get("pivots", False)
+    if got is False:
+        try:
+            from ._pivoting_numba import lemke_howson_pivots as got
+        except ImportError:
+            got = None
+        _KERNELS["pivots"] = got
+    return got
 
 
 def _as_arrays(t: Tableau, n_labels: int):
@@ -507,9 +563,16 @@ def _from_arrays(t: Tableau, M, basic, nonbasic, row_of, col_of, slacks) -> None
     t.M = M
     t.basic = basic.tolist()
     t.nonbasic = [None] + nonbasic[1:].tolist()
-    t.row_of = {lab: i for i, lab in enumerate(t.basic)}
-    t.col_of = {lab: c for c, lab in enumerate(t.nonbasic) if c}
-    t.key = sum(1 << lab for lab in t.basic)
+    t.row_of = dict(zip(t.basic, range(len(t.basic))))
+    t.col_of = dict(zip(t.nonbasic[1:], range(1, len(t.nonbasic))))
+    t.key = _bitset(t.basic)
+
+
+def _bitset(labels: list) -> int:
+    """``sum(1 << lab)`` over distinct labels, as one Python int (any number of labels)."""
+    if labels and labels == list(range(labels[0], labels[0] + len(labels))):
+        return ((1 << len(labels)) - 1) << labels[0]       # a run of labels (the slacks)
+    return sum(1 << lab for lab in labels)
 
 
 def _normalised(v):
@@ -563,7 +626,34 @@ def solve_integer(G, rhs):
 
 # -- checking a basis exactly --------------------------------------------------------------------
 def verify_bases(game: IntegerGame, P_basic, Q_basic):
+    """The exact equilibrium ``(x, y)`` (tuples of Fractions) of a complementary pair of
+    bases, or ``None`` if it is not one (:func:`verify_bases_integer`)."""
+    got = verify_bases_integer(game, P_basic, Q_basic)
+    if got is None:
+        return None
+    return strategies_of(got[0], game.m), strategies_of(got[1], game.n)
+
+
+def strategies_of(support, size: int) -> tuple:
+    """The exact mixed strategy (a tuple of Fractions) of an integer support
+    ``(indices, numerators, total)``."""
+    out = [Fraction(0)] * size
+    idx, num, tot = support
+    for i, v in zip(idx, num):
+        out[i] = Fraction(v, tot)
+    return tuple(out)
+
+
+def verify_bases_integer(game: IntegerGame, P_basic, Q_basic, missing: int | None = None):
     """The exact equilibrium of a complementary pair of bases, or ``None`` if it is not one.
+
+    ``missing``: a label allowed to be basic in both polytopes (the dropped label
+    of a Lemke-Howson path that has not ended); the pair is then accepted only
+    when that label's variable or slack is exactly zero at one of the two
+    vertices (a degenerate vertex pair that is complementary all the same).
+
+    Returns the two strategies as integer supports ``((I, x_num, x_total), (J, y_num,
+    y_total))``: ``x_i = x_num[k] / x_total`` for ``i = I[k]``, zero elsewhere.
 
     Re-solves the vertex of P that the basis ``P_basic`` (labels) defines -- the
     basic ``x_I`` with the tight columns ``J`` (nonbasic slacks):
@@ -573,34 +663,45 @@ def verify_bases(game: IntegerGame, P_basic, Q_basic):
     Nash equilibrium, whatever arithmetic found the bases.
     """
     m, n = game.m, game.n
-    PB, QB = set(P_basic), set(Q_basic)
-    I = [i for i in range(m) if i in PB]                 # basic x
-    J = [j for j in range(n) if (m + j) not in PB]       # tight columns (nonbasic s_j)
-    Jq = [j for j in range(n) if (m + j) in QB]          # basic y
-    Iq = [i for i in range(m) if i not in QB]            # tight rows (nonbasic r_i)
+    PB = np.zeros(m + n, dtype=bool)
+    QB = np.zeros(m + n, dtype=bool)
+    PB[np.asarray(P_basic, dtype=np.intp)] = True
+    QB[np.asarray(Q_basic, dtype=np.intp)] = True
+    I = np.flatnonzero(PB[:m]).tolist()                  # basic x
+    J = np.flatnonzero(~PB[m:]).tolist()                 # tight columns (nonbasic s_j)
+    Jq = np.flatnonzero(QB[m:]).tolist()                 # basic y
+    Iq = np.flatnonzero(~QB[:m]).tolist()                # tight rows (nonbasic r_i)
     if len(I) != len(J) or len(Jq) != len(Iq) or not I or not Jq:
         return None
     # complementarity: label i needs x_i = 0 (i nonbasic in P) or r_i = 0 (nonbasic in Q)
-    for i in range(m):
-        if i in PB and i in QB:
-            return None
-    for j in range(n):
-        if (m + j) in PB and (m + j) in QB:
-            return None
+    both = np.flatnonzero(PB & QB).tolist()
+    if both and both != [missing]:
+        return None
     x = _vertex(game, "B", I, J, transpose=True)
     if x is None:
         return None
     y = _vertex(game, "A", Iq, Jq, transpose=False)
     if y is None:
         return None
-    xs = [Fraction(0)] * m
-    ys = [Fraction(0)] * n
-    sx, sy = sum(x[0]), sum(y[0])
-    for i, v in zip(I, x[0]):
-        xs[i] = Fraction(v, sx)
-    for j, v in zip(Jq, y[0]):
-        ys[j] = Fraction(v, sy)
-    return tuple(xs), tuple(ys)
+    if both and not _label_zero(game, missing, (I, x), (Jq, y)):
+        return None
+    return (tuple(I), tuple(x[0]), sum(x[0])), (tuple(Jq), tuple(y[0]), sum(y[0]))
+
+
+def _label_zero(game, label, xs, ys) -> bool:
+    """Whether ``label`` is exactly zero at the vertex pair ``xs = (I, (x_num, x_den))``,
+    ``ys = (J, (y_num, y_den))`` (polytope coordinates ``num / den``): its strategy's
+    coordinate (``x_i`` or ``y_j``) or its slack (``1 - (A y)_i`` or ``1 - (B^T x)_j``)."""
+    (I, (xn, xd)), (J, (yn, yd)) = xs, ys
+    if label < game.m:
+        i = label
+        if i in I and xn[I.index(i)] == 0:
+            return True
+        return (game.rows("A", [i], J) @ np.array(yn, dtype=object)).tolist()[0] == yd
+    j = label - game.m
+    if j in J and yn[J.index(j)] == 0:
+        return True
+    return (np.array(xn, dtype=object) @ game.rows("B", I, [j])).tolist()[0] == xd
 
 
 def _vertex(game, which, rows, cols, transpose):
@@ -611,6 +712,24 @@ def _vertex(game, which, rows, cols, transpose):
     column.  Q: ``sum_{j in cols} A[i, j] y_j = 1`` for ``i in rows`` likewise.
     Returns ``(num, den)`` or ``None``.
     """
+    M64 = game.B64 if which == "B" else game.A64
+    if M64 is not None and len(rows) and _modular_kernel() is not None:
+        # int64 payoffs: the system solved modulo primes and checked exactly, the other
+        # constraints screened in floats with a rounding bound
+        if transpose:
+            sub = M64[np.asarray(rows, dtype=np.intp)]                    # |rows| x n
+            tight = cols
+        else:
+            sub = M64[:, np.asarray(cols, dtype=np.intp)].T               # |cols| x m
+            tight = rows
+        G = np.ascontiguousarray(sub[:, np.asarray(tight, dtype=np.intp)].T)
+        sol = solve_integer_modular(G, np.ones(len(tight), dtype=np.int64))
+        if sol is None:
+            return None
+        num, den = sol
+        if any(v < 0 for v in num) or sum(num) == 0:
+            return None
+        return (num, den) if _within(sub, num, den, tight) else None
     if transpose:
         sub = game.rows("B", rows)                  # |rows| x n, Python ints
         G = sub[:, cols].T
@@ -630,7 +749,185 @@ def _vertex(game, which, rows, cols, transpose):
     return num, den
 
 
-def exact_report(game: IntegerGame, x, y, equilibrium: bool = False) -> dict:
+#: unit roundoff of float64
+_U = 2.0 ** -53
+#: constraint blocks with at most this many entries are summed exactly without a float screen
+_EXACT_BELOW = 256
+
+
+def _within(sub64, num, den, tight) -> bool:
+    """Whether ``num @ sub64 <= den`` in every column, exactly (``num`` Python ints >= 0,
+    ``den > 0``; the columns ``tight`` hold with equality already).
+
+    Screened in float64: with ``t`` the float sum of ``float(num_i) sub_ij``,
+    ``|t - exact| <= gamma_{k+2} sum |num_i| |sub_ij|`` (Higham, the conversion
+    of ``num`` included; the bound doubled for its own rounding), so a column
+    with ``t`` plus that bound below ``den (1 - 4u)`` holds; the other columns
+    are summed exactly.  Needs entries below ``2^53`` (exact in float64) and
+    sums far from overflow, else everything is summed exactly.
+    """
+    k = len(num)
+    unsure = np.ones(sub64.shape[1], dtype=bool)
+    big = max(max(num).bit_length(), den.bit_length())
+    amax = int(np.max(np.abs(sub64))) if sub64.size > _EXACT_BELOW else 0
+    if sub64.size > _EXACT_BELOW and amax < 2 ** 53 and \
+            big + amax.bit_length() + k.bit_length() < 1000:
+        nf = np.array([float(v) for v in num])
+        S = sub64.astype(np.float64)
+        t = nf @ S
+        gamma = (k + 2) * _U / (1.0 - (k + 2) * _U)
+        err = 2.0 * gamma * (nf @ np.abs(S))
+        unsure = ~(t + err < float(den) * (1.0 - 4.0 * _U))
+    unsure[np.asarray(tight, dtype=np.intp)] = False
+    cols = np.flatnonzero(unsure)
+    if cols.size == 0:
+        return True
+    tot = np.asarray(num, dtype=object) @ sub64[:, cols].astype(object)
+    return not any(t > den for t in tot.tolist())
+
+
+def _modular_kernel():
+    """The compiled modular elimination, or ``None`` without Numba (looked up once)."""
+    got = _KERNELS.get("modular", False)
+    if got is False:
+        try:
+            from ._pivoting_numba import solve_mod_primes as got
+        except ImportError:
+            got = None
+        _KERNELS["modular"] = got
+    return got
+
+
+#: compiled kernels found so far (``None``: Numba is missing)
+_KERNELS: dict = {}
+
+
+def _is_prime(n: int) -> bool:
+    """Deterministic Miller-Rabin for ``n < 3.4e14`` (bases 2, 3, 5, 7, 11, 13, 17)."""
+    if n < 2:
+        return False
+    for p in (2, 3, 5, 7, 11, 13, 17):
+        if n % p == 0:
+            return n == p
+    d, s = n - 1, 0
+    while d % 2 == 0:
+        d, s = d // 2, s + 1
+    for a in (2, 3, 5, 7, 11, 13, 17):
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(s - 1):
+            x = x * x % n
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+#: the primes below 2^31 in decreasing order, extended on demand (residues multiply in int64)
+_PRIMES: list = []
+
+
+def _primes(count: int) -> np.ndarray:
+    if len(_PRIMES) < count:
+        n = _PRIMES[-1] - 2 if _PRIMES else (1 << 31) - 1
+        while len(_PRIMES) < count:
+            if _is_prime(n):
+                _PRIMES.append(n)
+            n -= 2
+    return np.array(_PRIMES[:count], dtype=np.int64)
+
+
+#: systems up to this size are solved by :func:`_solve_small`
+_SMALL = 4
+
+
+def _solve_small(G: list, rhs: list):
+    """:func:`solve_integer` on lists of Python ints (fraction-free Gauss-Jordan, each
+    division exact by the previous pivot): ``(num, den)`` or ``None`` when singular."""
+    k = len(rhs)
+    M = [list(row) + [r] for row, r in zip(G, rhs)]
+    d = 1
+    for c in range(k):
+        piv = next((i for i in range(c, k) if M[i][c] != 0), None)
+        if piv is None:
+            return None
+        if piv != c:
+            M[c], M[piv] = M[piv], M[c]
+        p = M[c][c]
+        row = M[c]
+        for i in range(k):
+            if i != c:
+                f = M[i][c]
+                M[i] = [(p * a - f * b) // d for a, b in zip(M[i], row)]
+        d = p
+    det = M[k - 1][k - 1] if k else 1
+    num = [M[i][k] for i in range(k)]
+    if det < 0:
+        det, num = -det, [-v for v in num]
+    return num, det
+
+
+@functools.lru_cache(maxsize=64)
+def _crt_basis(count: int):
+    """``(M, c)`` for the first ``count`` primes: ``M`` their product, ``c_q = 1`` modulo
+    prime ``q`` and ``0`` modulo the others (an object array)."""
+    plist = _primes(count).tolist()
+    mod = math.prod(plist)
+    coef = []
+    for p in plist:
+        rest = mod // p
+        coef.append(rest * pow(rest % p, -1, p))
+    return mod, np.array(coef, dtype=object)
+
+
+def solve_integer_modular(G, rhs):
+    """:func:`solve_integer` for int64 systems: ``(num, den)`` or ``None`` when singular.
+
+    ``det G`` and the Cramer numerators ``det(G_i)`` are computed modulo enough
+    primes below 2^31 (compiled Gaussian elimination) that their product
+    exceeds twice Hadamard's bound on every ``k x k`` minor of ``[G | rhs]``,
+    and rebuilt by the Chinese remainder theorem; the result is then checked
+    exactly (``G num == den rhs`` in Python integers).  Falls back to
+    :func:`solve_integer` when a prime divides the determinant, the kernel is
+    missing, or the check fails.
+    """
+    G = np.asarray(G, dtype=np.int64)
+    rhs = np.asarray(rhs, dtype=np.int64)
+    if G.shape[0] <= _SMALL:
+        # a few Python-integer operations beat the kernel's call and the reconstruction
+        return _solve_small(G.tolist(), rhs.tolist())
+    kernel = _modular_kernel()
+    if kernel is None:
+        return solve_integer(G.astype(object), rhs.tolist())
+    Gf = G.astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", Gf, Gf) + rhs.astype(np.float64) ** 2)
+    if not bool(np.all(norms > 0)):
+        return None                   # a zero row of [G | rhs]: G is singular
+    # log2 of Hadamard's bound, with room for the float rounding of the logarithms
+    bits = float(np.sum(np.log2(norms))) * (1.0 + 1e-12) + 4.0
+    count = int(bits // 30) + 1       # primes exceed 2^30
+    primes = _primes(count)
+    det, num, ok = kernel(G, rhs, primes)
+    if not bool(ok.all()):
+        return solve_integer(G.astype(object), rhs.tolist())
+    # Chinese remainder: value = sum_q r_q c_q mod prod(primes), c_q = 1 mod p_q, 0 mod the others
+    mod, coef = _crt_basis(count)
+    res = np.concatenate([det[:, None], num], axis=1).T.astype(object)   # (k + 1) x P
+    vals = [v % mod for v in (res @ coef).tolist()]
+    half = mod // 2
+    vals = [v - mod if v > half else v for v in vals]
+    d, nums = vals[0], vals[1:]
+    if d < 0:
+        d, nums = -d, [-v for v in nums]
+    if d == 0 or (G.astype(object) @ np.array(nums, dtype=object)).tolist() != \
+            [d * int(r) for r in rhs.tolist()]:
+        return solve_integer(G.astype(object), rhs.tolist())
+    return nums, d
+
+
+def exact_report(game: IntegerGame, x, y, equilibrium: bool = False, supports=None) -> dict:
     """Exact gains and payoffs of the profile ``(x, y)`` (tuples of Fractions summing to 1).
 
     Returns Fractions in the game's own payoffs (the integer scale and shift of
@@ -640,15 +937,21 @@ def exact_report(game: IntegerGame, x, y, equilibrium: bool = False) -> dict:
     player's payoffs (the value bracket of a zero-sum game).  With
     ``equilibrium=True`` the profile is known to be an equilibrium (proved by
     :func:`verify_bases` or by exact pivoting): the gains are 0 and only the
-    payoffs on the supports are computed.
+    payoffs on the supports are computed.  ``supports``: the two strategies as integer
+    supports (:func:`verify_bases_integer`), which saves reading them off the Fractions.
     """
-    I = [i for i, v in enumerate(x) if v]
-    J = [j for j, v in enumerate(y) if v]
-    # integer numerators over one common denominator per strategy: one Fraction at the end
-    qx = math.lcm(*(x[i].denominator for i in I))
-    qy = math.lcm(*(y[j].denominator for j in J))
-    xn = np.array([int(x[i] * qx) for i in I], dtype=object)
-    yn = np.array([int(y[j] * qy) for j in J], dtype=object)
+    if supports is not None:
+        (I, xn, qx), (J, yn, qy) = supports
+        I, J = list(I), list(J)
+        xn, yn = np.array(xn, dtype=object), np.array(yn, dtype=object)
+    else:
+        I = [i for i, v in enumerate(x) if v]
+        J = [j for j, v in enumerate(y) if v]
+        # integer numerators over one common denominator per strategy: one Fraction at the end
+        qx = math.lcm(*(x[i].denominator for i in I))
+        qy = math.lcm(*(y[j].denominator for j in J))
+        xn = np.array([int(x[i] * qx) for i in I], dtype=object)
+        yn = np.array([int(y[j] * qy) for j in J], dtype=object)
     pay = []
     for which, shift, L in (("A", game.shiftA, game.LA), ("B", game.shiftB, game.LB)):
         tot = int(xn @ game.rows(which, I, J) @ yn)
@@ -917,7 +1220,22 @@ def _support_exact(game, I, J):
 
 
 def integer_game_of(problem) -> IntegerGame:
-    """The :class:`IntegerGame` of a dense ``BimatrixGame`` or ``MatrixGame`` (``B = -A``)."""
+    """The :class:`IntegerGame` of a dense ``BimatrixGame`` or ``MatrixGame`` (``B = -A``).
+
+    Built once per problem and kept on it (``problem._integer_game``): repeated solves of
+    one game (other labels, other methods) skip the exact conversion.
+    """
+    got = getattr(problem, "_integer_game", None)
+    if got is None:
+        got = _integer_game_of(problem)
+        try:
+            problem._integer_game = got
+        except AttributeError:
+            pass
+    return got
+
+
+def _integer_game_of(problem) -> IntegerGame:
     if hasattr(problem, "exact_input"):
         # a matrix given in floats is its exact binary value (integer-valued ones convert
         # without building a RationalArray)

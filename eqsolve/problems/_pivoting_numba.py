@@ -138,3 +138,80 @@ def lemke_howson_pivots(MP, MQ, basicP, nonbP, rowP, colP, slackP, basicQ, nonbQ
         entering = leaving
         turn = 1 - turn
     return 0, entering, turn, max_pivots
+
+
+@njit(cache=True)
+def _inverse_mod(a, p):
+    """``a^-1 mod p`` (``p`` prime, ``0 < a < p``) by Fermat's little theorem."""
+    result = 1
+    base = a % p
+    e = p - 2
+    while e > 0:
+        if e & 1:
+            result = result * base % p
+        base = base * base % p
+        e >>= 1
+    return result
+
+
+@njit(cache=True)
+def solve_mod_primes(G, b, primes):
+    """``det G`` and the Cramer numerators ``det G * (G^-1 b)`` modulo each prime (< 2^31).
+
+    Gaussian elimination modulo ``p`` (products of two residues stay below
+    2^62).  Returns ``(det, num, ok)``: ``det[q]`` and ``num[q, :]`` the
+    residues for ``primes[q]``, ``ok[q]`` false when ``p`` divides ``det G``
+    (then the other two are undefined for that prime).
+    """
+    k = G.shape[0]
+    P = primes.shape[0]
+    det = np.zeros(P, dtype=np.int64)
+    num = np.zeros((P, k), dtype=np.int64)
+    ok = np.zeros(P, dtype=np.bool_)
+    M = np.empty((k, k + 1), dtype=np.int64)
+    for q in range(P):
+        p = primes[q]
+        for i in range(k):
+            for j in range(k):
+                M[i, j] = G[i, j] % p
+            M[i, k] = b[i] % p
+        d = 1
+        singular = False
+        for c in range(k):
+            piv = -1
+            for i in range(c, k):
+                if M[i, c] != 0:
+                    piv = i
+                    break
+            if piv < 0:
+                singular = True
+                break
+            if piv != c:
+                for j in range(c, k + 1):
+                    t = M[c, j]
+                    M[c, j] = M[piv, j]
+                    M[piv, j] = t
+                d = p - d if d != 0 else 0
+            pv = M[c, c]
+            d = d * pv % p
+            inv = _inverse_mod(pv, p)
+            for j in range(c, k + 1):
+                M[c, j] = M[c, j] * inv % p
+            for i in range(c + 1, k):
+                f = M[i, c]
+                if f != 0:
+                    for j in range(c, k + 1):
+                        M[i, j] = (M[i, j] - f * M[c, j]) % p
+        if singular:
+            continue
+        # back substitution on the unit upper triangle
+        for i in range(k - 1, -1, -1):
+            s = M[i, k]
+            for j in range(i + 1, k):
+                s = (s - M[i, j] * M[j, k]) % p
+            M[i, k] = s
+        det[q] = d
+        for i in range(k):
+            num[q, i] = M[i, k] * d % p
+        ok[q] = True
+    return det, num, ok

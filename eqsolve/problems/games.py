@@ -852,7 +852,7 @@ class BimatrixGame(_TwoPlayer):
             raise ValueError(f"A and B must have the same shape, got {tuple(A.shape)} and {tuple(B.shape)}")
         self.A, self.B = A, B
         self._exact = exact
-        self._integer = None
+        self._integer_game = None   # the exact integer form, built by the first exact solve
         self.xp = xp = namespace(A, B)
         self._setup_domain(*A.shape)
         self.amax = _abs_max(xp, A)

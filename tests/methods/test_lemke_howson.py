@@ -150,7 +150,7 @@ def test_no_overflow_on_a_300x300_game_with_payoffs_up_to_1e6():
 
 
 def test_a_failed_float_check_falls_back_to_exact_pivoting(monkeypatch):
-    monkeypatch.setattr(lh_module, "verify_bases", lambda *args: None)
+    monkeypatch.setattr(lh_module, "verify_bases_integer", lambda *args: None)
     rng = np.random.default_rng(3)
     A, B = random_degenerate(rng, 5, 6)
     res = eq.solve(eq.BimatrixGame(A, B), method="lemke_howson", label=2)
@@ -254,3 +254,107 @@ def test_compiled_float_pivots_match_the_numpy_reference():
             b.advance(10_000, compiled=True)
             assert a.pivots == b.pivots and a.bases() == b.bases() and a.done and b.done
             assert np.allclose(a.P.M, b.P.M, rtol=0, atol=1e-9 * np.max(np.abs(a.P.M)))
+
+
+def _systems(rng):
+    """Integer systems of sizes 1..14, entries small and near 2^40, some singular."""
+    for k in list(range(1, 15)) + [6, 9]:
+        for hi in (1000, 2 ** 40):
+            G = rng.integers(-hi, hi, size=(k, k))
+            yield G, rng.integers(-5, 6, size=k)
+            if k > 1:
+                S = G.copy()
+                S[-1] = S[0] * 3 - S[1 % k] if k > 2 else 2 * S[0]   # dependent rows
+                yield S, np.ones(k, dtype=np.int64)
+
+
+def test_modular_and_small_exact_solves_match_fraction_free_elimination():
+    from eqsolve.problems._pivoting import solve_integer, solve_integer_modular
+
+    rng = np.random.default_rng(11)
+    for G, rhs in _systems(rng):
+        ref = solve_integer(G.astype(object), [int(v) for v in rhs])
+        got = solve_integer_modular(G, rhs)
+        if ref is None:
+            assert got is None
+            continue
+        (rn, rd), (gn, gd) = ref, got
+        # the same rational solution (either may carry a common factor)
+        assert gd > 0 and all(Fraction(a, rd) == Fraction(b, gd) for a, b in zip(rn, gn))
+        assert [sum(int(g) * v for g, v in zip(row, gn)) for row in G.tolist()] == \
+            [gd * int(r) for r in rhs]
+
+
+def test_the_float_screen_of_feasibility_agrees_with_exact_sums():
+    from eqsolve.problems._pivoting import _within
+
+    rng = np.random.default_rng(12)
+    for trial in range(300):
+        k, n = int(rng.integers(1, 8)), int(rng.integers(1, 120))
+        hi = int(rng.choice([10, 10 ** 6, 2 ** 50]))
+        sub = rng.integers(0, hi, size=(k, n))
+        num = [int(v) * int(rng.integers(1, 2 ** 20)) for v in rng.integers(0, hi, size=k)]
+        sums = (np.array(num, dtype=object) @ sub.astype(object)).tolist()
+        # den at, just above or just below some column's exact sum: ties and near-ties
+        den = max(1, sums[int(rng.integers(n))] + int(rng.integers(-1, 2)))
+        tight = [j for j in range(n) if sums[j] == den and rng.random() < 0.5]
+        expect = all(s <= den for s in sums)
+        assert _within(sub, num, den, tight) == expect, (trial, k, n, hi)
+
+
+def test_paths_split_over_many_driver_steps_end_where_one_step_does():
+    rng = np.random.default_rng(13)
+    A, B = rng.integers(0, 1000, size=(30, 30)), rng.integers(0, 1000, size=(30, 30))
+    game = eq.BimatrixGame(A, B)
+    one = eq.solve(game, method="lemke_howson", label=4)
+    many = eq.solve(game, method="lemke_howson", label=4, pivots_per_step=3)
+    assert one.exact == many.exact and one.info["pivots"] == many.info["pivots"]
+    assert many.iterations >= one.info["pivots"] // 3
+    check_exact(many, A, B)
+
+
+def test_a_step_leaves_the_previous_state_untouched():
+    from eqsolve.methods import iterate
+
+    rng = np.random.default_rng(14)
+    game = eq.BimatrixGame(rng.integers(0, 1000, size=(12, 12)),
+                           rng.integers(0, 1000, size=(12, 12)))
+    steps = iterate(game, "lemke_howson", label=1, pivots_per_step=2)
+    _, _, s0 = next(steps)
+    before = (s0.path.bases(), s0.path.pivots, [v.copy() for v in s0.path.float_point()])
+    for _ in range(3):
+        next(steps)
+    after = (s0.path.bases(), s0.path.pivots, s0.path.float_point())
+    assert before[0] == after[0] and before[1] == after[1]
+    assert all(np.array_equal(a, b) for a, b in zip(before[2], after[2]))
+
+
+def test_a_degenerate_vertex_pair_on_the_path_ends_it_exactly():
+    """On this degenerate game the path from label 80 passes vertex pairs where the dropped
+    label's variable is basic at zero -- equilibria already.  The float certificate of such
+    a path point is ~1e-13, below the default tol: the solve must return the exact
+    equilibrium there (exact gap 0), not the rounded path point, and the enumeration by
+    Lemke-Howson must not fail on it."""
+    rng = np.random.default_rng(102)
+    A, B = rng.integers(0, 3, size=(80, 80)), rng.integers(0, 3, size=(80, 80))
+    game = eq.BimatrixGame(A, B)
+    res = eq.solve(game, method="lemke_howson", label=80)
+    check_exact(res, A, B)
+    assert res.info["complementary"] and res.info["exact_restarts"] == 0
+    found = eq.equilibria(game, method="lemke_howson", labels=[80])
+    assert len(found) == 1 and found[0].exact == res.exact
+
+
+def test_the_exact_check_of_a_degenerate_pair_needs_the_dropped_label_at_zero():
+    from eqsolve.problems._pivoting import LemkeHowsonPath, verify_bases_integer
+
+    rng = np.random.default_rng(15)
+    A, B = rng.integers(0, 1000, size=(20, 20)), rng.integers(0, 1000, size=(20, 20))
+    game = integer_game_of(eq.BimatrixGame(A, B))
+    path = LemkeHowsonPath(game, 3, exact=False)
+    path.advance(2)               # the dropped label 3 is basic in both, at positive values
+    assert not path.done
+    (vP, _), (vQ, _) = path.missing_values()
+    assert vP > 0 and vQ > 0
+    assert verify_bases_integer(game, *path.bases()) is None
+    assert verify_bases_integer(game, *path.bases(), missing=3) is None
