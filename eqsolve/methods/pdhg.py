@@ -184,6 +184,8 @@ def _polish_option(problem, polish):
 #: where its first pass finds the rows' or columns' largest entries spread out (measured:
 #: docs/design.md, "Hard games" and "Defaults that pay for themselves")
 DEFAULT_PRECONDITION = "auto"
+#: the fewest strategies (both players) for which pdhg projects with Numba by default
+COMPILED_PROJECTION_DIM = 1024
 #: default Lanczos steps for the step's norm on one problem (it stops earlier once the
 #: estimate settles); a batch keeps its power iterations
 LANCZOS_STEPS = 30
@@ -389,8 +391,10 @@ class HalpernPDHG(Method):
     backend : {"numpy", "numba"}, optional
         ``"numba"``: compiled simplex projections (without preconditioning),
         and the fused kernel on a batch of games.  Default ``"numba"`` on one
-        host game where Numba is installed (a sorted projection costs about
-        as much as a float32 product at n = 2000), ``"numpy"`` otherwise.
+        host game of at least 1024 strategies (both players together) where
+        Numba is installed (a sorted projection costs about as much as a
+        float32 product at n = 2000; on a smaller game it costs less than
+        loading the compiled kernel), ``"numpy"`` otherwise.
     """
 
     name: ClassVar[str] = "pdhg"
@@ -467,10 +471,13 @@ class HalpernPDHG(Method):
 
     @staticmethod
     def _default_backend(problem) -> str:
-        """The compiled simplex projections where Numba is installed, on one host game (a
-        sort per projection costs as much as a float32 product at n = 2000)."""
+        """The compiled simplex projections where Numba is installed, on one host game of at
+        least COMPILED_PROJECTION_DIM strategies (a sort per projection costs as much as a
+        float32 product at n = 2000; on small games it costs microseconds, less than
+        loading the compiled kernel once per process)."""
         single_host = problem.batch is None and problem.backend == "numpy"
-        return "numba" if HAS_NUMBA and single_host else "numpy"
+        large = problem.saddle.n_max + problem.saddle.n_min >= COMPILED_PROJECTION_DIM
+        return "numba" if HAS_NUMBA and single_host and large else "numpy"
 
     def batched(self, problem):
         return BatchedHalpernPDHG(self)
