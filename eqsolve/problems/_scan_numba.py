@@ -1,0 +1,156 @@
+"""Numba kernels for the passes over a matrix's entries: the scan and the scaled norms.
+
+Imported only when a block is large enough to pay for them (see
+:mod:`eqsolve.problems.chunked`); the NumPy functions there are the reference
+and compute the same quantities (``tests/problems/test_chunked.py`` holds them
+together).  One sweep over the entries does what NumPy does in eight passes
+with temporaries, so a scan of a block in the page cache runs near memory
+bandwidth.
+
+Maxima and minima are exact whatever the order; the scaled entries are formed
+by the same IEEE operations as the NumPy reference, ``(|a - c| * d_c) * d_r``
+in the block's dtype, so their row and column maxima (Ruiz equilibration)
+agree bit for bit.  Sums are accumulated in float64 in another order than
+NumPy's: they agree to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import get_num_threads, njit, prange
+
+__all__ = ["scan_block", "scaled_block"]
+
+
+@njit(inline="always")
+def _lt(a, b):
+    # a < b ? a : b -- NaN never wins, and the comparison vectorizes
+    return a if a < b else b
+
+
+@njit(inline="always")
+def _gt(a, b):
+    return a if a > b else b
+
+
+@njit(cache=True, nogil=True, parallel=True, fastmath={"reassoc", "contract"})
+def _scan(A, parts, row_min, row_max, row_abs, cmin, cmax, cabs, fro):
+    m, n = A.shape
+    for t in prange(parts):
+        r0, r1 = t * m // parts, (t + 1) * m // parts
+        f = 0.0
+        i = r0
+        # four rows at a time: the column accumulators are read and written once per
+        # four entries, which keeps the sweep near memory bandwidth
+        while i + 4 <= r1:
+            lo0 = lo1 = lo2 = lo3 = np.inf
+            hi0 = hi1 = hi2 = hi3 = -np.inf
+            s0 = s1 = s2 = s3 = 0.0
+            for j in range(n):
+                a0, a1 = np.float64(A[i, j]), np.float64(A[i + 1, j])
+                a2, a3 = np.float64(A[i + 2, j]), np.float64(A[i + 3, j])
+                lo0, lo1, lo2, lo3 = _lt(a0, lo0), _lt(a1, lo1), _lt(a2, lo2), _lt(a3, lo3)
+                hi0, hi1, hi2, hi3 = _gt(a0, hi0), _gt(a1, hi1), _gt(a2, hi2), _gt(a3, hi3)
+                b0, b1, b2, b3 = abs(a0), abs(a1), abs(a2), abs(a3)
+                s0 += b0
+                s1 += b1
+                s2 += b2
+                s3 += b3
+                f += (b0 * b0 + b1 * b1) + (b2 * b2 + b3 * b3)
+                cmin[t, j] = _lt(_lt(_lt(a0, a1), _lt(a2, a3)), cmin[t, j])
+                cmax[t, j] = _gt(_gt(_gt(a0, a1), _gt(a2, a3)), cmax[t, j])
+                cabs[t, j] += (b0 + b1) + (b2 + b3)
+            row_min[i], row_max[i], row_abs[i] = lo0, hi0, s0
+            row_min[i + 1], row_max[i + 1], row_abs[i + 1] = lo1, hi1, s1
+            row_min[i + 2], row_max[i + 2], row_abs[i + 2] = lo2, hi2, s2
+            row_min[i + 3], row_max[i + 3], row_abs[i + 3] = lo3, hi3, s3
+            i += 4
+        while i < r1:
+            lo, hi, s = np.inf, -np.inf, 0.0
+            for j in range(n):
+                a = np.float64(A[i, j])
+                lo, hi = _lt(a, lo), _gt(a, hi)
+                b = abs(a)
+                s += b
+                f += b * b
+                cmin[t, j] = _lt(a, cmin[t, j])
+                cmax[t, j] = _gt(a, cmax[t, j])
+                cabs[t, j] += b
+            row_min[i], row_max[i], row_abs[i] = lo, hi, s
+            i += 1
+        fro[t] = f
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _scaled_max(A, c, dr, dc, parts, rows, cols):
+    m, n = A.shape
+    for t in prange(parts):
+        r0, r1 = t * m // parts, (t + 1) * m // parts
+        for i in range(r0, r1):
+            w = dr[i]
+            best = abs(A[i, 0] - c) * dc[0] * w
+            for j in range(n):
+                v = abs(A[i, j] - c) * dc[j] * w
+                best = _gt(v, best)
+                cols[t, j] = _gt(v, cols[t, j])
+            rows[i] = best
+
+
+@njit(cache=True, nogil=True, parallel=True, fastmath={"reassoc", "contract"})
+def _scaled_sum(A, c, dr, dc, parts, rows, cols):
+    m, n = A.shape
+    for t in prange(parts):
+        r0, r1 = t * m // parts, (t + 1) * m // parts
+        for i in range(r0, r1):
+            w = dr[i]
+            s = 0.0
+            for j in range(n):
+                v = np.float64(abs(A[i, j] - c) * dc[j] * w)
+                s += v
+                cols[t, j] += v
+            rows[i] = s
+
+
+def _parts(m: int) -> int:
+    # one row range per thread; the partial column results are combined in order, so
+    # a result depends on the thread count only through the order of its column sums
+    return max(1, min(get_num_threads(), m))
+
+
+def scan_block(A):
+    """``(row_min, row_max, row_abs, col_min, col_max, col_abs, fro2)`` of a 2-d float block."""
+    m, n = A.shape
+    p = _parts(m)
+    row_min, row_max, row_abs = np.empty(m), np.empty(m), np.empty(m)
+    cmin, cmax = np.full((p, n), np.inf), np.full((p, n), -np.inf)
+    cabs, fro = np.zeros((p, n)), np.zeros(p)
+    _scan(A, p, row_min, row_max, row_abs, cmin, cmax, cabs, fro)
+    col_abs = cabs[0]
+    for t in range(1, p):
+        col_abs = col_abs + cabs[t]
+    return (row_min, row_max, row_abs, cmin.min(axis=0), cmax.max(axis=0), col_abs,
+            float(math.fsum(fro)) if np.all(np.isfinite(fro)) else float(np.sum(fro)))
+
+
+def scaled_block(A, centre, dr, dc, reduce: str):
+    """Row and column ``reduce`` (``"max"``/``"sum"``) of ``|D_r (A - c) D_c|`` for one block.
+
+    ``dr``, ``dc`` have ``A``'s dtype and ``centre`` is rounded to it, as in
+    the NumPy reference; maxima come back in that dtype, sums in float64.
+    """
+    m, n = A.shape
+    p = _parts(m)
+    c = A.dtype.type(centre)
+    if reduce == "max":
+        rows = np.empty(m, dtype=A.dtype)
+        cols = np.zeros((p, n), dtype=A.dtype)
+        _scaled_max(A, c, dr, dc, p, rows, cols)
+        return rows, cols.max(axis=0)
+    rows, cols = np.empty(m), np.zeros((p, n))
+    _scaled_sum(A, c, dr, dc, p, rows, cols)
+    out = cols[0]
+    for t in range(1, p):
+        out = out + cols[t]
+    return rows, out
