@@ -225,11 +225,15 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
 
     The payoffs are centred (``c = centre``) first: a constant added to ``A``
     would dominate every row and column.  Dense arrays are read in row
-    blocks; a sparse matrix uses its stored entries (uncentred).
+    blocks; a sparse matrix uses its stored entries (uncentred); a chunked
+    matrix is streamed, one pass per Ruiz step (the first comes from its
+    construction scan) and one for Pock--Chambolle's sums: the same scalings
+    as the dense matrix, and ``passes`` counts the passes it made.
     """
     m, n = A.shape
     dtype = getattr(A, "dtype", None) or np.float64
     row, col = xp.ones((m,), dtype=dtype), xp.ones((n,), dtype=dtype)
+    counted = getattr(A, "passes", None)
     passes = 0
     if kind in ("ruiz", "ruiz_pock_chambolle"):
         dr, dc = xp.ones_like(row), xp.ones_like(col)
@@ -247,6 +251,8 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
         rsum, csum = _row_col(A, centre, dr, dc, "sum")
         passes += 1
         row, col = row * _safe_inverse(xp, rsum, 1.0), col * _safe_inverse(xp, csum, 1.0)
+    if isinstance(counted, int):
+        passes = A.passes - counted  # a chunked matrix counts its own passes
     return row, col, passes
 
 

@@ -17,11 +17,9 @@ from hypothesis import strategies as st
 
 import eqsolve as eq
 from eqsolve.problems.chunked import ChunkedMatrix, NpyRows
-from eqsolve.problems.games import CHUNKED_POWER_ITERATIONS
 
-#: a dense game solved as pdhg solves a chunked one (no diagonal steps, no polish: both
-#: read A's entries, which a chunked game only streams)
-AS_CHUNKED = {"precondition": "none", "polish": False}
+#: pdhg's default power iterations (a chunked game takes the dense game's default)
+POWER_ITERS = 40
 
 
 def _game(seed=0, m=30, n=20):
@@ -73,6 +71,7 @@ def test_products_match_dense(m, n, rows, seed, threads):
     assert s.amax == np.abs(A).max() and s.min == A.min() and s.max == A.max()
     assert s.spectral_bound >= np.linalg.norm(A, 2) * (1 - 1e-12)
     assert C.passes == 5      # the scan and the four products
+    np.testing.assert_allclose(C.products(x, y)[0], A.T @ x, rtol=1e-12, atol=1e-12)
 
 
 def test_construction_is_one_pass_and_checks_finiteness():
@@ -96,28 +95,31 @@ def test_pdhg_passes_are_counted_exactly():
     A = _game()
     src = CountingSource(A)
     game = eq.MatrixGame(ChunkedMatrix(src, block_rows=8))
-    res = eq.solve(game, tol=1e-6)
-    ref = eq.solve(eq.MatrixGame(A), tol=1e-6, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    res = eq.solve(game, tol=1e-6, polish=False)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-6, polish=False)
     assert res.converged and res.iterations == ref.iterations
     np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
-    # the start: two passes per power iteration (the tangent projection sits between
-    # the product with A and the one with A^T) and one for the products at z0; then two
-    # per iteration (x+ needs A y+ before A^T x+ can start)
-    expected = 2 * CHUNKED_POWER_ITERATIONS + 1 + 2 * res.iterations
+    # the start: Ruiz's passes (its first step comes from the construction scan), two
+    # passes per power iteration (the tangent projection sits between the product with A
+    # and the one with A^T) and one for the products at z0; then two per iteration (x+
+    # needs A y+ before A^T x+ can start)
+    scaling = res.info["scaling_passes"]
+    assert 1 <= scaling <= eq.methods.pdhg_halpern.RUIZ_ITERS - 1
+    expected = scaling + 2 * POWER_ITERS + 1 + 2 * res.iterations
     assert res.info["passes"] == expected
     assert src.passes == 1 + expected
 
 
 def test_a_given_step_skips_the_power_iterations():
-    """The step of an earlier solve restarts pdhg with one pass of start, same iterates."""
+    """The step of an earlier solve restarts pdhg without power iterations, same iterates."""
     A = _game()
-    first = eq.solve(eq.MatrixGame(ChunkedMatrix(A, block_rows=8)), tol=1e-6)
+    first = eq.solve(eq.MatrixGame(ChunkedMatrix(A, block_rows=8)), tol=1e-6, polish=False)
     src = CountingSource(A)
     res = eq.solve(eq.MatrixGame(ChunkedMatrix(src, block_rows=8)), tol=1e-6,
-                   step=first.info["step"])
+                   step=first.info["step"], polish=False)
     assert res.iterations == first.iterations
     np.testing.assert_array_equal(res.z, first.z)
-    assert res.info["passes"] == 1 + 2 * res.iterations
+    assert res.info["passes"] == res.info["scaling_passes"] + 1 + 2 * res.iterations
     assert src.passes == 1 + res.info["passes"]
 
 
@@ -145,7 +147,7 @@ def test_dense_games_report_no_passes():
 # -- sources ---------------------------------------------------------------------
 def test_npy_and_memmap_inputs(tmp_path):
     A = _saddle()
-    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9)
     path = tmp_path / "A.npy"
     np.save(path, A)
     games = [eq.MatrixGame.from_npy(path, block_rows=7),
@@ -191,7 +193,7 @@ def test_zarr_input(tmp_path):
                         dtype="float64")
     z[:] = A
     game = eq.MatrixGame.from_zarr(tmp_path / "A.zarr", block_rows=8)
-    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9)
     res = eq.solve(game, tol=1e-9)
     assert res.converged and res.iterations == ref.iterations
     np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
@@ -206,8 +208,7 @@ def test_hdf5_input(tmp_path):
         f["payoff"] = A
     game = eq.MatrixGame.from_hdf5(tmp_path / "A.h5", "payoff", block_rows=8)
     res = eq.solve(game, tol=1e-9)
-    np.testing.assert_allclose(res.z, eq.solve(eq.MatrixGame(A), tol=1e-9,
-                                               power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED).z, atol=1e-10)
+    np.testing.assert_allclose(res.z, eq.solve(eq.MatrixGame(A), tol=1e-9).z, atol=1e-10)
     with pytest.raises(KeyError, match="no dataset 'missing'"):
         eq.MatrixGame.from_hdf5(tmp_path / "A.h5", "missing")
 
@@ -241,8 +242,7 @@ def test_dask_game_graph_does_not_grow():
         if k == 200:
             break
     assert sizes[20] == sizes[200] > 0
-    ref = next(itertools.islice(eq.methods.iterate(eq.MatrixGame(A), "pdhg",
-                                                   power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED), 200, None))
+    ref = next(itertools.islice(eq.methods.iterate(eq.MatrixGame(A), "pdhg"), 200, None))
     np.testing.assert_allclose(state.t[0], ref[2].t[0], atol=1e-10)
 
 
