@@ -122,6 +122,25 @@ def stream_bandwidth(path) -> float:
         rows.close()
 
 
+def memory_pass_seconds(path, repeats: int = 3) -> float:
+    """Seconds of one streamed pass in memory: ``A_b @ y`` over the row blocks of the
+    memory-mapped file, its pages in the page cache and mapped (the best of ``repeats``
+    after one pass that brings them in).  The bound of a pass over cached blocks."""
+    mm = np.load(path, mmap_mode="r")
+    m, n = mm.shape
+    step = eq.problems.chunked.default_block_rows(n, mm.dtype.itemsize)
+    y = np.full(n, 1.0 / n, dtype=mm.dtype)
+    best = math.inf
+    for k in range(repeats + 1):
+        t = time.perf_counter()
+        for r0 in range(0, m, step):
+            mm[r0:r0 + step].view(np.ndarray) @ y
+        if k:
+            best = min(best, time.perf_counter() - t)
+    del mm
+    return best
+
+
 def time_solve(game, iterations: int, method: str = "pdhg", **options) -> dict:
     """Run ``iterations`` iterations, certifying each; time and passes per iteration.
 
@@ -143,13 +162,28 @@ def time_solve(game, iterations: int, method: str = "pdhg", **options) -> dict:
             "passes_per_iteration": None if p0 is None else (p1 - p0) / steps,
             "start_passes": None if p0 is None else p0 - i0 * (p1 - p0) / steps,
             "step": res.info.get("step"),
-            "residual": res.residual, "status": res.status, "elapsed": res.elapsed}
+            "residual": res.residual, "status": res.status, "elapsed": res.elapsed,
+            "_z": res.z}
 
 
-def _bound(config, nbytes, bandwidth):
+def _bound(config, pass_seconds):
+    """The configuration against its bound: ``pass_seconds`` per pass (a streamed pass in
+    memory for cached blocks, ``bytes / disk bandwidth`` for the uncached stream)."""
     passes = config["passes_per_iteration"]
-    bound = passes * nbytes / bandwidth
-    return {**config, "bound": bound, "ratio": config["per_iteration"] / bound}
+    bound = passes * pass_seconds
+    per_pass = config["per_iteration"] / passes
+    return {**config, "bound": bound, "ratio": config["per_iteration"] / bound,
+            "per_pass": per_pass, "pass_bound": pass_seconds,
+            "construction_passes": config["construction"] / pass_seconds}
+
+
+def _versus(config, reference):
+    """``config`` with its iterates compared to the dense game's (same options)."""
+    z = config.pop("_z")
+    if reference is None:
+        return {**config, "same_iterations": None, "max_difference": None}
+    return {**config, "same_iterations": config["iterations"] == reference["iterations"],
+            "max_difference": float(np.max(np.abs(z - reference["_z"])))}
 
 
 def _cluster(cluster_n, iterations, batch, batch_n, seed):
@@ -163,8 +197,8 @@ def _cluster(cluster_n, iterations, batch, batch_n, seed):
         rows = max(1, cluster_n // 8)
         game = eq.MatrixGame(eq.ChunkedMatrix(client.persist(da.from_array(A, chunks=(rows, -1))),
                                               client=client))
-        t = time_solve(game, iterations)
         dense = time_solve(eq.MatrixGame(A), iterations)
+        t = _versus(time_solve(game, iterations), dense)
         out["cluster"] = {**t, "n": cluster_n, "tasks_per_pass": game.A.graph_size(),
                           "latency_per_pass": t["per_iteration"] / 2.0,
                           "numpy_per_iteration": dense["per_iteration"]}
@@ -189,8 +223,7 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
     """Every configuration on an ``n x n`` game on disk; returns the record."""
     record = harness.begin("scale", {"n": n, "iterations": iterations, "cluster_n": cluster_n,
                                      "batch": batch, "batch_n": batch_n, "float32": float32,
-                                     "seed": seed,
-                                     "power_iterations": eq.problems.games.CHUNKED_POWER_ITERATIONS})
+                                     "seed": seed})
     work = Path(workdir) if workdir else Path(tempfile.gettempdir()) / "eqsolve_scale"
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"game_{n}_{seed}.npy"
@@ -212,58 +245,87 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
                              "stream_bandwidths": streams})
         bw = min(streams)
         configs = out["configs"]
-
-        # the first pdhg configuration estimates ||A|| by power iterations (two passes
-        # each); the later ones start from its step, as a user re-solving the game would
-        # (``step=``), so that each costs its iterations and one pass of start
-        reuse = {}
-
-        def disk(name, make, method="pdhg"):
-            # the previous configuration's memory map must be gone: the kernel keeps
-            # the pages a live mapping holds, whatever fadvise says
-            gc.collect()
-            drop_cache(path)
-            options = reuse if method == "pdhg" else {}
-            configs[name] = _bound(time_solve(make(), iterations, method, **options), nbytes, bw)
-            if method == "pdhg" and not reuse:
-                reuse["step"] = configs[name]["step"]
-
         try:
             import psutil
             ram = psutil.virtual_memory().total
         except ImportError:
             ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        disk_pass = nbytes / bw
+        out["disk_pass_seconds"] = disk_pass
+
+        # the dense game's iterates are the reference of every chunked pdhg configuration
+        # (same default scaling and step; later configurations pass the step of the first
+        # solve, ``step=``, which skips the power iterations and changes nothing else)
+        refs, reuse = {}, {}
         if nbytes < ram / 2:
             drop_cache(path)
             A = np.load(path)
-            configs["memory"] = {**time_solve(eq.MatrixGame(A), iterations), "bound": None,
-                                 "ratio": None}
+            refs["pdhg"] = time_solve(eq.MatrixGame(A), iterations)
+            refs["extragradient"] = time_solve(eq.MatrixGame(A), iterations, "extragradient")
+            configs["memory"] = {**refs["pdhg"], "bound": None, "ratio": None}
+            configs["memory"].pop("_z")
             del A
-        disk("memmap", lambda: eq.MatrixGame.from_npy(path))
-        disk("memmap_2_threads", lambda: eq.MatrixGame.from_npy(path, threads=2))
-        disk("memmap_extragradient", lambda: eq.MatrixGame.from_npy(path), method="extragradient")
-        # every pass from disk, as for a file larger than the RAM: the disk bound itself
-        disk("uncached", lambda: eq.MatrixGame.from_npy(path, page_cache=False))
+
+        def config(name, make, pass_seconds, method="pdhg", drop=True):
+            # the previous configuration's memory map must be gone: the kernel keeps
+            # the pages a live mapping holds, whatever fadvise says
+            gc.collect()
+            if drop:
+                drop_cache(path)
+            options = reuse if method == "pdhg" else {}
+            t = time.perf_counter()
+            game = make()
+            built = time.perf_counter() - t
+            c = _bound({**time_solve(game, iterations, method, **options), "construction": built},
+                       pass_seconds)
+            configs[name] = _versus(c, refs.get(method))
+            if method == "pdhg" and not reuse:
+                reuse["step"] = configs[name]["step"]
+
         try:
+            import dask
             import dask.array as da
         except ImportError:
             da = None
+
+        def dask_game():
+            mm = np.load(path, mmap_mode="r")
+            rows = eq.problems.chunked.default_block_rows(n, 8)
+            return eq.MatrixGame(da.from_array(mm, chunks=(rows, -1)))
+
+        if nbytes < 0.6 * ram:
+            # blocks in memory: the file in the page cache and mapped; the bound of a pass is
+            # one streamed row-block product pass over the same mapping
+            mem_pass = memory_pass_seconds(path)
+            out["memory_pass_seconds"] = mem_pass
+            config("memmap_cached", lambda: eq.MatrixGame.from_npy(path), mem_pass, drop=False)
+            config("memmap_cached_extragradient", lambda: eq.MatrixGame.from_npy(path), mem_pass,
+                   "extragradient", drop=False)
+            if da is not None:
+                with dask.config.set(scheduler="threads"):
+                    config("dask_cached", dask_game, mem_pass, drop=False)
+        # from disk: the page cache dropped first (a file that fits in RAM warms up after
+        # its first pass; the ratio to the disk bound says how much the cache served)
+        config("memmap", lambda: eq.MatrixGame.from_npy(path), disk_pass)
+        config("memmap_2_threads", lambda: eq.MatrixGame.from_npy(path, threads=2), disk_pass)
+        # every pass from disk, as for a file larger than the RAM: the disk bound itself
+        config("uncached", lambda: eq.MatrixGame.from_npy(path, page_cache=False), disk_pass)
         if da is not None:
-            def dask_game():
-                mm = np.load(path, mmap_mode="r")
-                rows = eq.problems.chunked.default_block_rows(n, 8)
-                return eq.MatrixGame(da.from_array(mm, chunks=(rows, -1)))
-            import dask
             with dask.config.set(scheduler="threads"):
-                disk("dask_threads", dask_game)
+                config("dask_threads", dask_game, disk_pass)
         if float32:
             p32 = work / f"game_{n}_{seed}_f32.npy"
             write_npy_game(p32, n, n, seed=seed, dtype="float32")
             try:
                 gc.collect()
                 drop_cache(p32)
+                t = time.perf_counter()
                 game = eq.MatrixGame.from_npy(p32, page_cache=False)
-                configs["float32"] = _bound(time_solve(game, iterations, **reuse), nbytes // 2, bw)
+                built = time.perf_counter() - t
+                c = _bound({**time_solve(game, iterations, **reuse), "construction": built},
+                           disk_pass / 2)
+                # the float32 game is another game: no dense reference
+                configs["float32"] = _versus(c, None)
             finally:
                 if not keep:
                     p32.unlink(missing_ok=True)
@@ -279,7 +341,9 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
 
 def summarize(results) -> dict:
     s = {name: {"per_iteration": c["per_iteration"], "ratio_to_bound": c["ratio"],
-                "passes_per_iteration": c["passes_per_iteration"]}
+                "passes_per_iteration": c["passes_per_iteration"],
+                "construction_passes": c.get("construction_passes"),
+                "max_difference_to_dense": c.get("max_difference")}
          for name, c in results["configs"].items()}
     s["bandwidth_GBps"] = min(results["cache"].get("stream_bandwidths")
                               or [results["cache"]["cold_bandwidth"]]) / 1e9
@@ -325,11 +389,20 @@ def report(record) -> None:
           f"{c['second_read_bandwidth'] / 1e9:.2f} GB/s (page cache dropped: {c['dropped']}); "
           "streamed with pages dropped (the bound): "
           + ", ".join(f"{b / 1e9:.2f}" for b in c.get("stream_bandwidths", [])) + " GB/s")
+    if "memory_pass_seconds" in res:
+        print(f"one streamed pass in memory (the bound of cached blocks): "
+              f"{res['memory_pass_seconds']:.4g} s; from disk: {res['disk_pass_seconds']:.4g} s")
     for name, cfg in res["configs"].items():
         ratio = "" if cfg["ratio"] is None else f", {cfg['ratio']:.2f}x the bound"
-        print(f"  {name:22s} {cfg['per_iteration']:.4g} s/iteration{ratio}; passes/iteration "
-              f"{cfg['passes_per_iteration']}; start {cfg['start']:.1f} s ({cfg.get('start_passes')} "
-              f"passes); certified gap {cfg['residual']:.3e}")
+        built = ("" if cfg.get("construction_passes") is None else
+                 f"construction {cfg['construction']:.3g} s = {cfg['construction_passes']:.2f} "
+                 "passes; ")
+        same = ("" if cfg.get("max_difference") is None else
+                f"; vs dense: same iterations {cfg['same_iterations']}, largest difference "
+                f"{cfg['max_difference']:.1e}")
+        print(f"  {name:28s} {cfg['per_iteration']:.4g} s/iteration{ratio}; passes/iteration "
+              f"{cfg['passes_per_iteration']}; {built}start {cfg['start']:.1f} s "
+              f"({cfg.get('start_passes')} passes); certified gap {cfg['residual']:.3e}{same}")
     if "cluster" in res:
         cl = res["cluster"]
         print(f"cluster ({cl['n']} x {cl['n']} persisted, {cl['tasks_per_pass']} tasks per pass): "
