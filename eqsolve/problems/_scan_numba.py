@@ -17,6 +17,7 @@ NumPy's: they agree to rounding.
 from __future__ import annotations
 
 import math
+import threading
 
 import numpy as np
 from numba import get_num_threads, njit, prange
@@ -113,6 +114,12 @@ def _scaled_sum(A, c, dr, dc, parts, rows, cols):
             rows[i] = s
 
 
+#: one kernel at a time: each already runs on every core, and Numba's workqueue threading
+#: layer (where neither OpenMP nor TBB is installed) must not be entered from two threads
+#: at once (a LocalEngine with threads > 1, dask's threaded scheduler)
+_LOCK = threading.Lock()
+
+
 def _parts(m: int) -> int:
     # one row range per thread; the partial column results are combined in order, so
     # a result depends on the thread count only through the order of its column sums
@@ -126,7 +133,8 @@ def scan_block(A):
     row_min, row_max, row_abs = np.empty(m), np.empty(m), np.empty(m)
     cmin, cmax = np.full((p, n), np.inf), np.full((p, n), -np.inf)
     cabs, fro = np.zeros((p, n)), np.zeros(p)
-    _scan(A, p, row_min, row_max, row_abs, cmin, cmax, cabs, fro)
+    with _LOCK:
+        _scan(A, p, row_min, row_max, row_abs, cmin, cmax, cabs, fro)
     col_abs = cabs[0]
     for t in range(1, p):
         col_abs = col_abs + cabs[t]
@@ -146,10 +154,12 @@ def scaled_block(A, centre, dr, dc, reduce: str):
     if reduce == "max":
         rows = np.empty(m, dtype=A.dtype)
         cols = np.zeros((p, n), dtype=A.dtype)
-        _scaled_max(A, c, dr, dc, p, rows, cols)
+        with _LOCK:
+            _scaled_max(A, c, dr, dc, p, rows, cols)
         return rows, cols.max(axis=0)
     rows, cols = np.empty(m), np.zeros((p, n))
-    _scaled_sum(A, c, dr, dc, p, rows, cols)
+    with _LOCK:
+        _scaled_sum(A, c, dr, dc, p, rows, cols)
     out = cols[0]
     for t in range(1, p):
         out = out + cols[t]

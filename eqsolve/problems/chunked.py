@@ -12,9 +12,23 @@ NumPy, so nothing grows from one iteration to the next:
     one product each;
 ``normal(v) = A^T A v = sum_b A_b^T (A_b v)``
     one pass (a power iteration step);
-``scan()``
-    the finite check, ``min``, ``max``, ``||A||_F^2`` and the largest row and
-    column l1 norms (construction reads ``A`` once for all of them).
+the scan (construction, :attr:`ChunkedMatrix.stats`)
+    a :class:`MatrixStats`: the finite check, ``min``, ``max``, ``||A||_F^2``,
+    and every row's and column's minimum, maximum and l1 norm, in one sweep
+    per block (a compiled kernel where Numba is installed);
+``scaled_norms(c, d_r, d_c, reduce)``
+    row and column maxima or sums of ``|D_r (A - c) D_c|`` -- what Ruiz and
+    Pock--Chambolle scaling read (one pass; Ruiz's first step from the scan);
+``submatrix(rows, cols)``
+    the polish's subgame (at most one pass).
+
+Blocks are used where they lie: a memory-mapped block is a view of the
+mapping (no copy, no freshly faulted memory), BLAS runs on it in its own
+dtype, and the fused pair takes both products of a cache-sized sub-block
+while it is in cache.  The scan, the scaled norms and a dense matrix's
+:func:`matrix_stats` and :func:`scaled_norms` are one block function each
+(:func:`scan_block`, :func:`scaled_block`), so a chunked game gets the dense
+game's statistics, scalings and (through pdhg's defaults) iterates.
 
 ``passes`` counts the passes made.  Where the blocks live is an *engine*'s
 business; an engine has one method, ``run(op, x, v)``, which applies
