@@ -262,14 +262,15 @@ class HalpernPDHG(Method):
         ``rho`` in [0, 1]: 1 is the reflected step, 0 plain Halpern.
     power_iters : int, optional
         Power iterations for ``||M||_2`` (each one product pair, counted);
-        default 40, or the problem's ``power_iterations`` (a chunked game,
-        where each is a pass over ``A``, asks for fewer).
+        default 40 (a chunked game too, so that it takes the dense game's
+        step), or the problem's ``power_iterations`` where it sets one.
     precondition : {"ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
         Diagonal steps from the centred payoffs
         (:func:`~eqsolve.methods.pdhg_halpern.diagonal_scaling`; each pass
-        over ``A`` counts as one evaluation).  Default ``"ruiz"`` on one dense
-        or sparse game, ``"none"`` on a batch (the batch path has no diagonal
-        steps) and on a ``LinearOperator``.
+        over ``A`` counts as one evaluation).  Default ``"ruiz"`` on one dense,
+        sparse or chunked game (a chunked game streams its passes and gets the
+        dense game's scalings), ``"none"`` on a batch (the batch path has no
+        diagonal steps) and on a ``LinearOperator``.
     polish : bool, optional
         At inner restarts (spaced geometrically, from iteration 64), solve a
         subproblem the iterate identifies exactly and restart from its
@@ -278,8 +279,8 @@ class HalpernPDHG(Method):
         (:func:`~eqsolve.methods.pdhg_halpern.polish_subgame`), a linear
         program restricted to the columns of small reduced cost, with pricing
         (:meth:`~eqsolve.problems.bilinear.LinearProgram.restricted_optimum`).
-        Default ``True`` on one NumPy or sparse game or linear program,
-        ``False`` otherwise.
+        Default ``True`` on one NumPy, sparse or chunked game (whose subgame
+        is read in one pass) or linear program, ``False`` otherwise.
     primal_weight : float or "adaptive", optional
         ``omega``: the minimiser's step is ``step / omega`` and the
         maximiser's ``step * omega`` (their product, hence convergence, does
