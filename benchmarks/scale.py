@@ -1,44 +1,51 @@
-"""Games past memory and past one process: per-iteration time against passes x bytes / bandwidth.
+"""Games past memory and past one process: time per pass against the pass's bound.
 
-A chunked game streams ``A`` from disk (or from workers' memory) in row blocks,
-so an iteration costs its passes over ``A``: pdhg makes two per iteration
-(``x+`` needs ``A y+`` before ``A^T x+`` can start), extragradient and mirror
-prox one per operator evaluation (``(A y, A^T x)`` is one fused pass).  The
-bound for one iteration is ``passes x bytes(A) / bandwidth``, with the disk's
-sequential read bandwidth measured in the same run::
+A chunked game streams ``A`` from disk (or from memory, or from workers) in row
+blocks, so an iteration costs its passes over ``A``: pdhg makes two per
+iteration (``x+`` needs ``A y+`` before ``A^T x+`` can start), extragradient
+and mirror prox one per operator evaluation (``(A y, A^T x)`` is one fused
+pass).  Each configuration is measured against the bound of its passes::
 
     python benchmarks/scale.py                 # 50,000 x 50,000 float64 (20 GB) on disk
     python benchmarks/scale.py --quick         # 300 x 300, seconds (tests)
     python benchmarks/scale.py --n 20000       # 3.2 GB: fits in the page cache
 
-Configurations: ``memory`` (the matrix loaded whole; only when it fits in
-half the RAM), ``memmap`` (``MatrixGame.from_npy``, one thread, and two
-threads reading ahead), ``dask`` (a dask array on the memmap, threaded
-scheduler), ``uncached`` (``from_npy(path, page_cache=False)``: every pass
-read from disk and dropped from the page cache, as a file larger than the
-RAM is read), ``float32`` (the game stored in float32, read uncached: half
-the bytes; its certificate bounds the stored game's gap) and ``cluster`` (a 2-worker
-``LocalCluster`` holding a ``cluster_n`` x ``cluster_n`` game persisted in
-its workers' memory: the per-pass latency of one task per worker), plus the
-throughput of ``solve_many`` on a batch of small games, in-process against
-the cluster.  Page caching: before every disk configuration the file's pages
-are dropped (``posix_fadvise(DONTNEED)``, no root needed), so each starts
-cold; a file larger than the free RAM stays cold, one that fits becomes warm
-after its first pass, and ``cache`` records both bandwidths.  The data file is
-written by :func:`write_npy_game` into ``workdir`` (default: a directory in
-the system's temporary directory; 20 GB for the default size) and removed
-afterwards unless ``keep`` is set.  The bound's bandwidth is the disk as the
-``uncached`` configuration streams it (row blocks by ``pread``, pages dropped
-behind each, measured twice; the smaller is used): a plain sequential read
-right after writing the file runs slower (the host is still writing it back)
-and a second one is served by the page cache.  A configuration whose file
-still sits in the page cache (it fits in this machine's RAM, and a memory map
-keeps the pages it touched) runs below the disk bound: the ratio says how
-much of the file the cache served.  The first pdhg configuration on disk
-estimates ``||A||`` with the chunked game's power iterations (two passes each,
-reported as ``start_passes``); the later pdhg configurations pass its step
-(``step=``), so their start is the one pass of products at the first point.
-Writes ``benchmarks/results/scale.{json,png}``.
+Bounds: in memory, one streamed row-block product pass (``A_b @ y`` over the
+mapped file in the page cache, :func:`memory_pass_seconds`); from disk,
+``bytes / bandwidth`` with the disk's bandwidth as the ``uncached``
+configuration streams it (row blocks by ``pread``, pages dropped behind each,
+measured twice; the smaller is used: a plain read right after writing the
+file runs slower, the host still writing it back, and a second one is served
+by the page cache).  Every configuration reports its construction (the scan)
+in passes of its bound, its time per iteration and per pass against the
+bound, and whether its iterates equal those of the same game in memory
+(``same_iterations``, ``max_difference``; pdhg's defaults are the dense
+game's, so they should, to rounding).
+
+Configurations: ``memory`` (the matrix loaded whole, the reference; only when
+it fits in half the RAM); blocks in memory, where the file fits in 60 % of the
+RAM -- ``memmap_cached`` (``MatrixGame.from_npy``, the file in the page cache),
+``memmap_cached_extragradient``, ``dask_cached`` (a dask array on the memory
+map, threaded scheduler); from disk, the page cache dropped first
+(``posix_fadvise(DONTNEED)``, no root needed) -- ``memmap``,
+``memmap_2_threads``, ``uncached`` (``from_npy(path, page_cache=False)``:
+every pass read from disk and dropped from the page cache, as a file larger
+than the RAM is read), ``dask_threads``, ``float32`` (the game stored in
+float32, read uncached: half the bytes; its certificate bounds the stored
+game's gap); and ``cluster`` (a 2-worker ``LocalCluster`` holding a
+``cluster_n`` x ``cluster_n`` game persisted in its workers' memory: the
+per-pass latency of one task per worker), plus the throughput of
+``solve_many`` on a batch of small games, in-process against the cluster.  A
+disk configuration whose file fits in the RAM warms up after its first pass
+(a memory map keeps the pages it touched): its ratio says how much the cache
+served.  The first pdhg configuration starts as a default solve does (Ruiz
+passes, 40 power iterations of two passes each, reported as
+``start_passes``); the later ones pass its step (``step=``), as a user
+re-solving the game would, and start after the scaling passes and one pass.
+The data file is written by :func:`write_npy_game` into ``workdir``
+(default: a directory in the system's temporary directory; 20 GB for the
+default size) and removed afterwards unless ``keep`` is set.  Writes
+``benchmarks/results/scale.{json,png}``.
 """
 
 from __future__ import annotations
@@ -141,6 +148,18 @@ def memory_pass_seconds(path, repeats: int = 3) -> float:
     return best
 
 
+def warm_kernels() -> None:
+    """Load (or compile, once per machine) the scan kernels for read-only float64 and
+    float32 blocks, so that no construction timed below includes it."""
+    side = int(math.isqrt(eq.problems.chunked.KERNEL_MIN_ENTRIES)) + 1
+    for dtype in (np.float64, np.float32):
+        a = np.ones((side, side), dtype=dtype)
+        a.flags.writeable = False
+        eq.problems.chunked.matrix_stats(a)
+        for reduce in ("max", "sum"):
+            eq.problems.chunked.scaled_block(a, 0.5, np.ones(side), np.ones(side), reduce)
+
+
 def time_solve(game, iterations: int, method: str = "pdhg", **options) -> dict:
     """Run ``iterations`` iterations, certifying each; time and passes per iteration.
 
@@ -228,6 +247,7 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"game_{n}_{seed}.npy"
     out = {"configs": {}, "cache": {}}
+    warm_kernels()
     try:
         t = time.perf_counter()
         write_npy_game(path, n, n, seed=seed)
