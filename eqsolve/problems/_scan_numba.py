@@ -120,6 +120,16 @@ def _scaled_sum(A, c, dr, dc, parts, rows, cols):
 _LOCK = threading.Lock()
 
 
+def _readonly(A):
+    """A read-only view of ``A``: Numba types read-only and writable arrays apart, so one
+    kind for every block (memory maps are read-only) compiles each kernel once per dtype."""
+    if not A.flags.writeable:
+        return A
+    view = A.view()
+    view.flags.writeable = False
+    return view
+
+
 def _parts(m: int) -> int:
     # one row range per thread; the partial column results are combined in order, so
     # a result depends on the thread count only through the order of its column sums
@@ -128,6 +138,7 @@ def _parts(m: int) -> int:
 
 def scan_block(A):
     """``(row_min, row_max, row_abs, col_min, col_max, col_abs, fro2)`` of a 2-d float block."""
+    A = _readonly(A)
     m, n = A.shape
     p = _parts(m)
     row_min, row_max, row_abs = np.empty(m), np.empty(m), np.empty(m)
@@ -148,6 +159,9 @@ def scaled_block(A, centre, dr, dc, reduce: str):
     ``dr``, ``dc`` have ``A``'s dtype and ``centre`` is rounded to it, as in
     the NumPy reference; maxima come back in that dtype, sums in float64.
     """
+    A = _readonly(A)
+    # fresh contiguous copies (small): one array kind for the kernels' signatures
+    dr, dc = np.array(dr, dtype=A.dtype), np.array(dc, dtype=A.dtype)
     m, n = A.shape
     p = _parts(m)
     c = A.dtype.type(centre)
