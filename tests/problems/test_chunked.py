@@ -387,10 +387,16 @@ def test_submatrix_reads_the_rows_taken():
 
 
 @pytest.mark.parametrize("engine, rows", [("local", 7), ("local", 64), ("local", 300),
-                                          ("threads", 64), ("dask", 128)])
-def test_default_pdhg_follows_the_dense_game(engine, rows):
+                                          ("threads", 64), ("kernels", 64), ("dask", 128)])
+def test_default_pdhg_follows_the_dense_game(monkeypatch, engine, rows):
     """Default options: the dense game's Ruiz scaling, power iterations, step and polish,
     so the same iterations to the same iterates."""
+    if engine == "kernels":
+        # the compiled scan and scaled norms on every block (the dense game's too)
+        pytest.importorskip("numba")
+        from eqsolve.problems import chunked
+
+        monkeypatch.setattr(chunked, "KERNEL_MIN_ENTRIES", 0)
     A = _hard()
     ref = eq.solve(eq.MatrixGame(A), tol=1e-6, max_iter=3000)
     if engine == "dask":
