@@ -290,7 +290,11 @@ def block_result(op: str, block, xb, v):
     if op == "rmatvec":
         return None, xb @ A
     if op == "normal":
-        return None, (A @ v) @ A
+        out = None
+        for _, S in _sub_blocks(A, 4 * SUB_BLOCK_ENTRIES):
+            part = (S @ v) @ S       # the sub-block read twice while it is in cache
+            out = part if out is None else out + part
+        return None, out
     if op == "scan":
         return scan_block(A)
     if op == "take":
