@@ -143,7 +143,7 @@ class MatrixStats(NamedTuple):
     def from_parts(cls, rows, cols: "_ColScan") -> "MatrixStats":
         """The stats from the row results ``(3, m)`` (min, max, l1) and the merged columns."""
         row_min, row_max, row_abs = rows
-        # NaN never wins a minimum or a maximum in the kernels: it shows in the sums
+        # an infinity shows in the row ranges, a NaN at least in the row sums of |A|
         finite = bool(np.all(np.isfinite(row_min)) and np.all(np.isfinite(row_max))
                       and not np.any(np.isnan(row_abs)))
         if not finite:
