@@ -383,7 +383,7 @@ def plot(record, path):
     bound = [res["configs"][k]["bound"] or math.nan for k in names]
     x = np.arange(len(names))
     axes[0].bar(x - 0.2, meas, 0.4, label="measured")
-    axes[0].bar(x + 0.2, bound, 0.4, label="passes x bytes / bandwidth")
+    axes[0].bar(x + 0.2, bound, 0.4, label="passes x one pass's bound (memory or disk)")
     axes[0].set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     axes[0].set_ylabel("seconds per iteration")
     n = record["parameters"]["n"]
