@@ -102,7 +102,18 @@ class MatrixStats(NamedTuple):
 
     @property
     def row_abs_max(self) -> float:
+        """The largest row sum of ``|A|`` (``||A||_inf``)."""
         return float(np.max(self.row_abs))
+
+    @property
+    def row_amax(self):
+        """``max_j |A_ij|`` per row."""
+        return np.maximum(self.row_max, -np.asarray(self.row_min))
+
+    @property
+    def col_amax(self):
+        """``max_i |A_ij|`` per column."""
+        return np.maximum(self.col_max, -np.asarray(self.col_min))
 
     @property
     def centre(self) -> float:

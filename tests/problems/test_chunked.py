@@ -349,6 +349,8 @@ def test_dense_and_chunked_games_have_the_same_stats(rows):
     for name in ("row_abs", "col_abs"):
         np.testing.assert_allclose(getattr(d, name), getattr(c, name), rtol=1e-13)
     assert d.fro2 == pytest.approx(c.fro2, rel=1e-13)
+    np.testing.assert_array_equal(c.row_amax, np.abs(A).max(1))
+    np.testing.assert_array_equal(c.col_amax, np.abs(A).max(0))
     assert d.spectral_bound == pytest.approx(c.spectral_bound, rel=1e-13)
     v = np.ones(A.shape[1])
     assert d.spectral_bound >= np.linalg.norm(A @ v) / np.linalg.norm(v)   # a lower bound
