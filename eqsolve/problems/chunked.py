@@ -196,9 +196,9 @@ KERNEL_MIN_ENTRIES = 1 << 18
 SUB_BLOCK_ENTRIES = 1 << 16
 
 
-def _kernels(A):
+def _kernels(A, compiled: bool = True):
     """The Numba kernels module for block ``A``, or None (NumPy reference instead)."""
-    if not (HAS_NUMBA and A.size >= KERNEL_MIN_ENTRIES and A.flags.c_contiguous
+    if not (compiled and HAS_NUMBA and A.size >= KERNEL_MIN_ENTRIES and A.flags.c_contiguous
             and A.dtype in (np.float32, np.float64)):
         return None
     from . import _scan_numba
@@ -213,9 +213,18 @@ def _sub_blocks(A, entries: int = SUB_BLOCK_ENTRIES):
         yield r0, A[r0:r0 + rows]
 
 
-def scan_block(A):
-    """``(rows (3, m), _ColScan)`` of a block: row min, max and l1 norms; column ones, ||.||_F^2."""
-    K = _kernels(A)
+def _numba_loaded() -> bool:
+    # a dense game uses the kernels only where Numba is already imported: importing it
+    # (about a second) would cost more than the NumPy pass it saves on a matrix in memory
+    return "numba" in sys.modules
+
+
+def scan_block(A, compiled: bool = True):
+    """``(rows (3, m), _ColScan)`` of a block: row min, max and l1 norms; column ones, ||.||_F^2.
+
+    ``compiled=False``: the NumPy path even where the kernels would apply.
+    """
+    K = _kernels(A, compiled)
     if K is not None:
         rmin, rmax, rabs, cmin, cmax, cabs, fro2 = K.scan_block(A)
         return np.stack([rmin, rmax, rabs]), _ColScan(fro2, cmin, cmax, cabs)
@@ -237,20 +246,21 @@ def scan_block(A):
     return rows, _ColScan(fro2, cmin, cmax, cabs)
 
 
-def scaled_block(A, centre, dr, dc, reduce: str):
+def scaled_block(A, centre, dr, dc, reduce: str, compiled: bool = True):
     """Row and column ``reduce`` (``"max"`` or ``"sum"``) of ``|D_r (A - c) D_c|`` for one block.
 
     ``D_r = diag(dr)`` (the block's rows), ``D_c = diag(dc)``, ``c = centre``
     rounded to ``A``'s dtype; each entry is ``(|a - c| * dc_j) * dr_i`` rounded
     in ``A``'s dtype, the order of Ruiz's and Pock--Chambolle's formulas.
-    Maxima are returned in ``A``'s dtype (exact whatever the blocks), sums in
-    float64.  The one definition of these norms, for dense and chunked matrices.
+    Maxima are returned in ``A``'s dtype (exact whatever the blocks and
+    whichever path), sums in float64.  The one definition of these norms, for
+    dense and chunked matrices.  ``compiled=False``: the NumPy path.
     """
     if reduce not in ("max", "sum"):
         raise ValueError(f"reduce must be 'max' or 'sum', got {reduce!r}")
     dt = A.dtype
     dr, dc = np.asarray(dr, dtype=dt), np.asarray(dc, dtype=dt)
-    K = _kernels(A)
+    K = _kernels(A, compiled)
     if K is not None:
         return K.scaled_block(A, centre, dr, dc, reduce)
     c = dt.type(centre)
@@ -319,11 +329,12 @@ def block_result(op: str, block, xb, v):
 
 def matrix_stats(A) -> MatrixStats:
     """The :class:`MatrixStats` of an in-memory 2-d NumPy matrix: one pass, as a chunked
-    matrix's construction scan computes them (the same block function)."""
+    matrix's construction scan computes them (the same block function; compiled only
+    where Numba is already imported)."""
     A = np.asarray(A)
     if A.dtype.kind != "f":
         A = A.astype(np.float64)
-    rows, cols = scan_block(A)
+    rows, cols = scan_block(A, compiled=_numba_loaded())
     return MatrixStats.from_parts(rows, cols)
 
 
@@ -333,7 +344,7 @@ def scaled_norms(A, centre, dr, dc, reduce: str):
     The dense counterpart of :meth:`ChunkedMatrix.scaled_norms` (the same
     :func:`scaled_block`); results in ``A``'s dtype.
     """
-    rows, cols = scaled_block(A, centre, dr, dc, reduce)
+    rows, cols = scaled_block(A, centre, dr, dc, reduce, compiled=_numba_loaded())
     return rows.astype(A.dtype, copy=False), cols.astype(A.dtype, copy=False)
 
 
