@@ -7,7 +7,9 @@ together).  One sweep over the entries does what NumPy does in eight passes
 with temporaries, so a scan of a block in the page cache runs near memory
 bandwidth (measured on a 128 MB block in RAM, one thread each: the scan
 1.7x one BLAS matrix-vector product, the scaled maxima 2.0x, the scaled sums
-1.75x).  The row minima and maxima are taken over the floats' bits as
+1.75x).  A block's rows are split between plain threads (the kernels release
+the GIL), not Numba's parallel loops: their OpenMP workers spin after a
+kernel and slowed the BLAS products that followed it about twofold.  The row minima and maxima are taken over the floats' bits as
 ordered integers: integer reductions vectorize, float ones would need
 fast-math flags that also let the compiler assume away NaN and infinities.
 
@@ -21,10 +23,12 @@ NumPy's: they agree to rounding.
 from __future__ import annotations
 
 import math
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import get_num_threads, njit, prange, types
+from numba import njit, types
 from numba.extending import intrinsic
 
 __all__ = ["scan_block", "scaled_block"]
@@ -62,91 +66,118 @@ def _key(k, shift, mask):
     return k ^ ((k >> shift) & mask)
 
 
-@njit(cache=True, nogil=True, parallel=True, fastmath={"reassoc", "contract"})
-def _scan(A, shift, mask, parts, keys, row_abs, cmin, cmax, cabs, fro):
-    m, n = A.shape
-    for t in prange(parts):
-        r0, r1 = t * m // parts, (t + 1) * m // parts
-        f = 0.0
-        i = r0
-        # four rows at a time: the column accumulators are read and written once per
-        # four entries
-        while i + 4 <= r1:
-            lo0 = lo1 = lo2 = lo3 = mask
-            hi0 = hi1 = hi2 = hi3 = -mask
-            s0 = s1 = s2 = s3 = 0.0
-            for j in range(n):
-                a0, a1 = np.float64(A[i, j]), np.float64(A[i + 1, j])
-                a2, a3 = np.float64(A[i + 2, j]), np.float64(A[i + 3, j])
-                k0, k1 = _key(_bits(A[i, j]), shift, mask), _key(_bits(A[i + 1, j]), shift, mask)
-                k2, k3 = _key(_bits(A[i + 2, j]), shift, mask), _key(_bits(A[i + 3, j]), shift, mask)
-                lo0, lo1, lo2, lo3 = min(lo0, k0), min(lo1, k1), min(lo2, k2), min(lo3, k3)
-                hi0, hi1, hi2, hi3 = max(hi0, k0), max(hi1, k1), max(hi2, k2), max(hi3, k3)
-                b0, b1, b2, b3 = abs(a0), abs(a1), abs(a2), abs(a3)
-                s0 += b0
-                s1 += b1
-                s2 += b2
-                s3 += b3
-                f += (b0 * b0 + b1 * b1) + (b2 * b2 + b3 * b3)
-                cmin[t, j] = _lt(_lt(_lt(a0, a1), _lt(a2, a3)), cmin[t, j])
-                cmax[t, j] = _gt(_gt(_gt(a0, a1), _gt(a2, a3)), cmax[t, j])
-                cabs[t, j] += (b0 + b1) + (b2 + b3)
-            keys[0, i], keys[0, i + 1], keys[0, i + 2], keys[0, i + 3] = lo0, lo1, lo2, lo3
-            keys[1, i], keys[1, i + 1], keys[1, i + 2], keys[1, i + 3] = hi0, hi1, hi2, hi3
-            row_abs[i], row_abs[i + 1], row_abs[i + 2], row_abs[i + 3] = s0, s1, s2, s3
-            i += 4
-        while i < r1:
-            lo, hi, s = mask, -mask, 0.0
-            for j in range(n):
-                a = np.float64(A[i, j])
-                k = _key(_bits(A[i, j]), shift, mask)
-                lo, hi = min(lo, k), max(hi, k)
-                b = abs(a)
-                s += b
-                f += b * b
-                cmin[t, j] = _lt(a, cmin[t, j])
-                cmax[t, j] = _gt(a, cmax[t, j])
-                cabs[t, j] += b
-            keys[0, i], keys[1, i], row_abs[i] = lo, hi, s
-            i += 1
-        fro[t] = f
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _scan(A, r0, r1, t, shift, mask, keys, row_abs, cmin, cmax, cabs, fro):
+    n = A.shape[1]
+    f = 0.0
+    i = r0
+    # four rows at a time: the column accumulators are read and written once per
+    # four entries
+    while i + 4 <= r1:
+        lo0 = lo1 = lo2 = lo3 = mask
+        hi0 = hi1 = hi2 = hi3 = -mask
+        s0 = s1 = s2 = s3 = 0.0
+        for j in range(n):
+            a0, a1 = np.float64(A[i, j]), np.float64(A[i + 1, j])
+            a2, a3 = np.float64(A[i + 2, j]), np.float64(A[i + 3, j])
+            k0, k1 = _key(_bits(A[i, j]), shift, mask), _key(_bits(A[i + 1, j]), shift, mask)
+            k2, k3 = _key(_bits(A[i + 2, j]), shift, mask), _key(_bits(A[i + 3, j]), shift, mask)
+            lo0, lo1, lo2, lo3 = min(lo0, k0), min(lo1, k1), min(lo2, k2), min(lo3, k3)
+            hi0, hi1, hi2, hi3 = max(hi0, k0), max(hi1, k1), max(hi2, k2), max(hi3, k3)
+            b0, b1, b2, b3 = abs(a0), abs(a1), abs(a2), abs(a3)
+            s0 += b0
+            s1 += b1
+            s2 += b2
+            s3 += b3
+            f += (b0 * b0 + b1 * b1) + (b2 * b2 + b3 * b3)
+            cmin[t, j] = _lt(_lt(_lt(a0, a1), _lt(a2, a3)), cmin[t, j])
+            cmax[t, j] = _gt(_gt(_gt(a0, a1), _gt(a2, a3)), cmax[t, j])
+            cabs[t, j] += (b0 + b1) + (b2 + b3)
+        keys[0, i], keys[0, i + 1], keys[0, i + 2], keys[0, i + 3] = lo0, lo1, lo2, lo3
+        keys[1, i], keys[1, i + 1], keys[1, i + 2], keys[1, i + 3] = hi0, hi1, hi2, hi3
+        row_abs[i], row_abs[i + 1], row_abs[i + 2], row_abs[i + 3] = s0, s1, s2, s3
+        i += 4
+    while i < r1:
+        lo, hi, s = mask, -mask, 0.0
+        for j in range(n):
+            a = np.float64(A[i, j])
+            k = _key(_bits(A[i, j]), shift, mask)
+            lo, hi = min(lo, k), max(hi, k)
+            b = abs(a)
+            s += b
+            f += b * b
+            cmin[t, j] = _lt(a, cmin[t, j])
+            cmax[t, j] = _gt(a, cmax[t, j])
+            cabs[t, j] += b
+        keys[0, i], keys[1, i], row_abs[i] = lo, hi, s
+        i += 1
+    fro[t] = f
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _scaled_max(A, c, dr, dc, parts, rows, cols):
+@njit(cache=True, nogil=True)
+def _scaled_max(A, r0, r1, t, c, dr, dc, rows, cols):
     # |a - c| * dc_j * dr_i >= 0: its bits as an integer are in its order
-    m, n = A.shape
-    for t in prange(parts):
-        r0, r1 = t * m // parts, (t + 1) * m // parts
-        for i in range(r0, r1):
-            w = dr[i]
-            best = _bits(abs(A[i, 0] - c) * dc[0] * w)
-            for j in range(n):
-                v = abs(A[i, j] - c) * dc[j] * w
-                best = max(best, _bits(v))
-                cols[t, j] = _gt(v, cols[t, j])
-            rows[i] = best
+    n = A.shape[1]
+    for i in range(r0, r1):
+        w = dr[i]
+        best = _bits(abs(A[i, 0] - c) * dc[0] * w)
+        for j in range(n):
+            v = abs(A[i, j] - c) * dc[j] * w
+            best = max(best, _bits(v))
+            cols[t, j] = _gt(v, cols[t, j])
+        rows[i] = best
 
 
-@njit(cache=True, nogil=True, parallel=True, fastmath={"reassoc", "contract"})
-def _scaled_sum(A, c, dr, dc, parts, rows, cols):
-    m, n = A.shape
-    for t in prange(parts):
-        r0, r1 = t * m // parts, (t + 1) * m // parts
-        for i in range(r0, r1):
-            w = dr[i]
-            s = 0.0
-            for j in range(n):
-                v = np.float64(abs(A[i, j] - c) * dc[j] * w)
-                s += v
-                cols[t, j] += v
-            rows[i] = s
+@njit(cache=True, nogil=True, fastmath={"reassoc", "contract"})
+def _scaled_sum(A, r0, r1, t, c, dr, dc, rows, cols):
+    n = A.shape[1]
+    for i in range(r0, r1):
+        w = dr[i]
+        s = 0.0
+        for j in range(n):
+            v = np.float64(abs(A[i, j] - c) * dc[j] * w)
+            s += v
+            cols[t, j] += v
+        rows[i] = s
 
 
-#: one kernel at a time: each already runs on every core, and Numba's workqueue threading
-#: layer (where neither OpenMP nor TBB is installed) must not be entered from two threads
-#: at once (a LocalEngine with threads > 1, dask's threaded scheduler)
+#: one kernel call at a time: each already runs on every core
 _LOCK = threading.Lock()
+#: the threads that run a kernel's row ranges (the kernels release the GIL); plain
+#: threads rather than Numba's parallel loops, whose OpenMP workers keep spinning after
+#: a kernel and slow the BLAS products that follow it
+_POOL: ThreadPoolExecutor | None = None
+#: rows per thread below which a block is not split
+MIN_ROWS_PER_THREAD = 16
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _parts(m: int) -> int:
+    # one row range per thread; the partial column results are combined in order, so
+    # a result depends on the thread count only through the order of its column sums
+    return max(1, min(_cores(), m // MIN_ROWS_PER_THREAD))
+
+
+def _run(kernel, m: int, parts: int, *args) -> None:
+    """``kernel(A, r0, r1, t, *rest)`` over ``parts`` row ranges, one thread each."""
+    global _POOL
+    A, rest = args[0], args[1:]
+    bounds = [(t * m // parts, (t + 1) * m // parts) for t in range(parts)]
+    with _LOCK:
+        if parts == 1:
+            kernel(A, 0, m, 0, *rest)
+            return
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=_cores())
+        futures = [_POOL.submit(kernel, A, r0, r1, t, *rest) for t, (r0, r1) in enumerate(bounds)]
+        for f in futures:
+            f.result()
 
 
 def _readonly(A):
@@ -157,12 +188,6 @@ def _readonly(A):
     view = A.view()
     view.flags.writeable = False
     return view
-
-
-def _parts(m: int) -> int:
-    # one row range per thread; the partial column results are combined in order, so
-    # a result depends on the thread count only through the order of its column sums
-    return max(1, min(get_num_threads(), m))
 
 
 def _int_type(dtype):
@@ -182,8 +207,7 @@ def scan_block(A):
     row_abs = np.empty(m)
     cmin, cmax = np.full((p, n), np.inf), np.full((p, n), -np.inf)
     cabs, fro = np.zeros((p, n)), np.zeros(p)
-    with _LOCK:
-        _scan(A, shift, mask, p, keys, row_abs, cmin, cmax, cabs, fro)
+    _run(_scan, m, p, A, shift, mask, keys, row_abs, cmin, cmax, cabs, fro)
     # back from the ordered integers to the floats (the same involution)
     ranges = (keys ^ ((keys >> shift) & mask)).view(A.dtype).astype(np.float64)
     col_abs = cabs[0]
@@ -208,12 +232,10 @@ def scaled_block(A, centre, dr, dc, reduce: str):
     if reduce == "max":
         rows = np.empty(m, dtype=_int_type(A.dtype)[0])
         cols = np.zeros((p, n), dtype=A.dtype)
-        with _LOCK:
-            _scaled_max(A, c, dr, dc, p, rows, cols)
+        _run(_scaled_max, m, p, A, c, dr, dc, rows, cols)
         return rows.view(A.dtype), cols.max(axis=0)
     rows, cols = np.empty(m), np.zeros((p, n))
-    with _LOCK:
-        _scaled_sum(A, c, dr, dc, p, rows, cols)
+    _run(_scaled_sum, m, p, A, c, dr, dc, rows, cols)
     out = cols[0]
     for t in range(1, p):
         out = out + cols[t]
