@@ -1,44 +1,51 @@
-"""Games past memory and past one process: per-iteration time against passes x bytes / bandwidth.
+"""Games past memory and past one process: time per pass against the pass's bound.
 
-A chunked game streams ``A`` from disk (or from workers' memory) in row blocks,
-so an iteration costs its passes over ``A``: pdhg makes two per iteration
-(``x+`` needs ``A y+`` before ``A^T x+`` can start), extragradient and mirror
-prox one per operator evaluation (``(A y, A^T x)`` is one fused pass).  The
-bound for one iteration is ``passes x bytes(A) / bandwidth``, with the disk's
-sequential read bandwidth measured in the same run::
+A chunked game streams ``A`` from disk (or from memory, or from workers) in row
+blocks, so an iteration costs its passes over ``A``: pdhg makes two per
+iteration (``x+`` needs ``A y+`` before ``A^T x+`` can start), extragradient
+and mirror prox one per operator evaluation (``(A y, A^T x)`` is one fused
+pass).  Each configuration is measured against the bound of its passes::
 
     python benchmarks/scale.py                 # 50,000 x 50,000 float64 (20 GB) on disk
     python benchmarks/scale.py --quick         # 300 x 300, seconds (tests)
     python benchmarks/scale.py --n 20000       # 3.2 GB: fits in the page cache
 
-Configurations: ``memory`` (the matrix loaded whole; only when it fits in
-half the RAM), ``memmap`` (``MatrixGame.from_npy``, one thread, and two
-threads reading ahead), ``dask`` (a dask array on the memmap, threaded
-scheduler), ``uncached`` (``from_npy(path, page_cache=False)``: every pass
-read from disk and dropped from the page cache, as a file larger than the
-RAM is read), ``float32`` (the game stored in float32, read uncached: half
-the bytes; its certificate bounds the stored game's gap) and ``cluster`` (a 2-worker
-``LocalCluster`` holding a ``cluster_n`` x ``cluster_n`` game persisted in
-its workers' memory: the per-pass latency of one task per worker), plus the
-throughput of ``solve_many`` on a batch of small games, in-process against
-the cluster.  Page caching: before every disk configuration the file's pages
-are dropped (``posix_fadvise(DONTNEED)``, no root needed), so each starts
-cold; a file larger than the free RAM stays cold, one that fits becomes warm
-after its first pass, and ``cache`` records both bandwidths.  The data file is
-written by :func:`write_npy_game` into ``workdir`` (default: a directory in
-the system's temporary directory; 20 GB for the default size) and removed
-afterwards unless ``keep`` is set.  The bound's bandwidth is the disk as the
-``uncached`` configuration streams it (row blocks by ``pread``, pages dropped
-behind each, measured twice; the smaller is used): a plain sequential read
-right after writing the file runs slower (the host is still writing it back)
-and a second one is served by the page cache.  A configuration whose file
-still sits in the page cache (it fits in this machine's RAM, and a memory map
-keeps the pages it touched) runs below the disk bound: the ratio says how
-much of the file the cache served.  The first pdhg configuration on disk
-estimates ``||A||`` with the chunked game's power iterations (two passes each,
-reported as ``start_passes``); the later pdhg configurations pass its step
-(``step=``), so their start is the one pass of products at the first point.
-Writes ``benchmarks/results/scale.{json,png}``.
+Bounds: in memory, one streamed row-block product pass (``A_b @ y`` over the
+mapped file in the page cache, :func:`memory_pass_seconds`); from disk,
+``bytes / bandwidth`` with the disk's bandwidth as the ``uncached``
+configuration streams it (row blocks by ``pread``, pages dropped behind each,
+measured twice; the smaller is used: a plain read right after writing the
+file runs slower, the host still writing it back, and a second one is served
+by the page cache).  Every configuration reports its construction (the scan)
+in passes of its bound, its time per iteration and per pass against the
+bound, and whether its iterates equal those of the same game in memory
+(``same_iterations``, ``max_difference``; pdhg's defaults are the dense
+game's, so they should, to rounding).
+
+Configurations: ``memory`` (the matrix loaded whole, the reference; only when
+it fits in half the RAM); blocks in memory, where the file fits in 60 % of the
+RAM -- ``memmap_cached`` (``MatrixGame.from_npy``, the file in the page cache),
+``memmap_cached_extragradient``, ``dask_cached`` (a dask array on the memory
+map, threaded scheduler); from disk, the page cache dropped first
+(``posix_fadvise(DONTNEED)``, no root needed) -- ``memmap``,
+``memmap_2_threads``, ``uncached`` (``from_npy(path, page_cache=False)``:
+every pass read from disk and dropped from the page cache, as a file larger
+than the RAM is read), ``dask_threads``, ``float32`` (the game stored in
+float32, read uncached: half the bytes; its certificate bounds the stored
+game's gap); and ``cluster`` (a 2-worker ``LocalCluster`` holding a
+``cluster_n`` x ``cluster_n`` game persisted in its workers' memory: the
+per-pass latency of one task per worker), plus the throughput of
+``solve_many`` on a batch of small games, in-process against the cluster.  A
+disk configuration whose file fits in the RAM warms up after its first pass
+(a memory map keeps the pages it touched): its ratio says how much the cache
+served.  The first pdhg configuration starts as a default solve does (Ruiz
+passes, 40 power iterations of two passes each, reported as
+``start_passes``); the later ones pass its step (``step=``), as a user
+re-solving the game would, and start after the scaling passes and one pass.
+The data file is written by :func:`write_npy_game` into ``workdir``
+(default: a directory in the system's temporary directory; 20 GB for the
+default size) and removed afterwards unless ``keep`` is set.  Writes
+``benchmarks/results/scale.{json,png}``.
 """
 
 from __future__ import annotations
@@ -122,6 +129,37 @@ def stream_bandwidth(path) -> float:
         rows.close()
 
 
+def memory_pass_seconds(path, repeats: int = 3) -> float:
+    """Seconds of one streamed pass in memory: ``A_b @ y`` over the row blocks of the
+    memory-mapped file, its pages in the page cache and mapped (the best of ``repeats``
+    after one pass that brings them in).  The bound of a pass over cached blocks."""
+    mm = np.load(path, mmap_mode="r")
+    m, n = mm.shape
+    step = eq.problems.chunked.default_block_rows(n, mm.dtype.itemsize)
+    y = np.full(n, 1.0 / n, dtype=mm.dtype)
+    best = math.inf
+    for k in range(repeats + 1):
+        t = time.perf_counter()
+        for r0 in range(0, m, step):
+            mm[r0:r0 + step].view(np.ndarray) @ y
+        if k:
+            best = min(best, time.perf_counter() - t)
+    del mm
+    return best
+
+
+def warm_kernels() -> None:
+    """Load (or compile, once per machine) the scan kernels for read-only float64 and
+    float32 blocks, so that no construction timed below includes it."""
+    side = int(math.isqrt(eq.problems.chunked.KERNEL_MIN_ENTRIES)) + 1
+    for dtype in (np.float64, np.float32):
+        a = np.ones((side, side), dtype=dtype)
+        a.flags.writeable = False
+        eq.problems.chunked.matrix_stats(a)
+        for reduce in ("max", "sum"):
+            eq.problems.chunked.scaled_block(a, 0.5, np.ones(side), np.ones(side), reduce)
+
+
 def time_solve(game, iterations: int, method: str = "pdhg", **options) -> dict:
     """Run ``iterations`` iterations, certifying each; time and passes per iteration.
 
@@ -143,13 +181,28 @@ def time_solve(game, iterations: int, method: str = "pdhg", **options) -> dict:
             "passes_per_iteration": None if p0 is None else (p1 - p0) / steps,
             "start_passes": None if p0 is None else p0 - i0 * (p1 - p0) / steps,
             "step": res.info.get("step"),
-            "residual": res.residual, "status": res.status, "elapsed": res.elapsed}
+            "residual": res.residual, "status": res.status, "elapsed": res.elapsed,
+            "_z": res.z}
 
 
-def _bound(config, nbytes, bandwidth):
+def _bound(config, pass_seconds):
+    """The configuration against its bound: ``pass_seconds`` per pass (a streamed pass in
+    memory for cached blocks, ``bytes / disk bandwidth`` for the uncached stream)."""
     passes = config["passes_per_iteration"]
-    bound = passes * nbytes / bandwidth
-    return {**config, "bound": bound, "ratio": config["per_iteration"] / bound}
+    bound = passes * pass_seconds
+    per_pass = config["per_iteration"] / passes
+    return {**config, "bound": bound, "ratio": config["per_iteration"] / bound,
+            "per_pass": per_pass, "pass_bound": pass_seconds,
+            "construction_passes": config["construction"] / pass_seconds}
+
+
+def _versus(config, reference):
+    """``config`` with its iterates compared to the dense game's (same options)."""
+    z = config.pop("_z")
+    if reference is None:
+        return {**config, "same_iterations": None, "max_difference": None}
+    return {**config, "same_iterations": config["iterations"] == reference["iterations"],
+            "max_difference": float(np.max(np.abs(z - reference["_z"])))}
 
 
 def _cluster(cluster_n, iterations, batch, batch_n, seed):
@@ -163,8 +216,8 @@ def _cluster(cluster_n, iterations, batch, batch_n, seed):
         rows = max(1, cluster_n // 8)
         game = eq.MatrixGame(eq.ChunkedMatrix(client.persist(da.from_array(A, chunks=(rows, -1))),
                                               client=client))
-        t = time_solve(game, iterations)
         dense = time_solve(eq.MatrixGame(A), iterations)
+        t = _versus(time_solve(game, iterations), dense)
         out["cluster"] = {**t, "n": cluster_n, "tasks_per_pass": game.A.graph_size(),
                           "latency_per_pass": t["per_iteration"] / 2.0,
                           "numpy_per_iteration": dense["per_iteration"]}
@@ -189,12 +242,12 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
     """Every configuration on an ``n x n`` game on disk; returns the record."""
     record = harness.begin("scale", {"n": n, "iterations": iterations, "cluster_n": cluster_n,
                                      "batch": batch, "batch_n": batch_n, "float32": float32,
-                                     "seed": seed,
-                                     "power_iterations": eq.problems.games.CHUNKED_POWER_ITERATIONS})
+                                     "seed": seed})
     work = Path(workdir) if workdir else Path(tempfile.gettempdir()) / "eqsolve_scale"
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"game_{n}_{seed}.npy"
     out = {"configs": {}, "cache": {}}
+    warm_kernels()
     try:
         t = time.perf_counter()
         write_npy_game(path, n, n, seed=seed)
@@ -212,58 +265,89 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
                              "stream_bandwidths": streams})
         bw = min(streams)
         configs = out["configs"]
-
-        # the first pdhg configuration estimates ||A|| by power iterations (two passes
-        # each); the later ones start from its step, as a user re-solving the game would
-        # (``step=``), so that each costs its iterations and one pass of start
-        reuse = {}
-
-        def disk(name, make, method="pdhg"):
-            # the previous configuration's memory map must be gone: the kernel keeps
-            # the pages a live mapping holds, whatever fadvise says
-            gc.collect()
-            drop_cache(path)
-            options = reuse if method == "pdhg" else {}
-            configs[name] = _bound(time_solve(make(), iterations, method, **options), nbytes, bw)
-            if method == "pdhg" and not reuse:
-                reuse["step"] = configs[name]["step"]
-
         try:
             import psutil
             ram = psutil.virtual_memory().total
         except ImportError:
             ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        disk_pass = nbytes / bw
+        out["disk_pass_seconds"] = disk_pass
+
+        # the dense game's iterates are the reference of every chunked pdhg configuration
+        # (same default scaling and step; later configurations pass the step of the first
+        # solve, ``step=``, which skips the power iterations and changes nothing else)
+        refs, reuse = {}, {}
         if nbytes < ram / 2:
             drop_cache(path)
             A = np.load(path)
-            configs["memory"] = {**time_solve(eq.MatrixGame(A), iterations), "bound": None,
-                                 "ratio": None}
+            refs["pdhg"] = time_solve(eq.MatrixGame(A), iterations)
+            refs["extragradient"] = time_solve(eq.MatrixGame(A), iterations, "extragradient")
+            configs["memory"] = {**refs["pdhg"], "bound": None, "ratio": None}
+            configs["memory"].pop("_z")
             del A
-        disk("memmap", lambda: eq.MatrixGame.from_npy(path))
-        disk("memmap_2_threads", lambda: eq.MatrixGame.from_npy(path, threads=2))
-        disk("memmap_extragradient", lambda: eq.MatrixGame.from_npy(path), method="extragradient")
-        # every pass from disk, as for a file larger than the RAM: the disk bound itself
-        disk("uncached", lambda: eq.MatrixGame.from_npy(path, page_cache=False))
+
+        def config(name, make, pass_seconds, method="pdhg", drop=True):
+            # the previous configuration's memory map must be gone: the kernel keeps
+            # the pages a live mapping holds, whatever fadvise says
+            gc.collect()
+            if drop:
+                drop_cache(path)
+            options = reuse if method == "pdhg" else {}
+            t = time.perf_counter()
+            game = make()
+            built = time.perf_counter() - t
+            c = _bound({**time_solve(game, iterations, method, **options), "construction": built},
+                       pass_seconds)
+            configs[name] = _versus(c, refs.get(method))
+            if method == "pdhg" and not reuse:
+                reuse["step"] = configs[name]["step"]
+
         try:
+            import dask
             import dask.array as da
         except ImportError:
             da = None
+
+        def dask_game():
+            mm = np.load(path, mmap_mode="r")
+            rows = eq.problems.chunked.default_block_rows(n, 8)
+            # name=False: no hash of the whole file's contents for the array's name (a
+            # pass of its own, which the construction figure would otherwise include)
+            return eq.MatrixGame(da.from_array(mm, chunks=(rows, -1), name=False))
+
+        if nbytes < 0.6 * ram:
+            # blocks in memory: the file in the page cache and mapped; the bound of a pass is
+            # one streamed row-block product pass over the same mapping
+            mem_pass = memory_pass_seconds(path)
+            out["memory_pass_seconds"] = mem_pass
+            config("memmap_cached", lambda: eq.MatrixGame.from_npy(path), mem_pass, drop=False)
+            config("memmap_cached_extragradient", lambda: eq.MatrixGame.from_npy(path), mem_pass,
+                   "extragradient", drop=False)
+            if da is not None:
+                with dask.config.set(scheduler="threads"):
+                    config("dask_cached", dask_game, mem_pass, drop=False)
+        # from disk: the page cache dropped first (a file that fits in RAM warms up after
+        # its first pass; the ratio to the disk bound says how much the cache served)
+        config("memmap", lambda: eq.MatrixGame.from_npy(path), disk_pass)
+        config("memmap_2_threads", lambda: eq.MatrixGame.from_npy(path, threads=2), disk_pass)
+        # every pass from disk, as for a file larger than the RAM: the disk bound itself
+        config("uncached", lambda: eq.MatrixGame.from_npy(path, page_cache=False), disk_pass)
         if da is not None:
-            def dask_game():
-                mm = np.load(path, mmap_mode="r")
-                rows = eq.problems.chunked.default_block_rows(n, 8)
-                return eq.MatrixGame(da.from_array(mm, chunks=(rows, -1)))
-            import dask
             with dask.config.set(scheduler="threads"):
-                disk("dask_threads", dask_game)
+                config("dask_threads", dask_game, disk_pass)
         if float32:
             p32 = work / f"game_{n}_{seed}_f32.npy"
             write_npy_game(p32, n, n, seed=seed, dtype="float32")
             try:
                 gc.collect()
                 drop_cache(p32)
+                t = time.perf_counter()
                 game = eq.MatrixGame.from_npy(p32, page_cache=False)
-                configs["float32"] = _bound(time_solve(game, iterations, **reuse), nbytes // 2, bw)
+                built = time.perf_counter() - t
+                c = _bound({**time_solve(game, iterations, **reuse), "construction": built},
+                           disk_pass / 2)
+                # the float32 game is another game: no dense reference
+                configs["float32"] = _versus(c, None)
             finally:
                 if not keep:
                     p32.unlink(missing_ok=True)
@@ -279,7 +363,9 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
 
 def summarize(results) -> dict:
     s = {name: {"per_iteration": c["per_iteration"], "ratio_to_bound": c["ratio"],
-                "passes_per_iteration": c["passes_per_iteration"]}
+                "passes_per_iteration": c["passes_per_iteration"],
+                "construction_passes": c.get("construction_passes"),
+                "max_difference_to_dense": c.get("max_difference")}
          for name, c in results["configs"].items()}
     s["bandwidth_GBps"] = min(results["cache"].get("stream_bandwidths")
                               or [results["cache"]["cold_bandwidth"]]) / 1e9
@@ -299,7 +385,7 @@ def plot(record, path):
     bound = [res["configs"][k]["bound"] or math.nan for k in names]
     x = np.arange(len(names))
     axes[0].bar(x - 0.2, meas, 0.4, label="measured")
-    axes[0].bar(x + 0.2, bound, 0.4, label="passes x bytes / bandwidth")
+    axes[0].bar(x + 0.2, bound, 0.4, label="passes x one pass's bound (memory or disk)")
     axes[0].set_xticks(x, names, rotation=30, ha="right", fontsize=8)
     axes[0].set_ylabel("seconds per iteration")
     n = record["parameters"]["n"]
@@ -325,11 +411,20 @@ def report(record) -> None:
           f"{c['second_read_bandwidth'] / 1e9:.2f} GB/s (page cache dropped: {c['dropped']}); "
           "streamed with pages dropped (the bound): "
           + ", ".join(f"{b / 1e9:.2f}" for b in c.get("stream_bandwidths", [])) + " GB/s")
+    if "memory_pass_seconds" in res:
+        print(f"one streamed pass in memory (the bound of cached blocks): "
+              f"{res['memory_pass_seconds']:.4g} s; from disk: {res['disk_pass_seconds']:.4g} s")
     for name, cfg in res["configs"].items():
         ratio = "" if cfg["ratio"] is None else f", {cfg['ratio']:.2f}x the bound"
-        print(f"  {name:22s} {cfg['per_iteration']:.4g} s/iteration{ratio}; passes/iteration "
-              f"{cfg['passes_per_iteration']}; start {cfg['start']:.1f} s ({cfg.get('start_passes')} "
-              f"passes); certified gap {cfg['residual']:.3e}")
+        built = ("" if cfg.get("construction_passes") is None else
+                 f"construction {cfg['construction']:.3g} s = {cfg['construction_passes']:.2f} "
+                 "passes; ")
+        same = ("" if cfg.get("max_difference") is None else
+                f"; vs dense: same iterations {cfg['same_iterations']}, largest difference "
+                f"{cfg['max_difference']:.1e}")
+        print(f"  {name:28s} {cfg['per_iteration']:.4g} s/iteration{ratio}; passes/iteration "
+              f"{cfg['passes_per_iteration']}; {built}start {cfg['start']:.1f} s "
+              f"({cfg.get('start_passes')} passes); certified gap {cfg['residual']:.3e}{same}")
     if "cluster" in res:
         cl = res["cluster"]
         print(f"cluster ({cl['n']} x {cl['n']} persisted, {cl['tasks_per_pass']} tasks per pass): "

@@ -337,20 +337,21 @@ class HalpernPDHG(Method):
     power_iters : int, optional
         The most Lanczos steps for ``||M||_2`` (each one product pair,
         counted; :func:`~eqsolve.methods.pdhg_halpern.lanczos_norm` stops
-        once the estimate settles, ``Result.info["norm_steps"]``); default 30,
-        or the problem's ``power_iterations`` (a chunked game, where each is a
-        pass over ``A``, asks for fewer).  A batch of games uses as many power
-        iterations (default 40).
+        once the estimate settles, ``Result.info["norm_steps"]``); default 30
+        (a chunked game too, so that it takes the dense game's step), or the
+        problem's ``power_iterations`` where it sets one.  A batch of games
+        uses as many power iterations (default 40).
     precondition : {"auto", "ruiz", "pock_chambolle", "ruiz_pock_chambolle", "none"}, optional
         Diagonal steps from the centred payoffs
-        (:func:`~eqsolve.methods.pdhg_halpern.diagonal_scaling`; each pass
-        over ``A`` is reported in ``Result.info["scaling_passes"]``).  Default
-        ``"auto"`` on one dense or sparse game: Ruiz equilibration unless its
-        first pass finds the largest entries of the rows, and those of the
-        columns, within a factor 2 of each other (a uniform or Gaussian game,
-        where it changes no iteration count), then scalar steps after that one
-        pass; ``Result.info["precondition"]`` says which ran.  ``"none"`` on a
-        batch (the batch path has no diagonal steps) and on a
+        (:func:`~eqsolve.methods.pdhg_halpern.diagonal_scaling`; the passes
+        over ``A`` are reported in ``Result.info["scaling_passes"]``).  Default
+        ``"auto"`` on one dense, sparse or chunked game (a chunked game streams
+        its passes and gets the dense game's scalings): Ruiz equilibration
+        unless its first pass finds the largest entries of the rows, and those
+        of the columns, within a factor 2 of each other (a uniform or Gaussian
+        game, where it changes no iteration count), then scalar steps after
+        that one pass; ``Result.info["precondition"]`` says which ran.
+        ``"none"`` on a batch (the batch path has no diagonal steps) and on a
         ``LinearOperator``.
     polish : bool, optional
         At inner restarts (spaced geometrically, from iteration 64), solve a
@@ -360,8 +361,8 @@ class HalpernPDHG(Method):
         (:func:`~eqsolve.methods.pdhg_halpern.polish_subgame`), a linear
         program restricted to the columns of small reduced cost, with pricing
         (:meth:`~eqsolve.problems.bilinear.LinearProgram.restricted_optimum`).
-        Default ``True`` on one NumPy or sparse game or linear program,
-        ``False`` otherwise.
+        Default ``True`` on one NumPy, sparse or chunked game (whose subgame
+        is read in one pass) or linear program, ``False`` otherwise.
     primal_weight : float or "adaptive", optional
         ``omega``: the minimiser's step is ``step / omega`` and the
         maximiser's ``step * omega`` (their product, hence convergence, does

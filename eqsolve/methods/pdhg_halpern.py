@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ..backend import namespace
+from ..problems.chunked import scaled_norms as chunked_norms
 from .base import MIN_EPOCH
 
 __all__ = ["GOLDEN_ANGLE", "STEP_MARGIN", "EPOCH_FRACTION", "MIN_EPOCH", "RESTART_BETA",
@@ -206,7 +207,18 @@ def _abs_centred_blocks(A, centre, chunk_elems: int = 1 << 15):
 
 
 def _row_col(A, centre, row, col, reduce):
-    """Row and column ``reduce`` (``"max"`` or ``"sum"``) of ``|D_r (A - c) D_c|``."""
+    """Row and column ``reduce`` (``"max"`` or ``"sum"``) of ``|D_r (A - c) D_c|``.
+
+    A matrix that offers ``scaled_norms(centre, row, col, reduce)`` (a
+    :class:`~eqsolve.problems.chunked.ChunkedMatrix`: one streamed pass) is
+    asked for them; a NumPy matrix goes through the same block formula
+    (:func:`~eqsolve.problems.chunked.scaled_norms`), so a dense game and the
+    same game chunked get the same scalings.
+    """
+    if hasattr(A, "scaled_norms"):
+        return A.scaled_norms(centre, row, col, reduce)
+    if isinstance(A, np.ndarray):
+        return chunked_norms(A, centre, row, col, reduce)
     xp = namespace(row)
     if hasattr(A, "tocoo"):
         # sparse: the stored entries only (the centre is not subtracted, as that would
@@ -283,11 +295,15 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
 
     The payoffs are centred (``c = centre``) first: a constant added to ``A``
     would dominate every row and column.  Dense arrays are read in row
-    blocks; a sparse matrix uses its stored entries (uncentred).
+    blocks; a sparse matrix uses its stored entries (uncentred); a chunked
+    matrix is streamed, one pass per Ruiz step (the first comes from its
+    construction scan) and one for Pock--Chambolle's sums: the same scalings
+    as the dense matrix, and ``passes`` counts the passes it made.
     """
     m, n = A.shape
     dtype = getattr(A, "dtype", None) or np.float64
     row, col = xp.ones((m,), dtype=dtype), xp.ones((n,), dtype=dtype)
+    counted = getattr(A, "passes", None)
     passes = 0
     if kind in ("ruiz", "ruiz_pock_chambolle", "auto"):
         dr, dc = xp.ones_like(row), xp.ones_like(col)
@@ -311,6 +327,8 @@ def diagonal_scaling(xp, A, centre, kind, ruiz_iters=RUIZ_ITERS):
         rsum, csum = _row_col(A, centre, dr, dc, "sum")
         passes += 1
         row, col = row * _safe_inverse(xp, rsum, 1.0), col * _safe_inverse(xp, csum, 1.0)
+    if isinstance(counted, int):
+        passes = A.passes - counted  # a chunked matrix counts its own passes
     return row, col, passes
 
 
@@ -390,11 +408,12 @@ def polish_subgame(A, x, y, rows, cols, centre):
     subgame is passed sparse and uncentred, so never densified); the caller
     certifies the candidate on the whole game, so a wrong support only costs
     a worse point, which is then not taken.  Host NumPy arrays (dense or
-    scipy.sparse ``A``).
+    scipy.sparse ``A``) or a :class:`~eqsolve.problems.chunked.ChunkedMatrix`.
     """
     if rows.size == 0 or cols.size == 0:
         return None
-    sub = A[rows][:, cols]
+    # a chunked matrix reads the rows taken in one pass (never the whole matrix at once)
+    sub = A.submatrix(rows, cols) if hasattr(A, "submatrix") else A[rows][:, cols]
     if not hasattr(sub, "tocsc"):
         sub = np.asarray(sub, dtype=np.float64) - centre
     eq = _subgame_equilibrium(sub)

@@ -168,8 +168,13 @@ class SaddleStructure:
     max_domain, min_domain : Domain
     g, f : Term
         The terms of the maximiser and of the minimiser.
-    entries : array, scipy.sparse matrix or None
-        ``K``'s entries for the diagonal preconditioners (None: products only).
+    entries : array, scipy.sparse matrix, ChunkedMatrix or None
+        ``K``'s entries for the diagonal preconditioners (None: products
+        only); a :class:`~eqsolve.problems.chunked.ChunkedMatrix` streams them
+        (its ``scaled_norms``).
+    stats : MatrixStats, callable or None
+        ``K``'s one-pass statistics (:class:`~eqsolve.problems.chunked.MatrixStats`),
+        or a function computing them on first use; None where not offered.
     centre : float
         Subtracted from the entries before equilibrating (the payoffs' centre
         for a game, whose offsets are normal to the simplices; 0 otherwise).
@@ -198,7 +203,7 @@ class SaddleStructure:
     def __init__(self, *, n_max, n_min, max_first, max_domain, min_domain, g, f, entries,
                  centre=0.0, keep_sums=(False, False), norm_bound=None, polish=False,
                  averages_certified=False, detector=None, polisher=None, dtype=np.float64,
-                 xp=np):
+                 xp=np, stats=None):
         self.n_max, self.n_min, self.max_first = n_max, n_min, max_first
         self.max_domain, self.min_domain = max_domain, min_domain
         self.g, self.f = g, f
@@ -208,6 +213,7 @@ class SaddleStructure:
         self._detector = detector
         self.polisher = polisher
         self.dtype, self.xp = dtype, xp
+        self._stats = stats
 
     def __getstate__(self):
         # the array namespace is a module, which pickle cannot store: keep its name
@@ -222,6 +228,12 @@ class SaddleStructure:
     @property
     def centre(self) -> float:
         return self._centre() if callable(self._centre) else self._centre
+
+    @property
+    def stats(self):
+        """``K``'s :class:`~eqsolve.problems.chunked.MatrixStats` (computed on first use
+        where the problem offers them; None otherwise)."""
+        return self._stats() if callable(self._stats) else self._stats
 
     @property
     def plain(self) -> bool:

@@ -12,9 +12,23 @@ NumPy, so nothing grows from one iteration to the next:
     one product each;
 ``normal(v) = A^T A v = sum_b A_b^T (A_b v)``
     one pass (a power iteration step);
-``scan()``
-    the finite check, ``min``, ``max``, ``||A||_F^2`` and the largest row and
-    column l1 norms (construction reads ``A`` once for all of them).
+the scan (construction, :attr:`ChunkedMatrix.stats`)
+    a :class:`MatrixStats`: the finite check, ``min``, ``max``, ``||A||_F^2``,
+    and every row's and column's minimum, maximum and l1 norm, in one sweep
+    per block (a compiled kernel where Numba is installed);
+``scaled_norms(c, d_r, d_c, reduce)``
+    row and column maxima or sums of ``|D_r (A - c) D_c|`` -- what Ruiz and
+    Pock--Chambolle scaling read (one pass; Ruiz's first step from the scan);
+``submatrix(rows, cols)``
+    the polish's subgame (at most one pass).
+
+Blocks are used where they lie: a memory-mapped block is a view of the
+mapping (no copy, no freshly faulted memory), BLAS runs on it in its own
+dtype, and the fused pair takes both products of a cache-sized sub-block
+while it is in cache.  The scan, the scaled norms and a dense matrix's
+:func:`matrix_stats` and :func:`scaled_norms` are one block function each
+(:func:`scan_block`, :func:`scaled_block`), so a chunked game gets the dense
+game's statistics, scalings and (through pdhg's defaults) iterates.
 
 ``passes`` counts the passes made.  Where the blocks live is an *engine*'s
 business; an engine has one method, ``run(op, x, v)``, which applies
@@ -48,36 +62,78 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..backend import HAS_NUMBA
 from .base import ComputeInterrupted
 
 __all__ = ["ChunkedMatrix", "MatrixStats", "LocalEngine", "DaskEngine", "DistributedEngine",
-           "NpyRows", "block_result", "is_dask_array", "BLOCK_BYTES"]
+           "NpyRows", "block_result", "scan_block", "scaled_block", "matrix_stats",
+           "scaled_norms", "is_dask_array", "BLOCK_BYTES"]
 
 #: default size of one row block (bytes): large enough that per-block overhead
 #: (a task, a read call) is negligible, small enough that a few fit in cache-sized RAM
 BLOCK_BYTES = 1 << 25
 
-_OPS = ("pair", "matvec", "rmatvec", "normal", "scan")
+_OPS = ("pair", "matvec", "rmatvec", "normal", "scan", "scaled", "take")
 
 
 class MatrixStats(NamedTuple):
-    """What one pass over ``A`` learns about it (merged over blocks)."""
+    """What one pass over ``A`` learns about it.
+
+    The same for a dense and a chunked matrix (:func:`matrix_stats`,
+    :meth:`ChunkedMatrix.stats`): minima and maxima exactly, sums to rounding
+    (their order depends on the blocks).  Row vectors have length ``m``,
+    column vectors length ``n``; sums are float64.
+    """
 
     finite: bool
     min: float
     max: float
-    fro2: float  # sum of squares
-    col_abs: Any  # (n,) column sums of |A|
-    row_abs_max: float  # largest row sum of |A|
-
-    def merge(self, other: "MatrixStats") -> "MatrixStats":
-        return MatrixStats(self.finite and other.finite, min(self.min, other.min),
-                           max(self.max, other.max), self.fro2 + other.fro2,
-                           self.col_abs + other.col_abs, max(self.row_abs_max, other.row_abs_max))
+    fro2: float  # sum of squares (inf when it overflows)
+    row_min: Any
+    row_max: Any
+    row_abs: Any  # row sums of |A|
+    col_min: Any
+    col_max: Any
+    col_abs: Any  # column sums of |A|
 
     @property
     def amax(self) -> float:
         return max(self.max, -self.min)
+
+    @property
+    def row_abs_max(self) -> float:
+        """The largest row sum of ``|A|`` (``||A||_inf``)."""
+        return float(np.max(self.row_abs))
+
+    @property
+    def row_amax(self):
+        """``max_j |A_ij|`` per row."""
+        return np.maximum(self.row_max, -np.asarray(self.row_min))
+
+    @property
+    def col_amax(self):
+        """``max_i |A_ij|`` per column."""
+        return np.maximum(self.col_max, -np.asarray(self.col_min))
+
+    @property
+    def centre(self) -> float:
+        """``(min + max) / 2`` (halves first: no overflow)."""
+        return self.min / 2.0 + self.max / 2.0
+
+    def centred_amax(self, centre: float, dtype=np.float64):
+        """``(max_j |A_ij - c|, max_i |A_ij - c|)`` from the row and column ranges.
+
+        Computed in ``dtype`` as ``|a - c|`` rounds there; rounding is monotone,
+        so these equal the maxima of the rounded ``|A_ij - c|`` bit for bit (the
+        first step of Ruiz equilibration without a pass).
+        """
+        dtype = np.dtype(dtype)
+        c = dtype.type(centre)
+
+        def side(lo, hi):
+            lo, hi = np.asarray(lo, dtype=dtype), np.asarray(hi, dtype=dtype)
+            return np.maximum(hi - c, c - lo)
+        return side(self.row_min, self.row_max), side(self.col_min, self.col_max)
 
     @property
     def spectral_bound(self) -> float:
@@ -94,50 +150,208 @@ class MatrixStats(NamedTuple):
                              "of two (the equilibria do not change)")
         return bound
 
+    @classmethod
+    def from_parts(cls, rows, cols: "_ColScan") -> "MatrixStats":
+        """The stats from the row results ``(3, m)`` (min, max, l1) and the merged columns."""
+        row_min, row_max, row_abs = rows
+        # an infinity shows in the row ranges, a NaN at least in the row sums of |A|
+        finite = bool(np.all(np.isfinite(row_min)) and np.all(np.isfinite(row_max))
+                      and not np.any(np.isnan(row_abs)))
+        if not finite:
+            return cls(False, math.nan, math.nan, math.nan, row_min, row_max, row_abs,
+                       cols.col_min, cols.col_max, cols.col_abs)
+        return cls(True, float(np.min(row_min)), float(np.max(row_max)), float(cols.fro2),
+                   row_min, row_max, row_abs, cols.col_min, cols.col_max, cols.col_abs)
 
-def _scan_block(A) -> MatrixStats:
-    finite = bool(np.all(np.isfinite(A)))
-    if not finite:
-        return MatrixStats(False, math.nan, math.nan, math.nan, np.zeros(A.shape[1]), math.nan)
-    absA = np.abs(A)
+
+class _ColScan(NamedTuple):
+    """The column part of a block's scan (merged over blocks in block order)."""
+
+    fro2: float
+    col_min: Any
+    col_max: Any
+    col_abs: Any
+
+    def merge(self, other: "_ColScan") -> "_ColScan":
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _ColScan(self.fro2 + other.fro2, np.minimum(self.col_min, other.col_min),
+                            np.maximum(self.col_max, other.col_max), self.col_abs + other.col_abs)
+
+
+class _ColMax(NamedTuple):
+    """A column part merged by the largest entry (Ruiz's column maxima)."""
+
+    value: Any
+
+    def merge(self, other: "_ColMax") -> "_ColMax":
+        return _ColMax(np.maximum(self.value, other.value))
+
+
+#: blocks of at least this many entries go to the compiled kernels (when Numba is
+#: installed); smaller ones are not worth a kernel call (nor, in a fresh process, its
+#: compilation)
+KERNEL_MIN_ENTRIES = 1 << 18
+#: entries per sub-block in the NumPy passes and the fused pair of products: small
+#: enough that a sub-block read by the first operation is in cache for the next
+SUB_BLOCK_ENTRIES = 1 << 16
+
+
+def _kernels(A, compiled: bool = True):
+    """The Numba kernels module for block ``A``, or None (NumPy reference instead)."""
+    if not (compiled and HAS_NUMBA and A.size >= KERNEL_MIN_ENTRIES and A.flags.c_contiguous
+            and A.dtype in (np.float32, np.float64)):
+        return None
+    from . import _scan_numba
+
+    return _scan_numba
+
+
+def _sub_blocks(A, entries: int = SUB_BLOCK_ENTRIES):
+    m, n = A.shape
+    rows = max(1, entries // max(n, 1))
+    for r0 in range(0, m, rows):
+        yield r0, A[r0:r0 + rows]
+
+
+def _numba_loaded() -> bool:
+    # a dense game uses the kernels only where Numba is already imported: importing it
+    # (about a second) would cost more than the NumPy pass it saves on a matrix in memory
+    return "numba" in sys.modules
+
+
+def scan_block(A, compiled: bool = True):
+    """``(rows (3, m), _ColScan)`` of a block: row min, max and l1 norms; column ones, ||.||_F^2.
+
+    ``compiled=False``: the NumPy path even where the kernels would apply.
+    """
+    K = _kernels(A, compiled)
+    if K is not None:
+        rmin, rmax, rabs, cmin, cmax, cabs, fro2 = K.scan_block(A)
+        return np.stack([rmin, rmax, rabs]), _ColScan(fro2, cmin, cmax, cabs)
+    m, n = A.shape
+    rows = np.empty((3, m))
+    cmin, cmax, cabs, fro2 = np.full(n, np.inf), np.full(n, -np.inf), np.zeros(n), 0.0
     # entries beyond 1e154 overflow the sum of squares to inf: the Frobenius bound is then
     # lost (inf is still an upper bound) and the l1/l-infinity bound takes over
-    with np.errstate(over="ignore"):
-        absA = absA.astype(np.float64, copy=False)
-        return MatrixStats(True, float(A.min()), float(A.max()), float(np.sum(absA * absA)),
-                           np.sum(absA, axis=0), float(np.max(np.sum(absA, axis=1))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for r0, S in _sub_blocks(A):
+            S = np.asarray(S, dtype=np.float64)
+            r1 = r0 + S.shape[0]
+            rows[0, r0:r1], rows[1, r0:r1] = S.min(axis=1), S.max(axis=1)
+            cmin, cmax = np.fmin(cmin, S.min(axis=0)), np.fmax(cmax, S.max(axis=0))
+            B = np.abs(S)
+            rows[2, r0:r1] = B.sum(axis=1)
+            cabs = cabs + B.sum(axis=0)
+            fro2 += float(np.sum(B * B))
+    return rows, _ColScan(fro2, cmin, cmax, cabs)
+
+
+def scaled_block(A, centre, dr, dc, reduce: str, compiled: bool = True):
+    """Row and column ``reduce`` (``"max"`` or ``"sum"``) of ``|D_r (A - c) D_c|`` for one block.
+
+    ``D_r = diag(dr)`` (the block's rows), ``D_c = diag(dc)``, ``c = centre``
+    rounded to ``A``'s dtype; each entry is ``(|a - c| * dc_j) * dr_i`` rounded
+    in ``A``'s dtype, the order of Ruiz's and Pock--Chambolle's formulas.
+    Maxima are returned in ``A``'s dtype (exact whatever the blocks and
+    whichever path), sums in float64.  The one definition of these norms, for
+    dense and chunked matrices.  ``compiled=False``: the NumPy path.
+    """
+    if reduce not in ("max", "sum"):
+        raise ValueError(f"reduce must be 'max' or 'sum', got {reduce!r}")
+    dt = A.dtype
+    dr, dc = np.asarray(dr, dtype=dt), np.asarray(dc, dtype=dt)
+    K = _kernels(A, compiled)
+    if K is not None:
+        return K.scaled_block(A, centre, dr, dc, reduce)
+    c = dt.type(centre)
+    m, n = A.shape
+    rows = np.empty(m, dtype=dt if reduce == "max" else np.float64)
+    cols = np.zeros(n, dtype=rows.dtype)
+    for r0, S in _sub_blocks(A):
+        r1 = r0 + S.shape[0]
+        V = np.abs(S - c) * dc[None, :] * dr[r0:r1, None]
+        if reduce == "max":
+            rows[r0:r1] = V.max(axis=1)
+            cols = np.maximum(cols, V.max(axis=0))
+        else:
+            V = V.astype(np.float64, copy=False)
+            rows[r0:r1] = V.sum(axis=1)
+            cols = cols + V.sum(axis=0)
+    return rows, cols
+
+
+def _as_block(block):
+    """A block as an ndarray without copying it (a memory-mapped block stays a view of the
+    mapping: BLAS reads the page cache directly, and no fresh memory is faulted in)."""
+    if isinstance(block, np.memmap):
+        return block.view(np.ndarray)
+    return np.asarray(block)
 
 
 def block_result(op: str, block, xb, v):
     """``(row part, column part)`` of one row block ``A_b`` for product ``op``.
 
     ``xb`` is the slice of ``x`` on the block's rows, ``v`` a full-length
-    vector; a row part (``A_b v``) is concatenated over blocks, a column part
-    (``A_b^T x_b``, ``A_b^T A_b v``, the block's stats) is summed or merged.
+    vector (for ``"scaled"``: ``(centre, d_c, reduce)``); a row part
+    (``A_b v``) is concatenated over blocks, a column part (``A_b^T x_b``,
+    ``A_b^T A_b v``, the block's stats) is summed or merged.
     """
-    A = block
-    if isinstance(A, np.memmap):
-        # read the block into memory once, so that two products over it cost one read
-        A = np.array(A)
-    else:
-        A = np.asarray(A)
+    A = _as_block(block)
     if op == "pair":
-        return A @ v, xb @ A
+        # both products of a sub-block while it is in cache: A is read from memory once
+        Ay, ATx = np.empty(A.shape[0], dtype=np.result_type(A, v)), None
+        for r0, S in _sub_blocks(A, 4 * SUB_BLOCK_ENTRIES):
+            r1 = r0 + S.shape[0]
+            Ay[r0:r1] = S @ v
+            part = xb[r0:r1] @ S
+            ATx = part if ATx is None else ATx + part
+        return Ay, ATx
     if op == "matvec":
         return A @ v, None
     if op == "rmatvec":
         return None, xb @ A
     if op == "normal":
-        return None, (A @ v) @ A
+        out = None
+        for _, S in _sub_blocks(A, 4 * SUB_BLOCK_ENTRIES):
+            part = (S @ v) @ S       # the sub-block read twice while it is in cache
+            out = part if out is None else out + part
+        return None, out
     if op == "scan":
-        return None, _scan_block(A)
+        return scan_block(A)
+    if op == "take":
+        return A[np.flatnonzero(xb)][:, v], None
+    if op == "scaled":
+        centre, dc, reduce = v
+        rows, cols = scaled_block(A, centre, xb, dc, reduce)
+        return rows, (_ColMax(cols) if reduce == "max" else cols)
     raise ValueError(f"unknown block operation {op!r}; one of {_OPS}")
+
+
+def matrix_stats(A) -> MatrixStats:
+    """The :class:`MatrixStats` of an in-memory 2-d NumPy matrix: one pass, as a chunked
+    matrix's construction scan computes them (the same block function; compiled only
+    where Numba is already imported)."""
+    A = np.asarray(A)
+    if A.dtype.kind != "f":
+        A = A.astype(np.float64)
+    rows, cols = scan_block(A, compiled=_numba_loaded())
+    return MatrixStats.from_parts(rows, cols)
+
+
+def scaled_norms(A, centre, dr, dc, reduce: str):
+    """Row and column ``reduce`` of ``|D_r (A - c) D_c|`` for an in-memory 2-d NumPy matrix.
+
+    The dense counterpart of :meth:`ChunkedMatrix.scaled_norms` (the same
+    :func:`scaled_block`); results in ``A``'s dtype.
+    """
+    rows, cols = scaled_block(A, centre, dr, dc, reduce, compiled=_numba_loaded())
+    return rows.astype(A.dtype, copy=False), cols.astype(A.dtype, copy=False)
 
 
 def _add(a, b):
     if a is None:
         return b
-    if isinstance(a, MatrixStats):
+    if hasattr(a, "merge"):
         return a.merge(b)
     return a + b
 
@@ -414,10 +628,51 @@ class ChunkedMatrix:
         for p in partials:
             rows.update(p.rows)
             col = col if p.col is None else _add(col, p.col)
-        if op in ("pair", "matvec"):
+        if op == "scan":
+            return MatrixStats.from_parts(
+                np.concatenate([rows[i] for i in range(len(self.bounds))], axis=1), col)
+        if op == "take":
+            return np.concatenate([rows[i] for i in range(len(self.bounds))], axis=0)
+        if op in ("pair", "matvec", "scaled"):
             Ay = np.concatenate([rows[i] for i in range(len(self.bounds))])
+            if op == "scaled":
+                return Ay, (col.value if isinstance(col, _ColMax) else col)
             return (col, Ay) if op == "pair" else Ay
         return col
+
+    def submatrix(self, rows, cols):
+        """``A[rows][:, cols]`` as a NumPy array (rows and columns as index arrays): one pass
+        at most (a memory map reads only the pages of the rows taken).  The polish's subgame."""
+        rows, cols = np.asarray(rows, dtype=np.intp), np.asarray(cols, dtype=np.intp)
+        for name, idx, size in (("rows", rows, self.m), ("cols", cols, self.n)):
+            if idx.ndim != 1 or (idx.size and (idx.min() < 0 or idx.max() >= size)):
+                raise ValueError(f"{name} must be a 1-d array of indices in [0, {size}), got "
+                                 f"{idx!r}")
+        mask = np.zeros(self.m, dtype=bool)
+        mask[rows] = True
+        sub = self._combine("take", self.engine.run("take", mask, cols))
+        # the blocks give the rows in increasing order; rows may come in any order
+        order = np.searchsorted(np.flatnonzero(mask), rows)
+        return sub[order]
+
+    def scaled_norms(self, centre, dr, dc, reduce: str):
+        """Row and column ``reduce`` (``"max"``/``"sum"``) of ``|D_r (A - c) D_c|``: one pass.
+
+        The interface through which diagonal preconditioners
+        (:func:`~eqsolve.methods.pdhg_halpern.diagonal_scaling`) read a chunked
+        matrix; each entry is formed by :func:`scaled_block`, as for a dense
+        matrix (:func:`scaled_norms`).  The maxima at ``dr = dc = 1`` come from
+        the construction's scan without a pass.  Results in ``A``'s dtype.
+        """
+        dt = self.dtype
+        dr, dc = np.asarray(dr, dtype=dt), np.asarray(dc, dtype=dt)
+        if dr.shape != (self.m,) or dc.shape != (self.n,):
+            raise ValueError(f"dr and dc must have shapes ({self.m},) and ({self.n},), got "
+                             f"{dr.shape} and {dc.shape}")
+        if reduce == "max" and np.all(dr == 1) and np.all(dc == 1):
+            return self.stats.centred_amax(centre, dt)
+        rows, cols = self._combine("scaled", self.engine.run("scaled", dr, (centre, dc, reduce)))
+        return rows.astype(dt, copy=False), cols.astype(dt, copy=False)
 
     def _vec(self, name, v, length):
         v = np.asarray(v)

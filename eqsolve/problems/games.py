@@ -16,7 +16,7 @@ from ..domains import Product, Simplex
 from ._exact import RationalArray, exact_matrix
 from .base import Problem
 from .bilinear import SaddleStructure, Term
-from .chunked import ChunkedMatrix, is_dask_array
+from .chunked import ChunkedMatrix, is_dask_array, matrix_stats
 
 __all__ = ["MatrixGame", "BimatrixGame"]
 
@@ -154,11 +154,6 @@ def _sparse_centred_bounds(A, c: float) -> float:
         raise ValueError("A is too large for float64: a bound on its spectral norm exceeds "
                          "1.8e308; divide A by a power of two (the equilibria do not change)")
     return bound
-
-
-#: power iterations the pdhg start spends on ||A||_2 of a chunked game, where each is a
-#: pass over data on disk or in a cluster (a dense game uses the method's default)
-CHUNKED_POWER_ITERATIONS = 10
 
 
 def _matrix_kind(A) -> str:
@@ -369,8 +364,6 @@ class MatrixGame(_TwoPlayer):
         if self.kind == "chunked":
             if not isinstance(A, ChunkedMatrix):
                 A = ChunkedMatrix.from_memmap(A) if isinstance(A, np.memmap) else ChunkedMatrix(A)
-            # every power iteration is a pass over A: the start spends few
-            self.power_iterations = CHUNKED_POWER_ITERATIONS
         elif self.kind == "sparse":
             A = _check_sparse("A", A)
         elif self.kind == "operator":
@@ -478,26 +471,52 @@ class MatrixGame(_TwoPlayer):
             # any summation order keeps Higham's bound (gamma_m) on the column sums
             ATx = ATx + x[start:start + rows] @ block
         return ATx, xp.concat(parts)
+        self._stats = None
 
     @property
     def saddle(self) -> SaddleStructure:
         """``min_y max_x x^T A y``: ``K = A``, zero terms on the simplices (PDHG's view)."""
         if self._saddle is None:
             dx, dy = self.domain.blocks
-            # entries in memory (dense or sparse): diagonal steps and the exact polish read
-            # them; an operator or a chunked game only offers products
+            # the diagonal steps read the entries of a dense or sparse matrix, and stream a
+            # chunked one (ChunkedMatrix.scaled_norms: the same scalings); an operator
+            # only offers products.  The exact polish reads a subgame: from memory, or
+            # from the rows of a chunked matrix (ChunkedMatrix.submatrix: one pass)
             in_memory = self.kind in ("dense", "sparse")
-            host = self.batch is None and in_memory and self.backend == "numpy"
+            host = self.batch is None and (self.kind == "chunked"
+                                           or (in_memory and self.backend == "numpy"))
             self._saddle = SaddleStructure(
                 n_max=self.m, n_min=self.n, max_first=True, max_domain=dx, min_domain=dy,
-                g=Term(), f=Term(), entries=self.A if in_memory else None,
+                g=Term(), f=Term(),
+                entries=self.A if in_memory or self.kind == "chunked" else None,
                 centre=self._centre_now, keep_sums=(True, True), polish=host,
-                averages_certified=True, dtype=self.dtype, xp=self.xp)
+                averages_certified=True, dtype=self.dtype, xp=self.xp, stats=self._stats_now)
         return self._saddle
 
     def _centre_now(self):
         # a bound method rather than a lambda, so that the cached structure pickles
         return self.centre
+
+    def _stats_now(self):
+        return self.stats
+
+    @property
+    def stats(self):
+        """The :class:`~eqsolve.problems.chunked.MatrixStats` of ``A`` (None where not offered).
+
+        Minimum, maximum, squared Frobenius norm, and the row and column
+        minima, maxima and l1 norms, from one pass: a chunked game's
+        construction scan, or the same block function over a dense NumPy
+        ``A`` on first use (then kept).  The same numbers for a game and its
+        chunked copy (minima and maxima exactly, sums to rounding).  ``None``
+        for a batch, a sparse matrix, a ``LinearOperator`` or GPU arrays.
+        """
+        if self._stats is None:
+            if self.kind == "chunked":
+                self._stats = self.A.stats
+            elif self.kind == "dense" and self.batch is None and isinstance(self.A, np.ndarray):
+                self._stats = matrix_stats(self.A)
+        return self._stats
 
     @property
     def dtype(self):

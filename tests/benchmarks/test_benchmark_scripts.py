@@ -157,9 +157,16 @@ def test_scale_command_counts_passes(tmp_path):
     pytest.importorskip("distributed")
     data = quick_run("scale", tmp_path)
     configs = data["results"]["configs"]
-    for name in ("memmap", "memmap_2_threads", "dask_threads", "float32"):
+    for name in ("memmap", "memmap_2_threads", "dask_threads", "float32", "memmap_cached",
+                 "dask_cached", "uncached"):
         assert configs[name]["passes_per_iteration"] == 2.0      # pdhg: two passes an iteration
         assert configs[name]["bound"] > 0 and configs[name]["residual"] > 0
+        assert configs[name]["construction_passes"] > 0 and configs[name]["per_pass"] > 0
+    for name in ("memmap", "memmap_2_threads", "dask_threads", "memmap_cached", "dask_cached",
+                 "uncached"):
+        # the dense game's scaling and step: the same iterates
+        assert configs[name]["same_iterations"] and configs[name]["max_difference"] <= 1e-10
+    assert configs["float32"]["max_difference"] is None      # another game: no reference
     assert data["results"]["cluster"]["tasks_per_pass"] == 2        # one task per worker
     assert data["results"]["solve_many"]["same_iterations"]
     import tempfile

@@ -17,12 +17,9 @@ from hypothesis import strategies as st
 
 import eqsolve as eq
 from eqsolve.problems.chunked import ChunkedMatrix, NpyRows
-from eqsolve.problems.games import CHUNKED_POWER_ITERATIONS
 
-#: a dense game solved as pdhg solves a chunked one (no diagonal steps, no polish: both
-#: read A's entries, which a chunked game only streams)
-# the in-memory game's float64 path (its default iterates on a float32 copy first)
-AS_CHUNKED = {"precondition": "none", "polish": False, "mixed_precision": False}
+#: pdhg's default power iterations (a chunked game takes the dense game's default)
+POWER_ITERS = 40
 
 
 def _game(seed=0, m=30, n=20):
@@ -74,6 +71,7 @@ def test_products_match_dense(m, n, rows, seed, threads):
     assert s.amax == np.abs(A).max() and s.min == A.min() and s.max == A.max()
     assert s.spectral_bound >= np.linalg.norm(A, 2) * (1 - 1e-12)
     assert C.passes == 5      # the scan and the four products
+    np.testing.assert_allclose(C.products(x, y)[0], A.T @ x, rtol=1e-12, atol=1e-12)
 
 
 def test_construction_is_one_pass_and_checks_finiteness():
@@ -97,28 +95,31 @@ def test_pdhg_passes_are_counted_exactly():
     A = _game()
     src = CountingSource(A)
     game = eq.MatrixGame(ChunkedMatrix(src, block_rows=8))
-    res = eq.solve(game, tol=1e-6)
-    ref = eq.solve(eq.MatrixGame(A), tol=1e-6, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    res = eq.solve(game, tol=1e-6, polish=False)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-6, polish=False)
     assert res.converged and res.iterations == ref.iterations
     np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
-    # the start: two passes per Lanczos step (the tangent projection sits between
-    # the product with A and the one with A^T) and one for the products at z0; then two
-    # per iteration (x+ needs A y+ before A^T x+ can start)
-    expected = 2 * res.info["norm_steps"] + 1 + 2 * res.iterations
+    # the start: Ruiz's passes (its first step comes from the construction scan), two
+    # passes per Lanczos step (the tangent projection sits between the product with A
+    # and the one with A^T) and one for the products at z0; then two per iteration (x+
+    # needs A y+ before A^T x+ can start)
+    scaling = res.info["scaling_passes"]
+    assert 1 <= scaling <= eq.methods.pdhg_halpern.RUIZ_ITERS - 1
+    expected = scaling + 2 * res.info["norm_steps"] + 1 + 2 * res.iterations
     assert res.info["passes"] == expected
     assert src.passes == 1 + expected
 
 
 def test_a_given_step_skips_the_power_iterations():
-    """The step of an earlier solve restarts pdhg with one pass of start, same iterates."""
+    """The step of an earlier solve restarts pdhg without power iterations, same iterates."""
     A = _game()
-    first = eq.solve(eq.MatrixGame(ChunkedMatrix(A, block_rows=8)), tol=1e-6)
+    first = eq.solve(eq.MatrixGame(ChunkedMatrix(A, block_rows=8)), tol=1e-6, polish=False)
     src = CountingSource(A)
     res = eq.solve(eq.MatrixGame(ChunkedMatrix(src, block_rows=8)), tol=1e-6,
-                   step=first.info["step"])
+                   step=first.info["step"], polish=False)
     assert res.iterations == first.iterations
     np.testing.assert_array_equal(res.z, first.z)
-    assert res.info["passes"] == 1 + 2 * res.iterations
+    assert res.info["passes"] == res.info["scaling_passes"] + 1 + 2 * res.iterations
     assert src.passes == 1 + res.info["passes"]
 
 
@@ -146,7 +147,7 @@ def test_dense_games_report_no_passes():
 # -- sources ---------------------------------------------------------------------
 def test_npy_and_memmap_inputs(tmp_path):
     A = _saddle()
-    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9)
     path = tmp_path / "A.npy"
     np.save(path, A)
     games = [eq.MatrixGame.from_npy(path, block_rows=7),
@@ -192,7 +193,7 @@ def test_zarr_input(tmp_path):
                         dtype="float64")
     z[:] = A
     game = eq.MatrixGame.from_zarr(tmp_path / "A.zarr", block_rows=8)
-    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9)
     res = eq.solve(game, tol=1e-9)
     assert res.converged and res.iterations == ref.iterations
     np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
@@ -207,8 +208,7 @@ def test_hdf5_input(tmp_path):
         f["payoff"] = A
     game = eq.MatrixGame.from_hdf5(tmp_path / "A.h5", "payoff", block_rows=8)
     res = eq.solve(game, tol=1e-9)
-    np.testing.assert_allclose(res.z, eq.solve(eq.MatrixGame(A), tol=1e-9,
-                                               power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED).z, atol=1e-10)
+    np.testing.assert_allclose(res.z, eq.solve(eq.MatrixGame(A), tol=1e-9).z, atol=1e-10)
     with pytest.raises(KeyError, match="no dataset 'missing'"):
         eq.MatrixGame.from_hdf5(tmp_path / "A.h5", "missing")
 
@@ -242,8 +242,7 @@ def test_dask_game_graph_does_not_grow():
         if k == 200:
             break
     assert sizes[20] == sizes[200] > 0
-    ref = next(itertools.islice(eq.methods.iterate(eq.MatrixGame(A), "pdhg",
-                                                   power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED), 200, None))
+    ref = next(itertools.islice(eq.methods.iterate(eq.MatrixGame(A), "pdhg"), 200, None))
     np.testing.assert_allclose(state.t[0], ref[2].t[0], atol=1e-10)
 
 
@@ -281,3 +280,160 @@ def test_extreme_magnitudes_keep_a_finite_norm_bound():
     assert np.linalg.norm(A / 1e200, 2) * 1e200 <= C.stats.spectral_bound < np.inf
     with pytest.raises(ValueError, match="too large for float64"):
         ChunkedMatrix(np.full((4, 4), 1e308), block_rows=2).stats.spectral_bound
+
+
+# -- the scan, the scaled norms and the dense game's defaults ----------------------
+def _hard(seed=0, m=300, n=200, dtype=np.float64):
+    """Columns on scales from 1 to 50 around an offset: Ruiz's scaling matters."""
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((m, n)) * np.linspace(1.0, 50.0, n) + 7.0).astype(dtype)
+
+
+def _reference_stats(A):
+    A = np.asarray(A, dtype=np.float64)
+    B = np.abs(A)
+    return (A.min(1), A.max(1), B.sum(1), A.min(0), A.max(0), B.sum(0), float(np.sum(B * B)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kernel", [False, True])
+def test_scan_and_scaled_norms_match_their_definitions(monkeypatch, dtype, kernel):
+    """The Numba kernels and the NumPy path compute the same quantities: minima, maxima
+    and Ruiz's scaled maxima bit for bit, sums to rounding."""
+    from eqsolve.problems import chunked
+
+    if kernel:
+        pytest.importorskip("numba")
+        monkeypatch.setattr(chunked, "KERNEL_MIN_ENTRIES", 0)
+    else:
+        monkeypatch.setattr(chunked, "HAS_NUMBA", False)
+    rng = np.random.default_rng(1)
+    A = (rng.standard_normal((37, 23)) * 3 + 1).astype(dtype)
+    rows, cols = chunked.scan_block(A)
+    ref = _reference_stats(A)
+    for got, want in zip((rows[0], rows[1], cols.col_min, cols.col_max), ref[:2] + ref[3:5]):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(rows[2], ref[2], rtol=1e-13)
+    np.testing.assert_allclose(cols.col_abs, ref[5], rtol=1e-13)
+    assert cols.fro2 == pytest.approx(ref[6], rel=1e-13)
+    c = dtype(0.37)
+    dr = rng.uniform(0.5, 2.0, 37).astype(dtype)
+    dc = rng.uniform(0.5, 2.0, 23).astype(dtype)
+    V = np.abs(A - c) * dc[None, :] * dr[:, None]     # Ruiz's formula, in A's dtype
+    r, k = chunked.scaled_block(A, 0.37, dr, dc, "max")
+    np.testing.assert_array_equal(r, V.max(1))
+    np.testing.assert_array_equal(k, V.max(0))
+    assert r.dtype == dtype
+    r, k = chunked.scaled_block(A, 0.37, dr, dc, "sum")
+    V64 = V.astype(np.float64)
+    np.testing.assert_allclose(r, V64.sum(1), rtol=1e-13)
+    np.testing.assert_allclose(k, V64.sum(0), rtol=1e-13)
+    with pytest.raises(ValueError, match="reduce must be"):
+        chunked.scaled_block(A, 0.0, dr, dc, "min")
+    # a NaN or an infinity anywhere fails the finite check, whichever path scanned it
+    for bad in (np.nan, np.inf, -np.inf):
+        B = A.copy()
+        B[17, 5] = bad
+        assert not chunked.MatrixStats.from_parts(*chunked.scan_block(B)).finite
+
+
+@pytest.mark.parametrize("rows", [7, 64, 300])
+def test_dense_and_chunked_games_have_the_same_stats(rows):
+    A = _hard()
+    dense, chunked = eq.MatrixGame(A), eq.MatrixGame(ChunkedMatrix(A, block_rows=rows))
+    d, c = dense.saddle.stats, chunked.saddle.stats
+    assert d is dense.stats and c is chunked.A.stats
+    assert (d.finite, d.min, d.max) == (c.finite, c.min, c.max) == (True, A.min(), A.max())
+    for name in ("row_min", "row_max", "col_min", "col_max"):
+        np.testing.assert_array_equal(getattr(d, name), getattr(c, name))
+    for name in ("row_abs", "col_abs"):
+        np.testing.assert_allclose(getattr(d, name), getattr(c, name), rtol=1e-13)
+    assert d.fro2 == pytest.approx(c.fro2, rel=1e-13)
+    np.testing.assert_array_equal(c.row_amax, np.abs(A).max(1))
+    np.testing.assert_array_equal(c.col_amax, np.abs(A).max(0))
+    assert d.spectral_bound == pytest.approx(c.spectral_bound, rel=1e-13)
+    v = np.ones(A.shape[1])
+    assert d.spectral_bound >= np.linalg.norm(A @ v) / np.linalg.norm(v)   # a lower bound
+    assert eq.MatrixGame(np.stack([A, A])).stats is None            # a batch: none
+
+
+def test_the_first_ruiz_step_comes_from_the_scan():
+    """At ``D_r = D_c = I`` the centred maxima follow from the row and column ranges: no
+    pass, and bit for bit what a pass computes."""
+    A = _hard()
+    C = ChunkedMatrix(A, block_rows=9)
+    c = eq.MatrixGame(A).centre
+    ones_r, ones_c = np.ones(A.shape[0]), np.ones(A.shape[1])
+    before = C.passes
+    r, k = C.scaled_norms(c, ones_r, ones_c, "max")
+    assert C.passes == before
+    V = np.abs(A - c)
+    np.testing.assert_array_equal(r, V.max(1))
+    np.testing.assert_array_equal(k, V.max(0))
+    r2, k2 = C.scaled_norms(c, ones_r, ones_c, "sum")               # sums need the pass
+    assert C.passes == before + 1
+    np.testing.assert_allclose(r2, V.sum(1), rtol=1e-13)
+    with pytest.raises(ValueError, match="dr and dc must have shapes"):
+        C.scaled_norms(c, ones_c, ones_c, "max")
+
+
+def test_submatrix_reads_the_rows_taken():
+    A = _hard()
+    src = CountingSource(A)
+    C = ChunkedMatrix(src, block_rows=50)
+    rows, cols = np.array([250, 3, 4, 120]), np.array([7, 0, 199])
+    np.testing.assert_array_equal(C.submatrix(rows, cols), A[rows][:, cols])
+    assert C.passes == 2 and src.passes <= 2
+    with pytest.raises(ValueError, match="cols must be"):
+        C.submatrix(rows, np.array([200]))
+
+
+@pytest.mark.parametrize("engine, rows", [("local", 7), ("local", 64), ("local", 300),
+                                          ("threads", 64), ("kernels", 64), ("dask", 128)])
+def test_default_pdhg_follows_the_dense_game(monkeypatch, engine, rows):
+    """Default options: the dense game's Ruiz scaling, power iterations, step and polish,
+    so the same iterations to the same iterates."""
+    if engine == "kernels":
+        # the compiled scan and scaled norms on every block (the dense game's too)
+        pytest.importorskip("numba")
+        from eqsolve.problems import chunked
+
+        monkeypatch.setattr(chunked, "KERNEL_MIN_ENTRIES", 0)
+    A = _hard()
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-6, max_iter=3000)
+    if engine == "dask":
+        da = pytest.importorskip("dask.array")
+        import dask
+
+        with dask.config.set(scheduler="synchronous"):
+            game = eq.MatrixGame(da.from_array(A, chunks=(rows, 100)))
+            res = eq.solve(game, tol=1e-6, max_iter=3000)
+    else:
+        game = eq.MatrixGame(ChunkedMatrix(A, block_rows=rows,
+                                           threads=2 if engine == "threads" else 1))
+        res = eq.solve(game, tol=1e-6, max_iter=3000)
+    assert res.info["precondition"] == ref.info["precondition"] == "ruiz"
+    assert res.info["step"] == ref.info["step"]
+    assert res.status == ref.status and res.iterations == ref.iterations
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+    assert res.info.get("polish_attempts") == ref.info.get("polish_attempts")
+
+
+@pytest.mark.parametrize("variant, precondition", [("halpern", "ruiz_pock_chambolle"),
+                                                   ("fixed", "pock_chambolle"),
+                                                   ("adaptive", "ruiz")])
+def test_every_preconditioner_streams_to_the_dense_scalings(variant, precondition):
+    A = _hard(seed=2, m=60, n=45)
+    opts = dict(variant=variant, precondition=precondition, max_iter=200, tol=1e-7)
+    ref = eq.solve(eq.MatrixGame(A), **opts)
+    res = eq.solve(eq.MatrixGame(ChunkedMatrix(A, block_rows=11)), **opts)
+    assert res.iterations == ref.iterations
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+
+
+def test_float32_chunked_game_follows_the_dense_one():
+    A = _hard(seed=4, m=80, n=60, dtype=np.float32)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-3, max_iter=500)
+    res = eq.solve(eq.MatrixGame(ChunkedMatrix(A, block_rows=13)), tol=1e-3, max_iter=500)
+    assert res.z.dtype == ref.z.dtype and res.iterations == ref.iterations
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-5)

@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 import eqsolve as eq
-from eqsolve.problems.games import CHUNKED_POWER_ITERATIONS
-from tests.problems.test_chunked import AS_CHUNKED, _saddle
+from tests.problems.test_chunked import POWER_ITERS, _saddle
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -37,11 +36,17 @@ def test_persisted_game_follows_numpy(client):
     engine = game.A.engine
     assert engine.name == "distributed" and len(engine.groups) == 2   # blocks on both workers
     assert game.A.graph_size() == 2                                  # one task per worker per pass
-    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, power_iters=CHUNKED_POWER_ITERATIONS, **AS_CHUNKED)
+    # default options: the dense game's Ruiz scaling, power iterations and polish
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9)
     res = eq.solve(game, tol=1e-9)
     assert res.converged and res.iterations == ref.iterations
     np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
-    assert res.info["passes"] == 2 * CHUNKED_POWER_ITERATIONS + 1 + 2 * res.iterations
+    res = eq.solve(game, tol=1e-9, polish=False)
+    ref = eq.solve(eq.MatrixGame(A), tol=1e-9, polish=False)
+    assert res.iterations == ref.iterations
+    np.testing.assert_allclose(res.z, ref.z, atol=1e-10)
+    assert res.info["passes"] == (res.info["scaling_passes"] + 2 * POWER_ITERS + 1
+                                  + 2 * res.iterations)
     # a fused pass with extragradient, on a game it does not solve within 15 iterations
     B = np.random.default_rng(0).standard_normal((24, 16))
     chunked = _persisted(client, B)
