@@ -388,6 +388,7 @@ class MatrixGame(_TwoPlayer):
         self._saddle = None
         self._fused = check_fused(fused, A, self.kind, self.batch)
         self._fused_option = fused
+        self._stats = None
 
     def __setstate__(self, state):
         super().__setstate__(state)
@@ -471,7 +472,6 @@ class MatrixGame(_TwoPlayer):
             # any summation order keeps Higham's bound (gamma_m) on the column sums
             ATx = ATx + x[start:start + rows] @ block
         return ATx, xp.concat(parts)
-        self._stats = None
 
     @property
     def saddle(self) -> SaddleStructure:
