@@ -268,3 +268,15 @@ def test_general_sum_quick_run_reports_exact_equilibria(tmp_path):
         if "same_set" in e:
             assert e["same_set"]
     assert out["results"]["enumeration"][0]["equilibria"] == 7   # the 3 x 3 coordination game
+    fam = out["results"]["families"]
+    assert {r["family"] for r in fam} == {"covariance", "sgc", "tournament", "savani_von_stengel"}
+    for r in fam:
+        if r["kind"] == "lemke_howson" and r["solver"] in ("eqsolve", "gambit_lcp"):
+            assert r["exact_equilibrium"], r        # both exact: gap 0
+        if r["kind"] == "enumeration":
+            assert r["all_exact"] and r.get("same_set", True), r
+    svs = {r["game"]: r for r in fam if r["family"] == "savani_von_stengel"
+           and r["solver"] == "eqsolve" and r["kind"] == "lemke_howson"}
+    assert [min(r["pivots_all_labels"]) for r in svs.values()] == [8, 16]   # d = 4, 6
+    sgc = [r for r in fam if r["family"] == "sgc" and r["kind"] == "enumeration"]
+    assert [r["equilibria"] for r in sgc] == [1]
