@@ -194,6 +194,15 @@ def test_general_sum_nplayer_quick_run_certifies_every_answer(tmp_path):
             assert out["time"] > 0
     fam = data["summary"]["3x3x3"]
     assert fam["eqsolve logit"]["reached"] == fam["eqsolve logit"]["games"]
+    if importlib.util.find_spec("pygambit") is not None:
+        # every catalog game runs, tree games (Selten's horse) in their strategic form, and
+        # Gambit's logit answers each with a profile certified here
+        catalog = [r for r in rows if r["family"].startswith("catalog")]
+        assert len(catalog) == 5 and any("selten" in r["game"] for r in catalog)
+        for r in catalog:
+            assert r["solvers"]["gambit logit"]["gap"] is not None
+            assert r["solvers"]["gambit logit"]["reached"]
+
 def test_hard_games_benchmark_quick_run_reaches_every_tolerance(tmp_path):
     data = quick_run("hard_games", tmp_path)
     s = data["summary"]
