@@ -244,6 +244,34 @@ def bimatrix_enumeration(coordination_sizes, random_sizes, seeds, repeats):
     return rows
 
 
+def _child(fn, args, queue):
+    t = time.perf_counter()
+    out = fn(*args)
+    queue.put((time.perf_counter() - t, out))
+
+
+def _timed_child(fn, args, limit):
+    """``(seconds, fn(*args))`` computed in a child process, or TimeoutError after ``limit`` s."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    try:
+        out = queue.get(timeout=limit)
+    except Exception:
+        proc.terminate()
+        proc.join()
+        raise TimeoutError(f"no answer within {limit:g} s") from None
+    proc.join()
+    return out
+
+
+#: seconds Gambit's enummixed_solve may take on one family game
+GAMBIT_ENUM_LIMIT = 60.0
+
+
 # -- game families --------------------------------------------------------------------------
 def _integer_payoffs(game):
     """The game's payoffs as int64 arrays (every family here is integer and below 2^53)."""
@@ -314,9 +342,12 @@ def bimatrix_families(instances, repeats, gambit_max_n, enum_max_n):
                "kind": "enumeration", "solver": "eqsolve", "seconds": t, "equilibria": len(ours),
                "all_exact": all(exact_gap(A, B, *e) == 0 for e in ours)}
         if _available("pygambit"):
-            tg, ref = _best(lambda: _gambit_enummixed(A, B), repeats)
-            row.update(gambit_s=tg, gambit_equilibria=len(ref), same_set=ours == ref,
-                       speedup_vs_gambit=tg / t)
+            try:
+                tg, ref = _timed_child(_gambit_enummixed, (A, B), GAMBIT_ENUM_LIMIT)
+                row.update(gambit_s=tg, gambit_equilibria=len(ref), same_set=ours == ref,
+                           speedup_vs_gambit=tg / t)
+            except TimeoutError as exc:    # SGC games from k = 4: enummixed runs for minutes
+                row.update(gambit_note=f"enummixed: {exc}")
         rows.append(row)
         print(f"FAM {name:34s} EQ {len(ours):4d} equilibria  eqsolve {t:8.4f} s"
               + (f"  gambit {row['gambit_s']:8.4f} s ({row['speedup_vs_gambit']:.1f}x)  same set: "
@@ -328,15 +359,17 @@ def bimatrix_families(instances, repeats, gambit_max_n, enum_max_n):
 def run(sizes=(50, 100, 150, 200), seeds=(0, 1, 2), repeats=3, gambit_max_n=100,
         coordination_sizes=(5, 6, 7), random_sizes=(8, 10), enum_seeds=(0, 1, 2),
         nashpy_limit=20.0, covariance_sizes=(10, 30, 100), sgc_ks=(2, 3, 4, 5),
-        tournaments=((8, 2), (10, 3), (12, 3)), svs_dims=(4, 6, 8, 10, 12), enum_max_n=20) -> dict:
-    global NASHPY_LIMIT
+        tournaments=((8, 2), (10, 3), (12, 3)), svs_dims=(4, 6, 8, 10, 12), enum_max_n=11,
+        gambit_enum_limit=60.0) -> dict:
+    global NASHPY_LIMIT, GAMBIT_ENUM_LIMIT
     NASHPY_LIMIT = nashpy_limit
+    GAMBIT_ENUM_LIMIT = gambit_enum_limit
     params = {"nashpy_limit": nashpy_limit, "sizes": list(sizes), "seeds": list(seeds), "repeats": repeats,
               "gambit_max_n": gambit_max_n, "coordination_sizes": list(coordination_sizes),
               "random_sizes": list(random_sizes), "enum_seeds": list(enum_seeds),
               "covariance_sizes": list(covariance_sizes), "sgc_ks": list(sgc_ks),
               "tournaments": [list(t) for t in tournaments], "svs_dims": list(svs_dims),
-              "enum_max_n": enum_max_n,
+              "enum_max_n": enum_max_n, "gambit_enum_limit": gambit_enum_limit,
               "targets": {"lh_ratio_vs_quantecon": 2.0, "lh_seconds_at_200": 1.0}}
     record = harness.begin("general_sum", params)
     results = {"lemke_howson": bimatrix_lemke_howson(sizes, seeds, repeats, gambit_max_n),
@@ -485,7 +518,9 @@ def add_arguments(p) -> None:
     p.add_argument("--svs-dims", dest="svs_dims", type=int, nargs="+", default=None,
                    help="even dimensions d of the Savani-von Stengel games")
     p.add_argument("--enum-max-n", dest="enum_max_n", type=int, default=None,
-                   help="largest family game given to the enumerations (20)")
+                   help="largest family game given to the enumerations (11)")
+    p.add_argument("--gambit-enum-limit", dest="gambit_enum_limit", type=float, default=None,
+                   help="seconds Gambit's enummixed may take per family game (60)")
     p.add_argument("--nashpy-limit", dest="nashpy_limit", type=float, default=None,
                    help="seconds nashpy may take per game (20)")
 
@@ -494,7 +529,7 @@ DEFAULTS = {}
 QUICK = {"sizes": (12, 20), "seeds": (0,), "repeats": 1, "gambit_max_n": 20, "nashpy_limit": 3.0,
          "coordination_sizes": (3,), "random_sizes": (4,), "enum_seeds": (0,),
          "covariance_sizes": (6,), "sgc_ks": (2,), "tournaments": ((5, 2),), "svs_dims": (4, 6),
-         "enum_max_n": 12}
+         "enum_max_n": 12, "gambit_enum_limit": 20.0}
 
 
 def main(argv=None) -> int:
