@@ -418,7 +418,8 @@ def summarize(results) -> dict:
                     e["pivots_min_over_labels"] = min(r["pivots_all_labels"])
         else:
             e.update(equilibria=r["equilibria"], enumeration_speedup_vs_gambit=r.get(
-                "speedup_vs_gambit"), same_set_as_gambit=r.get("same_set"))
+                "speedup_vs_gambit"), same_set_as_gambit=r.get("same_set"),
+                gambit_equilibria=r.get("gambit_equilibria"), gambit_note=r.get("gambit_note"))
     return out
 
 
@@ -497,7 +498,8 @@ def report(record) -> None:
         extra = (f", shortest LH path over labels {e['pivots_min_over_labels']} pivots"
                  if "pivots_min_over_labels" in e else "")
         enum = (f"; {e['equilibria']} equilibria, {fmt(e['enumeration_speedup_vs_gambit'], '.1f')}x"
-                f" Gambit enummixed's speed, same set: {e['same_set_as_gambit']}"
+                f" Gambit enummixed's speed, same set: {e['same_set_as_gambit']} (Gambit found "
+                f"{e['gambit_equilibria']}{'; ' + e['gambit_note'] if e['gambit_note'] else ''})"
                 if "equilibria" in e else "")
         print(f"{g}: LH label 0 {times}; eqsolve pivots {e.get('pivots_label_0')}{extra}{enum}")
 
