@@ -19,9 +19,15 @@ functions of its own, called from ``run``):
   enumeration) against Gambit's exact ``enummixed_solve``: time and whether the
   two sets are equal.
 
-The Savani-von Stengel games (exponentially long Lemke-Howson paths from every
-label) are not included: their construction from dual cyclic polytopes was not
-rebuilt here, and a wrong family would misreport the exponential growth.
+* **Game families** (``eq.zoo``; ``--families``): covariance games (GAMUT's
+  ``CovariantGame``, rho = -0.9 and 0, payoffs times 1000 rounded), the
+  Sandholm-Gilpin-Conitzer games (``sgc``, one equilibrium of support 2k - 1 of
+  4k - 1), tournament games (win-lose, n x C(n, k)) and the Savani-von Stengel
+  games (Lemke-Howson exponentially long from every label; ``d x d``): the same
+  four Lemke-Howson solvers from label 0 (time, pivots, exact gap; for the
+  Savani-von Stengel games also eqsolve's shortest path over all labels), and on
+  the smaller games eqsolve's vertex enumeration against Gambit's
+  ``enummixed_solve`` (time, same set).
 
 Usage::
 
@@ -238,20 +244,140 @@ def bimatrix_enumeration(coordination_sizes, random_sizes, seeds, repeats):
     return rows
 
 
+def _child(fn, args, queue):
+    t = time.perf_counter()
+    out = fn(*args)
+    queue.put((time.perf_counter() - t, out))
+
+
+def _timed_child(fn, args, limit):
+    """``(seconds, fn(*args))`` computed in a child process, or TimeoutError after ``limit`` s."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=(fn, args, queue))
+    proc.start()
+    try:
+        out = queue.get(timeout=limit)
+    except Exception:
+        proc.terminate()
+        proc.join()
+        raise TimeoutError(f"no answer within {limit:g} s") from None
+    proc.join()
+    return out
+
+
+#: seconds Gambit's enummixed_solve may take on one family game
+GAMBIT_ENUM_LIMIT = 60.0
+
+
+# -- game families --------------------------------------------------------------------------
+def _integer_payoffs(game):
+    """The game's payoffs as int64 arrays (every family here is integer and below 2^53)."""
+    A, B = np.asarray(game.A, dtype=float), np.asarray(game.B, dtype=float)
+    if max(np.abs(A).max(), np.abs(B).max()) >= 2.0 ** 53 or np.any(A != np.rint(A)) \
+            or np.any(B != np.rint(B)):
+        raise ValueError("family payoffs must be integers below 2^53")
+    return A.astype(np.int64), B.astype(np.int64)
+
+
+def family_instances(covariance_sizes, sgc_ks, tournaments, svs_dims, seed=0):
+    """(family, instance name, A, B) for every requested member of the four families."""
+    out = []
+    for n in covariance_sizes:
+        for rho in (-0.9, 0.0):
+            g = eq.zoo.covariance_game((n, n), rho, seed=seed, scale=1000)
+            out.append(("covariance", f"covariance {n}x{n} rho={rho:g}", *_integer_payoffs(g)))
+    for k in sgc_ks:
+        g = eq.zoo.sgc_game(k)
+        out.append(("sgc", f"sgc k={k} ({4 * k - 1}x{4 * k - 1})", *_integer_payoffs(g)))
+    for n, k in tournaments:
+        g = eq.zoo.tournament_game(n, k, seed=seed)
+        out.append(("tournament", f"tournament n={n} k={k} ({n}x{math.comb(n, k)})",
+                    *_integer_payoffs(g)))
+    for d in svs_dims:
+        g = eq.zoo.savani_von_stengel_game(d)
+        out.append(("savani_von_stengel", f"savani-von stengel d={d}", *_integer_payoffs(g)))
+    return out
+
+
+def bimatrix_families(instances, repeats, gambit_max_n, enum_max_n):
+    """Lemke-Howson (label 0) per solver and every extreme equilibrium on the families' games."""
+    rows = []
+    for family, name, A, B in instances:
+        size = max(A.shape)
+        for solver, (module, build, fn) in LH_SOLVERS.items():
+            if module is not None and not _available(module):
+                continue
+            if solver == "gambit_lcp" and size > gambit_max_n:
+                continue
+            try:
+                game = build(A, B)
+                t, (point, pivots) = _best(lambda: fn(game), repeats)
+                if solver == "nashpy":
+                    t = _nashpy_lh.seconds
+                gap = exact_gap(A, B, point[0], point[1])
+                note = "ok" if gap is not None else "no finite mixed profile returned"
+            except Exception as exc:  # a baseline that fails is reported, not fatal
+                t, pivots, gap, note = None, None, None, f"failed: {type(exc).__name__} {exc}"
+            row = {"family": family, "game": name, "m": int(A.shape[0]), "n": int(A.shape[1]),
+                   "kind": "lemke_howson", "solver": solver, "seconds": t, "pivots": pivots,
+                   "exact_gap": None if gap is None else float(gap),
+                   "exact_equilibrium": gap == 0, "note": note}
+            if solver == "eqsolve" and family == "savani_von_stengel":
+                g = eq.BimatrixGame(A, B)
+                row["pivots_all_labels"] = [
+                    eq.solve(g, method="lemke_howson", label=k).info["pivots"]
+                    for k in range(A.shape[0] + A.shape[1])]
+            rows.append(row)
+            print(f"FAM {name:34s} LH {solver:11s} "
+                  f"{'-' if t is None else f'{t * 1e3:9.2f} ms'}  pivots={pivots}  exact gap="
+                  f"{'-' if gap is None else f'{float(gap):.3g}'}  {note}", flush=True)
+        if size > enum_max_n:
+            continue
+        t, results = _best(lambda: eq.equilibria(eq.BimatrixGame(A, B)), repeats)
+        ours = {r.exact for r in results}
+        row = {"family": family, "game": name, "m": int(A.shape[0]), "n": int(A.shape[1]),
+               "kind": "enumeration", "solver": "eqsolve", "seconds": t, "equilibria": len(ours),
+               "all_exact": all(exact_gap(A, B, *e) == 0 for e in ours)}
+        if _available("pygambit"):
+            try:
+                tg, ref = _timed_child(_gambit_enummixed, (A, B), GAMBIT_ENUM_LIMIT)
+                row.update(gambit_s=tg, gambit_equilibria=len(ref), same_set=ours == ref,
+                           speedup_vs_gambit=tg / t)
+            except TimeoutError as exc:    # SGC games from k = 4: enummixed runs for minutes
+                row.update(gambit_note=f"enummixed: {exc}")
+        rows.append(row)
+        print(f"FAM {name:34s} EQ {len(ours):4d} equilibria  eqsolve {t:8.4f} s"
+              + (f"  gambit {row['gambit_s']:8.4f} s ({row['speedup_vs_gambit']:.1f}x)  same set: "
+                 f"{row['same_set']}" if "gambit_s" in row else ""), flush=True)
+    return rows
+
+
 # -- the record ---------------------------------------------------------------------------------
 def run(sizes=(50, 100, 150, 200), seeds=(0, 1, 2), repeats=3, gambit_max_n=100,
         coordination_sizes=(5, 6, 7), random_sizes=(8, 10), enum_seeds=(0, 1, 2),
-        nashpy_limit=20.0) -> dict:
-    global NASHPY_LIMIT
+        nashpy_limit=20.0, covariance_sizes=(10, 30, 100), sgc_ks=(2, 3, 4, 5),
+        tournaments=((8, 2), (10, 3), (12, 3)), svs_dims=(4, 6, 8, 10, 12), enum_max_n=11,
+        gambit_enum_limit=60.0) -> dict:
+    global NASHPY_LIMIT, GAMBIT_ENUM_LIMIT
     NASHPY_LIMIT = nashpy_limit
+    GAMBIT_ENUM_LIMIT = gambit_enum_limit
     params = {"nashpy_limit": nashpy_limit, "sizes": list(sizes), "seeds": list(seeds), "repeats": repeats,
               "gambit_max_n": gambit_max_n, "coordination_sizes": list(coordination_sizes),
               "random_sizes": list(random_sizes), "enum_seeds": list(enum_seeds),
+              "covariance_sizes": list(covariance_sizes), "sgc_ks": list(sgc_ks),
+              "tournaments": [list(t) for t in tournaments], "svs_dims": list(svs_dims),
+              "enum_max_n": enum_max_n, "gambit_enum_limit": gambit_enum_limit,
               "targets": {"lh_ratio_vs_quantecon": 2.0, "lh_seconds_at_200": 1.0}}
     record = harness.begin("general_sum", params)
     results = {"lemke_howson": bimatrix_lemke_howson(sizes, seeds, repeats, gambit_max_n),
                "enumeration": bimatrix_enumeration(coordination_sizes, random_sizes, enum_seeds,
-                                                   repeats)}
+                                                   repeats),
+               "families": bimatrix_families(
+                   family_instances(covariance_sizes, sgc_ks, tournaments, svs_dims), repeats,
+                   gambit_max_n, enum_max_n)}
     return harness.finish(record, results, summarize(results))
 
 
@@ -280,13 +406,28 @@ def summarize(results) -> dict:
         out["enumeration"][r["game"]] = {"equilibria": r["equilibria"],
                                          "speedup_vs_gambit": r.get("speedup_vs_gambit"),
                                          "same_set_as_gambit": r.get("same_set")}
+    out["families"] = {}
+    for r in results.get("families", []):
+        e = out["families"].setdefault(r["game"], {"family": r["family"]})
+        if r["kind"] == "lemke_howson":
+            e[f"{r['solver']}_ms"] = None if r["seconds"] is None else r["seconds"] * 1e3
+            e[f"{r['solver']}_exact"] = r["exact_equilibrium"]
+            if r["solver"] == "eqsolve":
+                e["pivots_label_0"] = r["pivots"]
+                if "pivots_all_labels" in r:
+                    e["pivots_min_over_labels"] = min(r["pivots_all_labels"])
+        else:
+            e.update(equilibria=r["equilibria"], enumeration_speedup_vs_gambit=r.get(
+                "speedup_vs_gambit"), same_set_as_gambit=r.get("same_set"),
+                gambit_equilibria=r.get("gambit_equilibria"), gambit_note=r.get("gambit_note"))
     return out
 
 
 def plot(record, path):
     plt = harness.pyplot()
     lh = record["results"]["lemke_howson"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fam = record["results"].get("families", [])
+    fig, axes = plt.subplots(1, 3 if fam else 2, figsize=(17 if fam else 11, 4.6))
     ax = axes[0]
     for solver, style in (("eqsolve", "-o"), ("quantecon", "--s"), ("nashpy", ":^"),
                           ("gambit_lcp", "-.d")):
@@ -315,6 +456,25 @@ def plot(record, path):
     ax.set_ylabel("seconds")
     ax.set_title("every extreme equilibrium")
     ax.legend(fontsize=8)
+    if fam:
+        ax = axes[2]
+        names = list(dict.fromkeys(r["game"] for r in fam))
+        x = np.arange(len(names))
+        solvers = ("eqsolve", "quantecon", "nashpy", "gambit_lcp")
+        width = 0.8 / len(solvers)
+        for i, solver in enumerate(solvers):
+            by = {r["game"]: r["seconds"] for r in fam
+                  if r["kind"] == "lemke_howson" and r["solver"] == solver}
+            if not by:
+                continue
+            ax.bar(x + (i - 1.5) * width, [by.get(g) or np.nan for g in names], width,
+                   label=f"{solver} (LH, label 0)")
+        ax.set_xticks(x)
+        ax.set_xticklabels(names, rotation=70, ha="right", fontsize=6)
+        ax.set_yscale("log")
+        ax.set_ylabel("seconds")
+        ax.set_title("game families: one equilibrium (failed runs absent)")
+        ax.legend(fontsize=7)
     fig.tight_layout()
     harness.save_png(fig, path)
 
@@ -333,6 +493,15 @@ def report(record) -> None:
     for g, e in s["enumeration"].items():
         print(f"{g}: {e['equilibria']} equilibria, {fmt(e['speedup_vs_gambit'], '.1f')}x "
               f"Gambit's speed, same set: {e['same_set_as_gambit']}")
+    for g, e in s.get("families", {}).items():
+        times = ", ".join(f"{k[:-3]} {fmt(v)} ms" for k, v in e.items() if k.endswith("_ms"))
+        extra = (f", shortest LH path over labels {e['pivots_min_over_labels']} pivots"
+                 if "pivots_min_over_labels" in e else "")
+        enum = (f"; {e['equilibria']} equilibria, {fmt(e['enumeration_speedup_vs_gambit'], '.1f')}x"
+                f" Gambit enummixed's speed, same set: {e['same_set_as_gambit']} (Gambit found "
+                f"{e['gambit_equilibria']}{'; ' + e['gambit_note'] if e['gambit_note'] else ''})"
+                if "equilibria" in e else "")
+        print(f"{g}: LH label 0 {times}; eqsolve pivots {e.get('pivots_label_0')}{extra}{enum}")
 
 
 def add_arguments(p) -> None:
@@ -344,13 +513,25 @@ def add_arguments(p) -> None:
     p.add_argument("--coordination-sizes", dest="coordination_sizes", type=int, nargs="+",
                    default=None)
     p.add_argument("--random-sizes", dest="random_sizes", type=int, nargs="+", default=None)
+    p.add_argument("--covariance-sizes", dest="covariance_sizes", type=int, nargs="+",
+                   default=None, help="n of the n x n covariance games (rho = -0.9 and 0)")
+    p.add_argument("--sgc-ks", dest="sgc_ks", type=int, nargs="+", default=None,
+                   help="k of the SGC games (4k - 1 strategies)")
+    p.add_argument("--svs-dims", dest="svs_dims", type=int, nargs="+", default=None,
+                   help="even dimensions d of the Savani-von Stengel games")
+    p.add_argument("--enum-max-n", dest="enum_max_n", type=int, default=None,
+                   help="largest family game given to the enumerations (11)")
+    p.add_argument("--gambit-enum-limit", dest="gambit_enum_limit", type=float, default=None,
+                   help="seconds Gambit's enummixed may take per family game (60)")
     p.add_argument("--nashpy-limit", dest="nashpy_limit", type=float, default=None,
                    help="seconds nashpy may take per game (20)")
 
 
 DEFAULTS = {}
 QUICK = {"sizes": (12, 20), "seeds": (0,), "repeats": 1, "gambit_max_n": 20, "nashpy_limit": 3.0,
-         "coordination_sizes": (3,), "random_sizes": (4,), "enum_seeds": (0,)}
+         "coordination_sizes": (3,), "random_sizes": (4,), "enum_seeds": (0,),
+         "covariance_sizes": (6,), "sgc_ks": (2,), "tournaments": ((5, 2),), "svs_dims": (4, 6),
+         "enum_max_n": 12, "gambit_enum_limit": 20.0}
 
 
 def main(argv=None) -> int:

@@ -17,6 +17,8 @@ from ..domains import Box
 from .bilinear import LinearProgram
 from .differentiable import QuadraticGame
 from .extensive_form import SequenceFormBuilder
+from .game_families import (covariance_game, gale_strings, morris_labels, savani_von_stengel_game,
+                             sgc_game, tournament_game)
 from .games import BimatrixGame, MatrixGame
 from .markov import coordination_markov_game
 from .power_control import PowerControlGame
@@ -55,6 +57,12 @@ __all__ = [
     "rank_deficient_game",
     "hilbert_game",
     "degenerate_games",
+    "covariance_game",
+    "sgc_game",
+    "tournament_game",
+    "savani_von_stengel_game",
+    "gale_strings",
+    "morris_labels",
 ]
 
 

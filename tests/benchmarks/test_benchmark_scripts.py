@@ -208,6 +208,15 @@ def test_general_sum_nplayer_quick_run_certifies_every_answer(tmp_path):
             assert out["time"] > 0
     fam = data["summary"]["3x3x3"]
     assert fam["eqsolve logit"]["reached"] == fam["eqsolve logit"]["games"]
+    if importlib.util.find_spec("pygambit") is not None:
+        # every catalog game runs, tree games (Selten's horse) in their strategic form, and
+        # Gambit's logit answers each with a profile certified here
+        catalog = [r for r in rows if r["family"].startswith("catalog")]
+        assert len(catalog) == 5 and any("selten" in r["game"] for r in catalog)
+        for r in catalog:
+            assert r["solvers"]["gambit logit"]["gap"] is not None
+            assert r["solvers"]["gambit logit"]["reached"]
+
 def test_hard_games_benchmark_quick_run_reaches_every_tolerance(tmp_path):
     data = quick_run("hard_games", tmp_path)
     s = data["summary"]
@@ -282,3 +291,15 @@ def test_general_sum_quick_run_reports_exact_equilibria(tmp_path):
         if "same_set" in e:
             assert e["same_set"]
     assert out["results"]["enumeration"][0]["equilibria"] == 7   # the 3 x 3 coordination game
+    fam = out["results"]["families"]
+    assert {r["family"] for r in fam} == {"covariance", "sgc", "tournament", "savani_von_stengel"}
+    for r in fam:
+        if r["kind"] == "lemke_howson" and r["solver"] in ("eqsolve", "gambit_lcp"):
+            assert r["exact_equilibrium"], r        # both exact: gap 0
+        if r["kind"] == "enumeration":
+            assert r["all_exact"] and r.get("same_set", True), r
+    svs = {r["game"]: r for r in fam if r["family"] == "savani_von_stengel"
+           and r["solver"] == "eqsolve" and r["kind"] == "lemke_howson"}
+    assert [min(r["pivots_all_labels"]) for r in svs.values()] == [8, 16]   # d = 4, 6
+    sgc = [r for r in fam if r["family"] == "sgc" and r["kind"] == "enumeration"]
+    assert [r["equilibria"] for r in sgc] == [1]

@@ -27,13 +27,16 @@ class Textbook:
         self.err = 0.0
 
     def play(self):
-        cap = 1.0 / (4.0 * self.L)
+        cap = 1.0 / (4.0 * self.L) if self.L > 0 else math.inf
         self.eta = min(cap, self.D / math.sqrt(self.err)) if self.err > 0 else cap
+        if not math.isfinite(self.eta):     # L = 0 and no error yet: the zero hint does not move
+            return self.u
         return self.domain.project(self.u - self.eta * self.last)
 
     def observe(self, g):
         self.err += float((g - self.last) @ (g - self.last))
-        self.u = self.domain.project(self.u - self.eta * g)
+        eta = self.eta if math.isfinite(self.eta) else self.D / math.sqrt(self.err)
+        self.u = self.domain.project(self.u - eta * g)
         self.last = g
 
 
@@ -56,6 +59,40 @@ def test_default_learner_is_within_1_5x_of_the_textbook_learner_knowing_L(regime
     assert ours <= 1.5 * ref, (ours, ref)
     # the online estimate found the smoothness (L = 1) to within a factor 2
     assert 0.5 <= learner.lipschitz_estimate <= 2.0
+
+
+def test_default_learner_within_1_5x_on_noisy_linear_losses_over_the_box():
+    # the regime where the full-norm secant read the first moves' noise as curvature (1.63x);
+    # regret averaged over the benchmark's four seeds, as benchmarks/sea.py reports it (one
+    # seed alone, whose reference regret is small, pays the probe's additive cost at 1.75x)
+    ours = ref = 0.0
+    for seed in range(4):
+        s = sea.sea_quadratic(3000, 10, domain="box", curvature=0.0, sigma=0.1, scale=0.5,
+                              seed=seed)
+
+        def static(learner):
+            xs = np.empty((s.T, s.dim))
+            for t in range(s.T):
+                xs[t] = learner.play()
+                learner.observe(s.sample_grad(t, xs[t]))
+            return s.static_regret(xs, realized=True).value
+
+        ours += static(eq.OnlineOptimistic(s.domain))
+        ref += static(Textbook(s.domain, 0.0))
+    assert ours <= 1.5 * ref, (ours, ref)
+    assert ours <= 1.2 * ref          # measured 1.14
+
+
+def test_the_estimate_finds_the_top_curvature_of_an_anisotropic_quadratic():
+    # moves that the step makes unstable grow along the stiffest direction, where the
+    # secant along the move is the largest curvature: the estimate must get near it
+    H = np.diag(np.logspace(0, 2, 10))
+    v = np.linspace(-5.0, 5.0, 10)
+    learner = eq.OnlineOptimistic(eq.Box(-np.ones(10), np.ones(10)))
+    for _ in range(500):
+        x = learner.play()
+        learner.observe(H @ x + v)
+    assert 25.0 <= learner.lipschitz_estimate <= 100.0 + 1e-9
 
 
 def test_the_estimate_ignores_pure_noise_on_linear_losses():
