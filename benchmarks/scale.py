@@ -32,7 +32,8 @@ map, threaded scheduler); from disk, the page cache dropped first
 every pass read from disk and dropped from the page cache, as a file larger
 than the RAM is read), ``dask_threads``, ``float32`` (the game stored in
 float32, read uncached: half the bytes; its certificate bounds the stored
-game's gap); and ``cluster`` (a 2-worker ``LocalCluster`` holding a
+game's gap in float64 arithmetic, one more pass per certificate -- every
+iteration here); and ``cluster`` (a 2-worker ``LocalCluster`` holding a
 ``cluster_n`` x ``cluster_n`` game persisted in its workers' memory: the
 per-pass latency of one task per worker), plus the throughput of
 ``solve_many`` on a batch of small games, in-process against the cluster.  A
@@ -160,6 +161,10 @@ def warm_kernels() -> None:
             eq.problems.chunked.scaled_block(a, 0.5, np.ones(side), np.ones(side), reduce)
 
 
+#: pdhg's options for the in-memory game's own-dtype path, which a chunked game follows
+FLOAT64_PATH = {"mixed_precision": False}
+
+
 def time_solve(game, iterations: int, method: str = "pdhg", **options) -> dict:
     """Run ``iterations`` iterations, certifying each; time and passes per iteration.
 
@@ -216,7 +221,7 @@ def _cluster(cluster_n, iterations, batch, batch_n, seed):
         rows = max(1, cluster_n // 8)
         game = eq.MatrixGame(eq.ChunkedMatrix(client.persist(da.from_array(A, chunks=(rows, -1))),
                                               client=client))
-        dense = time_solve(eq.MatrixGame(A), iterations)
+        dense = time_solve(eq.MatrixGame(A), iterations, **FLOAT64_PATH)
         t = _versus(time_solve(game, iterations), dense)
         out["cluster"] = {**t, "n": cluster_n, "tasks_per_pass": game.A.graph_size(),
                           "latency_per_pass": t["per_iteration"] / 2.0,
@@ -224,9 +229,11 @@ def _cluster(cluster_n, iterations, batch, batch_n, seed):
         games = [eq.MatrixGame(np.random.default_rng([seed, b]).uniform(-1, 1, (batch_n, batch_n)))
                  for b in range(batch)]
         t0 = time.perf_counter()
-        here = eq.solve_many(games, tol=1e-4, max_iter=2000)
+        # float64 iterations: float32 products round differently on the workers' one BLAS
+        # thread than on two here
+        here = eq.solve_many(games, tol=1e-4, max_iter=2000, **FLOAT64_PATH)
         t1 = time.perf_counter()
-        there = eq.solve_many(games, client=client, tol=1e-4, max_iter=2000)
+        there = eq.solve_many(games, client=client, tol=1e-4, max_iter=2000, **FLOAT64_PATH)
         t2 = time.perf_counter()
         # workers run BLAS on one thread (dask's default): equal to rounding, not bitwise
         diff = max(float(np.max(np.abs(a.z - b.z))) for a, b in zip(here, there))
@@ -280,7 +287,9 @@ def run(n=50_000, iterations=10, workdir=None, cluster_n=4000, batch=16, batch_n
         if nbytes < ram / 2:
             drop_cache(path)
             A = np.load(path)
-            refs["pdhg"] = time_solve(eq.MatrixGame(A), iterations)
+            # the in-memory game's own-dtype path: the one a chunked game takes (by
+            # default an in-memory game iterates on a float32 copy first)
+            refs["pdhg"] = time_solve(eq.MatrixGame(A), iterations, **FLOAT64_PATH)
             refs["extragradient"] = time_solve(eq.MatrixGame(A), iterations, "extragradient")
             configs["memory"] = {**refs["pdhg"], "bound": None, "ratio": None}
             configs["memory"].pop("_z")

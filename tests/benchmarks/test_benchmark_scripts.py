@@ -159,7 +159,9 @@ def test_scale_command_counts_passes(tmp_path):
     configs = data["results"]["configs"]
     for name in ("memmap", "memmap_2_threads", "dask_threads", "float32", "memmap_cached",
                  "dask_cached", "uncached"):
-        assert configs[name]["passes_per_iteration"] == 2.0      # pdhg: two passes an iteration
+        # pdhg: two passes an iteration; a float32 game's certificate (float64 arithmetic,
+        # here every iteration) reads it once more
+        assert configs[name]["passes_per_iteration"] == (3.0 if name == "float32" else 2.0)
         assert configs[name]["bound"] > 0 and configs[name]["residual"] > 0
         assert configs[name]["construction_passes"] > 0 and configs[name]["per_pass"] > 0
     for name in ("memmap", "memmap_2_threads", "dask_threads", "memmap_cached", "dask_cached",
