@@ -241,11 +241,15 @@ def _supports_games(name: str) -> bool:
 
 def _warm_up(methods):
     """Pay import and first-call costs outside the timed runs."""
-    A = eq.zoo.random_matrix_game(20, seed=12345).A
+    small = eq.zoo.random_matrix_game(20, seed=12345).A
+    # pdhg projects with the compiled kernel from 1024 strategies on: load it (per dtype)
+    large = eq.zoo.random_matrix_game(600, seed=12345).A
     for m in methods:
         name, options, dtype = VARIANTS.get(m, (m, {}, None))
-        eq.solve(eq.MatrixGame(A if dtype is None else A.astype(dtype)), method=name, tol=1e-3,
-                 max_iter=200, **options)
+        for A in (small, large) if name == "pdhg" else (small,):
+            eq.solve(eq.MatrixGame(A if dtype is None else A.astype(dtype)), method=name,
+                     tol=1e-3, max_iter=200, **options)
+    A = small
     run_highs_ipm(A, 10.0)
     run_highs_pdlp(A, 1e-3, 10.0)
 
