@@ -67,7 +67,7 @@ def test_a_solve_holds_no_copy_of_the_payoff_matrix(method, options, copy):
     A = rng.uniform(-1, 1, size=(1500, 1000))
     game = eq.MatrixGame(A)
     # imports and compiled kernels are loaded once per process: not a copy of A
-    eq.solve(eq.MatrixGame(A[:20, :10]), method=method, max_iter=2, **options)
+    eq.solve(eq.MatrixGame(A[:600, :500]), method=method, max_iter=2, **options)
     tracemalloc.start()
     game.lipschitz  # the norm bounds work on row chunks
     eq.solve(game, method=method, max_iter=30, tol=1e-12, **options)

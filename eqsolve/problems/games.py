@@ -105,6 +105,8 @@ def spectral_bound(xp, A, centre: float = 0.0, name: str = "A") -> float:
 
 #: float64 entries per block of a widened certificate product (4 MB)
 WIDE_BLOCK_ELEMENTS = 1 << 19
+#: float64 entries per block of the centred float32 copy (512 KB: in a core's L2)
+COPY_BLOCK_ELEMENTS = 1 << 16
 
 
 def _centred_float32(xp, A, c):
@@ -113,7 +115,7 @@ def _centred_float32(xp, A, c):
     if xp is np or getattr(xp, "__name__", "") == "numpy" or isinstance(A, np.ndarray):
         out = np.empty_like(A, dtype=np.float32)  # an ndarray subclass stays one
         src, dst = np.asarray(A), np.asarray(out)
-        rows = max(1, WIDE_BLOCK_ELEMENTS // max(src.shape[1], 1))
+        rows = max(1, COPY_BLOCK_ELEMENTS // max(src.shape[1], 1))
         tmp = np.empty((rows, src.shape[1]), dtype=src.dtype)
         for start in range(0, src.shape[0], rows):
             stop = min(start + rows, src.shape[0])
