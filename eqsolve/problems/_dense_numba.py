@@ -87,9 +87,11 @@ _block_jit = njit(cache=True, nogil=True, fastmath=_FLAGS)(_block)
 
 
 def _fused_serial(B, u, v, zero):
+    # the products take ``zero``'s type: B's own, or float64 for float32 entries read in
+    # float64 arithmetic (a certificate's products, see :func:`fused_products`)
     r, c = B.shape
-    Bu = np.zeros(r, dtype=B.dtype)
-    BTv = np.zeros(c, dtype=B.dtype)
+    Bu = np.full(r, zero)
+    BTv = np.full(c, zero)
     _block_jit(B, u, v, 0, r, 0, c, Bu, BTv, zero)
     return Bu, BTv
 
@@ -99,17 +101,17 @@ def _fused_parallel(B, u, v, zero, chunks):
     # part of the longer one: row ranges on a tall matrix (private B^T v), column
     # ranges on a wide one (private B u)
     r, c = B.shape
-    Bu = np.zeros(r, dtype=B.dtype)
-    BTv = np.zeros(c, dtype=B.dtype)
+    Bu = np.full(r, zero)
+    BTv = np.full(c, zero)
     if r >= c:
-        part = np.zeros((chunks, c), dtype=B.dtype)
+        part = np.zeros((chunks, c), dtype=Bu.dtype)
         for t in prange(chunks):
             _block_jit(B, u, v, t * r // chunks, (t + 1) * r // chunks, 0, c, Bu, part[t], zero)
         for t in range(chunks):
             for j in range(c):
                 BTv[j] += part[t, j]
     else:
-        part = np.zeros((chunks, r), dtype=B.dtype)
+        part = np.zeros((chunks, r), dtype=Bu.dtype)
         for t in prange(chunks):
             _block_jit(B, u, v, 0, r, t * c // chunks, (t + 1) * c // chunks, part[t], BTv, zero)
         for t in range(chunks):
@@ -131,17 +133,21 @@ def fused_products(B, u, v, threads=None):
     Parameters
     ----------
     B : (r, c) C-contiguous float32 or float64 array
-    u : (c,) contiguous array of ``B``'s dtype
-    v : (r,) contiguous array of ``B``'s dtype
+    u : (c,) contiguous array of ``B``'s dtype, or float64 for float32 ``B``
+    v : (r,) contiguous array of ``u``'s dtype
     threads : int, optional
         Ranges to split the pass into, one per thread: of rows when ``B`` is
         at least as tall as wide, else of columns (default: Numba's thread
         count when ``B`` has at least :data:`PARALLEL_BYTES`, else 1).
+
+    With float32 ``B`` and float64 vectors every entry is widened exactly and
+    the sums are float64: the products a float32 game's certificate needs, in
+    one read of the float32 entries (a float64 copy would read twice as much).
     """
     if threads is None:
         threads = get_num_threads() if B.nbytes >= PARALLEL_BYTES else 1
     threads = max(1, min(int(threads), max(B.shape)))
-    zero = B.dtype.type(0)
+    zero = u.dtype.type(0)
     if threads == 1:
         return _serial(B, u, v, zero)
     return _parallel(B, u, v, zero, threads)

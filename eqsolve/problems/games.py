@@ -473,6 +473,15 @@ class MatrixGame(_TwoPlayer):
             # a float32 block times a float64 vector is computed in float64
             return self.A.products(x, y)
         A = self.A
+        if self._fused is not None and str(A.dtype) == "float32":
+            # one compiled read of the float32 entries, float64 sums
+            kernel = _fused_kernel()
+            x, y = np.ascontiguousarray(x), np.ascontiguousarray(y)
+            if self._fused == "C":
+                Ay, ATx = kernel(A, y, x)
+            else:
+                ATx, Ay = kernel(A.T, x, y)
+            return ATx, Ay
         m, n = A.shape
         rows = max(1, WIDE_BLOCK_ELEMENTS // max(n, 1))
         parts, ATx = [], xp.zeros((n,), dtype=xp.float64)

@@ -211,3 +211,34 @@ def test_fused_certificate_bounds_the_exact_gap(shape, dtype, order, scale, seed
     assert game.fused
     cert = game.certify(np.concatenate([x, y]))
     assert cert.value >= exact_gap(A, x, y)
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes, st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_float32_entries_with_float64_vectors_sum_in_float64(shape, threads, seed):
+    """The widened pass a float32 game's certificate uses: float64 products, float64's bound."""
+    rng = np.random.default_rng(seed)
+    A = rng.uniform(-3, 3, size=shape).astype(np.float32)
+    x, y = rng.dirichlet(np.ones(shape[0])), rng.dirichlet(np.ones(shape[1]))
+    Ay, ATx = dn.fused_products(A, y, x, threads=threads)
+    assert Ay.dtype == ATx.dtype == np.float64
+    A64 = A.astype(np.float64)  # exact
+    eps = 2.0 ** -52
+    assert np.all(np.abs(Ay - A64 @ y) <= 2 * gamma(shape[1], eps) * (np.abs(A64) @ y) + 1e-300)
+    assert np.all(np.abs(ATx - A64.T @ x) <= 2 * gamma(shape[0], eps) * (np.abs(A64).T @ x) + 1e-300)
+
+
+@pytest.mark.parametrize("order", "CF")
+def test_a_float32_games_certificate_is_the_same_fused_or_not(order, rng):
+    A = np.asarray(rng.uniform(-1, 1, size=(40, 30)), dtype=np.float32, order=order)
+    z = np.concatenate([rng.dirichlet(np.ones(40)), rng.dirichlet(np.ones(30))]).astype(np.float32)
+    fused, plain = eq.MatrixGame(A, fused=True), eq.MatrixGame(A, fused=False)
+    cf, cp = fused.certify(z), plain.certify(z)
+    assert cf.rounding == pytest.approx(cp.rounding, rel=1e-12)
+    assert cf.value == pytest.approx(cp.value, abs=4 * cp.rounding)
+    x = [Fraction(float(v)) for v in z[:40]]
+    y = [Fraction(float(v)) for v in z[40:]]
+    Af = [[Fraction(float(a)) for a in row] for row in A]
+    exact = max(sum(a * v for a, v in zip(row, y)) for row in Af) - min(
+        sum(Af[i][j] * x[i] for i in range(40)) for j in range(30))
+    assert cf.value >= float(exact)
