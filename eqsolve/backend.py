@@ -23,6 +23,7 @@ __all__ = [
     "as_float_array",
     "to_float",
     "finfo_eps",
+    "narrow_float",
     "all_finite",
     "logsumexp",
     "BACKENDS",
@@ -90,6 +91,12 @@ def to_float(x) -> float:
 def finfo_eps(xp, dtype) -> float:
     """Machine epsilon of ``dtype`` as a Python float."""
     return float(xp.finfo(dtype).eps)
+
+
+def narrow_float(dtype) -> bool:
+    """Whether ``dtype`` is a float type narrower than float64 (float16, float32): its
+    products are rounded more coarsely than a float64 certificate's."""
+    return str(dtype) in ("float16", "float32")
 
 
 def all_finite(xp, z) -> bool:

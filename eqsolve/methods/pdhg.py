@@ -73,7 +73,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 from .._validation import check_max_iter, check_positive
-from ..backend import HAS_NUMBA, namespace, to_float
+from ..backend import HAS_NUMBA, namespace, narrow_float, to_float
 from ._kernels import simplex_projector
 from .base import (Candidate, Family, Method, NonFiniteError, StepCollapsedError, Terminated,
                    Traits)
@@ -299,11 +299,6 @@ def _cast(xp, v, dtype):
     return xp.astype(v, dtype)
 
 
-def _narrow(dtype) -> bool:
-    """Whether products in ``dtype`` are narrower than the float64 of a certificate."""
-    return str(dtype) in ("float16", "float32")
-
-
 def _initial_weight(S, row, col):
     """PDLP's start ``||c|| / ||b||`` from the linear terms in the preconditioned variables
     (1 where either is zero: a game, a saddle without linear terms)."""
@@ -467,7 +462,7 @@ class HalpernPDHG(Method):
     @staticmethod
     def _precision(problem, mixed_precision):
         mixed = _mixed_option(problem, mixed_precision)
-        narrow_game = problem.batch is None and _narrow(problem.saddle.dtype)
+        narrow_game = problem.batch is None and narrow_float(problem.saddle.dtype)
         return mixed, mixed or narrow_game, narrow_game
 
     @staticmethod
@@ -508,7 +503,7 @@ class HalpernPDHG(Method):
         here = (x, y, ATx, Ay)
         omega = _initial_weight(S, row, col) if self.adaptive_weight else self.omega
         tau, sigma = _weighted_steps(step, omega, wrow, wcol)
-        low = work is not problem or _narrow(W.dtype)
+        low = work is not problem or narrow_float(W.dtype)
         est = to_float(xp.max(Ay)) - to_float(xp.min(ATx)) if low else math.inf
         # what float32 iterations can resolve: a float32 product's typical error, u
         # sqrt(n) max|A_ij| (rounding errors of a sum add up like a random walk)

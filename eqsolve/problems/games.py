@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validation import check_array, check_positive
 from ..backend import (HAS_NUMBA, BackendUnavailableError, finfo_eps, move_array, namespace,
-                       to_float)
+                       narrow_float, to_float)
 from ..certificates import Certificate, bimatrix_nash_gap, matrix_game_gap
 from ..certificates.residuals import gamma, gap_allowance
 from ..domains import Product, Simplex
@@ -124,11 +124,6 @@ def _centred_float32(xp, A, c):
             dst[start:stop] = block
         return out
     return xp.astype(A - c, xp.float32)
-
-
-def _narrow(dtype) -> bool:
-    """Whether ``dtype`` is a float type narrower than float64."""
-    return str(dtype) in ("float16", "float32")
 
 
 def _abs_max(xp, A) -> float:
@@ -416,7 +411,7 @@ class MatrixGame(_TwoPlayer):
     def wide_certificate(self) -> bool:
         """Whether :meth:`certify` computes in float64 on entries stored in a narrower
         float type (exact in float64), rather than in the entries' own arithmetic."""
-        return self.kind in ("dense", "chunked") and _narrow(self.dtype)
+        return self.kind in ("dense", "chunked") and narrow_float(self.dtype)
 
     @property
     def working_dtypes(self) -> tuple:
@@ -776,7 +771,7 @@ class MatrixGame(_TwoPlayer):
                                {"games": certs, "worst_game": certs.index(worst)})
         x, y = z[: self.m], z[self.m :]
         if self.wide_certificate:
-            if _narrow(Fz.dtype):
+            if narrow_float(Fz.dtype):
                 # float32 products carry float32 rounding (2.4e-4 at 2000 x 2000): certify
                 # the user's entries in float64 arithmetic instead
                 ATx, Ay = self._wide_products(x, y)
