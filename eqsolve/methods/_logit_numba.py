@@ -60,6 +60,19 @@ def evaluate(Uf, idx, sig, v, J, want_j):
 
 
 @njit(cache=True)
+def _evaluate_at(Uf, idx, yp, sig, v, J):
+    """Payoffs ``v`` and their Jacobian ``J`` at the log-probabilities ``yp`` (``sig`` their
+    exponentials, filled here); False when a payoff is not finite."""
+    for r in range(sig.shape[0]):
+        sig[r] = math.exp(yp[r])
+    evaluate(Uf, idx, sig, v, J, True)
+    for r in range(v.shape[0]):
+        if not np.isfinite(v[r]):
+            return False
+    return True
+
+
+@njit(cache=True)
 def values(Uf, idx, sig, v):
     """``v`` alone (see :func:`evaluate`)."""
     dummy = np.empty((1, 1))
@@ -221,13 +234,9 @@ def path_step(Uf, idx, ref, first, off, y, t, h):
     H = np.empty(n)
     d = np.empty(n + 1)
     n_eval, n_vals = 0, 0
-    for r in range(n):
-        sig[r] = math.exp(yp[r])
-    evaluate(Uf, idx, sig, v, J, True)
     n_eval += 1
-    for r in range(n):
-        if not np.isfinite(v[r]):
-            return -2, yp, t_pred, v, 0.0, n_eval, n_vals
+    if not _evaluate_at(Uf, idx, yp, sig, v, J):
+        return -2, yp, t_pred, v, 0.0, n_eval, n_vals
     _jacobian(yp, v, J, ref, first, off, A)
     if not _factor(A, V, R, t_pred):
         return -1, yp, t_pred, v, 0.0, n_eval, n_vals
@@ -266,13 +275,9 @@ def path_step(Uf, idx, ref, first, off, y, t, h):
             if fresh:
                 break                          # no contraction even with Newton's own DH
             # the chord's DH is too stale here: refactor at the iterate (Newton step)
-            for r in range(n):
-                sig[r] = math.exp(yp[r])
-            evaluate(Uf, idx, sig, v, J, True)
             n_eval += 1
-            for r in range(n):
-                if not np.isfinite(v[r]):
-                    return -2, yp, t_pred, v, 0.0, n_eval, n_vals
+            if not _evaluate_at(Uf, idx, yp, sig, v, J):
+                return -2, yp, t_pred, v, 0.0, n_eval, n_vals
             _jacobian(yp, v, J, ref, first, off, A)
             if not _factor(A, V, R, tt):
                 return -1, yp, t_pred, v, 0.0, n_eval, n_vals

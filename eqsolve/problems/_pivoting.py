@@ -536,16 +536,24 @@ class LemkeHowsonPath:
         return list(self.P.basic), list(self.Q.basic)
 
 
-def _compiled_kernel():
-    """The compiled float pivots, or ``None`` without Numba (looked up once)."""
-    got = _KERNELS.get("pivots", False)
+def _numba_kernel(name):
+    """The compiled function ``name`` of ``_pivoting_numba``, or ``None`` without Numba
+    (looked up once)."""
+    got = _KERNELS.get(name, False)
     if got is False:
         try:
-            from ._pivoting_numba import lemke_howson_pivots as got
+            from . import _pivoting_numba
         except ImportError:
             got = None
-        _KERNELS["pivots"] = got
+        else:
+            got = getattr(_pivoting_numba, name)
+        _KERNELS[name] = got
     return got
+
+
+def _compiled_kernel():
+    """The compiled float pivots, or ``None`` without Numba."""
+    return _numba_kernel("lemke_howson_pivots")
 
 
 def _as_arrays(t: Tableau, n_labels: int):
@@ -787,15 +795,8 @@ def _within(sub64, num, den, tight) -> bool:
 
 
 def _modular_kernel():
-    """The compiled modular elimination, or ``None`` without Numba (looked up once)."""
-    got = _KERNELS.get("modular", False)
-    if got is False:
-        try:
-            from ._pivoting_numba import solve_mod_primes as got
-        except ImportError:
-            got = None
-        _KERNELS["modular"] = got
-    return got
+    """The compiled modular elimination, or ``None`` without Numba."""
+    return _numba_kernel("solve_mod_primes")
 
 
 #: compiled kernels found so far (``None``: Numba is missing)

@@ -16,31 +16,27 @@ __all__ = ["lemke_howson_pivots"]
 
 
 @njit(cache=True)
+def _entry(M, i, colidx, q, scale):
+    """Row ``i`` of column ``colidx`` of ``M`` (the unit vector at row ``q`` when
+    ``colidx < 0``), with entries at rounding level of ``scale`` taken as 0."""
+    v = M[i, colidx] if colidx >= 0 else (1.0 if i == q else 0.0)
+    return 0.0 if abs(v) <= 1e-13 * scale else v
+
+
+@njit(cache=True)
 def _ties(M, rows, nrows, a, colidx, q, scale, out):
     """Filter ``rows[:nrows]`` to those with the smallest ``v_i / a_i`` (float ties); ``v`` is
     column ``colidx`` of ``M`` (or the unit vector at row ``q`` when ``colidx < 0``)."""
     rmin = np.inf
     for k in range(nrows):
         i = rows[k]
-        if colidx >= 0:
-            v = M[i, colidx]
-        else:
-            v = 1.0 if i == q else 0.0
-        if abs(v) <= 1e-13 * scale:
-            v = 0.0
-        r = v / a[i]
+        r = _entry(M, i, colidx, q, scale) / a[i]
         if r < rmin:
             rmin = r
     cnt = 0
     for k in range(nrows):
         i = rows[k]
-        if colidx >= 0:
-            v = M[i, colidx]
-        else:
-            v = 1.0 if i == q else 0.0
-        if abs(v) <= 1e-13 * scale:
-            v = 0.0
-        if v / a[i] <= rmin + 1e-11 * abs(rmin):
+        if _entry(M, i, colidx, q, scale) / a[i] <= rmin + 1e-11 * abs(rmin):
             out[cnt] = i
             cnt += 1
     return cnt
